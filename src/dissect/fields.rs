@@ -1,0 +1,226 @@
+//! Every header field, subtree and expert item smcdump registers, declared once.
+//!
+//! The filter names (`abbrev`) are smcdump's public interface: analysts' filters and scripts use them. SMC-R and
+//! SMC-D share one field per concept, so one filter works for both.
+
+use core::ffi::CStr;
+
+/// How a field is typed and displayed. Mapped onto Wireshark's FT_*/BASE_* in the FFI layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A label with subtree and no value (FT_NONE).
+    Label,
+    /// An unsigned integer of the given byte width, shown in decimal or hex, with optional value names.
+    Uint {
+        bytes: u8,
+        hex: bool,
+        names: &'static [(u32, &'static CStr)],
+    },
+    /// One bit of an 8-bit flags byte (FT_BOOLEAN, width 8).
+    Flag { mask: u8 },
+    /// Raw bytes (FT_BYTES).
+    Bytes,
+}
+
+/// A header field's registration data.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldDef {
+    pub name: &'static CStr,
+    pub abbrev: &'static CStr,
+    pub kind: FieldKind,
+    pub blurb: &'static CStr,
+}
+
+const fn uint(bytes: u8) -> FieldKind {
+    FieldKind::Uint {
+        bytes,
+        hex: false,
+        names: &[],
+    }
+}
+const fn hex(bytes: u8) -> FieldKind {
+    FieldKind::Uint {
+        bytes,
+        hex: true,
+        names: &[],
+    }
+}
+
+/// Names of the `mode` codes.
+pub const MODE_NAMES: &[(u32, &CStr)] = &[(1, c"SMC-R"), (2, c"SMC-D")];
+/// Names of the `smc_ver` codes.
+pub const SMC_VER_NAMES: &[(u32, &CStr)] = &[(1, c"SMCv1"), (2, c"SMCv2")];
+/// Name of the CDC message type code.
+pub const CDC_TYPE_NAMES: &[(u32, &CStr)] = &[(0xFE, c"CDC")];
+
+macro_rules! declare_fields {
+    ($($id:ident: $abbrev:literal, $name:literal, $kind:expr, $blurb:literal;)*) => {
+        /// A header field; its position indexes [`FIELDS`] and the registered id table.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(usize)]
+        pub enum Hf { $($id),* }
+
+        /// The registration data of every [`Hf`], in the same order.
+        pub const FIELDS: &[FieldDef] = &[
+            $(FieldDef { name: $name, abbrev: $abbrev, kind: $kind, blurb: $blurb }),*
+        ];
+    };
+}
+
+declare_fields! {
+    Magic: c"smcdump.magic", c"Magic", hex(4), c"SMC dump header magic, 0xcfd3e7a5";
+    HdrVer: c"smcdump.hdr_ver", c"Header version", uint(1), c"Version of the dump header (SMC_DUMP_VER)";
+    SmcVer: c"smcdump.smc_ver", c"SMC version", FieldKind::Uint { bytes: 1, hex: false, names: SMC_VER_NAMES },
+        c"SMC protocol version of the connection";
+    Mode: c"smcdump.mode", c"Mode", FieldKind::Uint { bytes: 1, hex: false, names: MODE_NAMES },
+        c"1 = SMC-R (RDMA), 2 = SMC-D (ISM)";
+    Type: c"smcdump.type", c"Type", uint(1), c"Kind of payload: raw data or CDC message (codes set by preferences)";
+    Len: c"smcdump.len", c"Length", uint(2), c"Header plus payload length; equals the UDP payload length";
+    Reserved: c"smcdump.reserved", c"Reserved", FieldKind::Bytes, c"Reserved header bytes, zero-filled";
+    Trailer: c"smcdump.trailer", c"Trailer", FieldKind::Bytes,
+        c"UDP payload bytes after the length the header announced";
+    Payload: c"smcdump.payload", c"Payload", FieldKind::Bytes, c"Payload of an unknown type or mode";
+
+    Cdc: c"smcdump.cdc", c"CDC message", FieldKind::Label, c"SMC connection data control message";
+    CdcType: c"smcdump.cdc.type", c"Type", FieldKind::Uint { bytes: 1, hex: true, names: CDC_TYPE_NAMES },
+        c"CDC message type, 0xfe";
+    CdcLen: c"smcdump.cdc.len", c"Length", uint(1), c"SMC-R CDC message length, 44";
+    CdcSeqno: c"smcdump.cdc.seqno", c"Sequence number", uint(2),
+        c"Per-connection CDC sequence number (SMC-R; 0 when rebuilt in RDMA-write-with-immediate mode)";
+    CdcToken: c"smcdump.cdc.token", c"Alert token", hex(4), c"Alert token of the receiving side's connection";
+    CdcProd: c"smcdump.cdc.prod", c"Producer cursor", FieldKind::Label,
+        c"Where the sender's writes into the peer's receive buffer stand";
+    CdcProdWrap: c"smcdump.cdc.prod.wrap", c"Wrap sequence number", uint(2), c"Producer cursor wrap count";
+    CdcProdCount: c"smcdump.cdc.prod.count", c"Count", uint(4), c"Producer cursor byte offset";
+    CdcCons: c"smcdump.cdc.cons", c"Consumer cursor", FieldKind::Label,
+        c"How far the sender has consumed data the peer wrote into its receive buffer";
+    CdcConsWrap: c"smcdump.cdc.cons.wrap", c"Wrap sequence number", uint(2), c"Consumer cursor wrap count";
+    CdcConsCount: c"smcdump.cdc.cons.count", c"Count", uint(4), c"Consumer cursor byte offset";
+    CdcCursReserved: c"smcdump.cdc.curs_reserved", c"Cursor reserved", hex(2), c"Reserved half of an SMC-R cursor";
+    CdcProdFlags: c"smcdump.cdc.prod_flags", c"Producer flags", hex(1), c"Producer flags byte";
+    PfWriteBlocked: c"smcdump.cdc.prod_flags.write_blocked", c"Write blocked",
+        FieldKind::Flag { mask: 0x80 }, c"The sender waits for free space in the peer's receive buffer";
+    PfUrgPending: c"smcdump.cdc.prod_flags.urg_data_pending", c"Urgent data pending",
+        FieldKind::Flag { mask: 0x40 }, c"Urgent data is on its way";
+    PfUrgPresent: c"smcdump.cdc.prod_flags.urg_data_present", c"Urgent data present",
+        FieldKind::Flag { mask: 0x20 }, c"Urgent data is in the receive buffer";
+    PfCursUpdReq: c"smcdump.cdc.prod_flags.cons_curs_upd_req", c"Consumer cursor update requested",
+        FieldKind::Flag { mask: 0x10 }, c"The sender asks the peer to report its consumer cursor";
+    PfFailover: c"smcdump.cdc.prod_flags.failover_validation", c"Failover validation",
+        FieldKind::Flag { mask: 0x08 }, c"Message validating a link after failover";
+    CdcConnState: c"smcdump.cdc.conn_state", c"Connection state flags", hex(1), c"Connection state flags byte";
+    CsDoneWriting: c"smcdump.cdc.conn_state.peer_done_writing", c"Peer done writing",
+        FieldKind::Flag { mask: 0x80 }, c"The sender will write no more data (shutdown for writing)";
+    CsConnClosed: c"smcdump.cdc.conn_state.peer_conn_closed", c"Peer connection closed",
+        FieldKind::Flag { mask: 0x40 }, c"The sender closed the connection";
+    CsConnAbort: c"smcdump.cdc.conn_state.peer_conn_abort", c"Peer connection abort",
+        FieldKind::Flag { mask: 0x20 }, c"The sender aborted the connection";
+    CdcCredits: c"smcdump.cdc.credits", c"Credits", uint(1), c"Receive credits announced (ANCK)";
+    CdcReserved: c"smcdump.cdc.reserved", c"Reserved", FieldKind::Bytes, c"Reserved CDC bytes";
+    CdcPadding: c"smcdump.cdc.padding", c"Padding", FieldKind::Bytes,
+        c"Struct padding after the 44-byte SMC-R message, present in the dump only";
+    CdcCursFlags: c"smcdump.cdc.curs_flags", c"Producer cursor's producer flags", hex(1),
+        c"SMC-D: flag byte inside the producer cursor; Linux senders leave it 0";
+    CdcCursConnState: c"smcdump.cdc.curs_conn_state", c"Producer cursor's connection state", hex(1),
+        c"SMC-D: state byte inside the producer cursor; Linux senders leave it 0";
+    CdcExtra: c"smcdump.cdc.extra", c"Extra bytes", FieldKind::Bytes, c"Payload bytes after the CDC record";
+
+    Data: c"smcdump.data", c"Data", FieldKind::Bytes, c"Bytes written into or read from the shared-memory ring";
+    DataLen: c"smcdump.data.len", c"Data length", uint(4), c"Number of data bytes in this frame";
+}
+
+macro_rules! declare_subtrees {
+    ($($id:ident),* $(,)?) => {
+        /// A subtree type (`ett`); its position indexes the registered id table.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(usize)]
+        pub enum Ett { $($id),* }
+        /// Number of subtree types.
+        pub const ETT_COUNT: usize = [$(Ett::$id),*].len();
+    };
+}
+
+declare_subtrees!(Root, Cdc, Prod, Cons, ProdFlags, ConnState);
+
+/// Expert info groups smcdump uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Malformed,
+    Protocol,
+    Undecoded,
+    Sequence,
+}
+
+/// Expert info severities smcdump uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Chat,
+    Note,
+    Warn,
+    Error,
+}
+
+/// An expert item's registration data.
+#[derive(Clone, Copy, Debug)]
+pub struct ExpertDef {
+    pub name: &'static CStr,
+    pub group: Group,
+    pub severity: Severity,
+    pub summary: &'static CStr,
+}
+
+macro_rules! declare_experts {
+    ($($id:ident: $name:literal, $group:ident, $sev:ident, $summary:literal;)*) => {
+        /// An expert item; its position indexes [`EXPERTS`] and the registered id table.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(usize)]
+        pub enum Ei { $($id),* }
+
+        /// The registration data of every [`Ei`], in the same order.
+        pub const EXPERTS: &[ExpertDef] = &[
+            $(ExpertDef { name: $name, group: Group::$group, severity: Severity::$sev, summary: $summary }),*
+        ];
+    };
+}
+
+declare_experts! {
+    HeaderTruncated: c"smcdump.header_truncated", Malformed, Error, c"Too short for an SMC dump header";
+    BadMagic: c"smcdump.bad_magic", Malformed, Error, c"Not an SMC dump magic";
+    LenMismatch: c"smcdump.len_mismatch", Malformed, Warn, c"Length field differs from the UDP payload length";
+    ReservedNonzero: c"smcdump.reserved_nonzero", Protocol, Warn, c"Reserved bytes are not zero";
+    UnknownType: c"smcdump.unknown_type", Undecoded, Warn, c"Unknown payload type";
+    UnknownMode: c"smcdump.unknown_mode", Undecoded, Warn, c"Unknown SMC mode";
+    CdcShort: c"smcdump.cdc.short", Malformed, Error, c"CDC message shorter than its layout";
+    SmcrBadType: c"smcdump.cdc.bad_type", Protocol, Warn, c"SMC-R CDC message type is not 0xfe";
+    SmcrBadLen: c"smcdump.cdc.bad_len", Protocol, Warn, c"SMC-R CDC message length is not 44";
+    PeerConnAbort: c"smcdump.cdc.peer_conn_abort", Sequence, Warn, c"Connection aborted";
+    PeerConnClosed: c"smcdump.cdc.peer_conn_closed", Sequence, Chat, c"Connection closed";
+    PeerDoneWriting: c"smcdump.cdc.peer_done_writing", Sequence, Chat, c"Peer done writing";
+    WriteBlocked: c"smcdump.cdc.write_blocked", Sequence, Note, c"Writer blocked: peer receive buffer full";
+    Truncated: c"smcdump.truncated", Malformed, Warn, c"Frame truncated by the capture";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_match_their_enums() {
+        assert_eq!(FIELDS.len(), Hf::DataLen as usize + 1);
+        assert_eq!(EXPERTS.len(), Ei::Truncated as usize + 1);
+        assert_eq!(ETT_COUNT, Ett::ConnState as usize + 1);
+    }
+
+    #[test]
+    fn abbrevs_are_unique_and_prefixed() {
+        let mut seen = std::collections::HashSet::new();
+        for f in FIELDS.iter() {
+            let a = f.abbrev.to_str().unwrap();
+            assert!(a.starts_with("smcdump."), "{a}");
+            assert!(seen.insert(a), "duplicate {a}");
+        }
+        for e in EXPERTS.iter() {
+            assert!(e.name.to_str().unwrap().starts_with("smcdump."));
+        }
+    }
+}

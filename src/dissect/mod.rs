@@ -1,0 +1,10 @@
+//! From parsed values to what Wireshark shows: the field table, the tree-writing interface and the rendering.
+//! Nothing here calls Wireshark; `crate::epan` supplies the real [`TreeWriter`].
+
+pub mod fields;
+pub mod render;
+pub mod tree;
+
+pub use fields::{Ei, Ett, Hf, EXPERTS, FIELDS};
+pub use render::{dissect, Summary};
+pub use tree::{RecordingTree, TreeWriter, Value};

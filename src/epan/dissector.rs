@@ -1,0 +1,128 @@
+//! The callbacks Wireshark calls for each packet.
+
+use core::ffi::{c_int, c_uint, c_void};
+use core::sync::atomic::Ordering;
+use std::ffi::CString;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use super::tree::WsTree;
+use super::{abi, prefs, registry, sys};
+use crate::dissect::{self, Ett};
+use crate::wire::header::claims;
+
+/// The captured bytes of a tvb, and its length on the wire.
+///
+/// # Safety
+/// `tvb` must be the live tvb Wireshark passed to the current callback; the slice must not outlive it.
+unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
+    let captured = sys::tvb_captured_length(tvb);
+    let reported = sys::tvb_reported_length(tvb) as usize;
+    let Ok(len) = c_int::try_from(captured) else {
+        return (&[], reported);
+    };
+    if len == 0 {
+        return (&[], reported);
+    }
+    // tvb_get_ptr over exactly the captured bytes cannot throw, and returns memory that lives as long as the tvb.
+    let data = sys::tvb_get_ptr(tvb, 0, len);
+    if data.is_null() {
+        return (&[], reported);
+    }
+    (
+        std::slice::from_raw_parts(data, captured as usize),
+        reported,
+    )
+}
+
+/// Dissects one dump frame; returns the bytes taken.
+///
+/// # Safety
+/// Arguments as Wireshark passes them to a dissector (tree may be NULL).
+unsafe fn dissect_frame(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+) -> c_int {
+    let (bytes, reported) = tvb_bytes(tvb);
+    let cinfo = (*pinfo).cinfo;
+    sys::col_set_str(
+        cinfo,
+        sys::COL_PROTOCOL as c_int,
+        dissect::render::PROTOCOL_SHORT.as_ptr(),
+    );
+    sys::col_clear(cinfo, sys::COL_INFO as c_int);
+
+    // -1: up to the end of the captured bytes, which never throws.
+    let item = sys::proto_tree_add_item(
+        tree,
+        registry::PROTO.load(Ordering::Relaxed),
+        tvb,
+        0,
+        -1,
+        sys::ENC_NA as c_uint,
+    );
+    let root = sys::proto_item_add_subtree(item, registry::ett(Ett::Root));
+    let mut writer = WsTree {
+        tvb,
+        pinfo,
+        root,
+        captured: bytes.len(),
+    };
+    let summary = dissect::dissect(&mut writer, root, bytes, reported, &prefs::layout());
+
+    sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
+    let info = CString::new(summary.info).unwrap_or_default();
+    sys::col_add_str(cinfo, sys::COL_INFO as c_int, info.as_ptr());
+    if !item.is_null() {
+        sys::proto_item_append_text(item, c", %s".as_ptr(), info.as_ptr());
+    }
+    c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
+}
+
+/// The dissector behind Decode As and recognised conversations: always decodes, flagging what is wrong.
+pub unsafe extern "C" fn dissect(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> c_int {
+    if tvb.is_null() || pinfo.is_null() {
+        return 0;
+    }
+    // SAFETY: Wireshark's arguments for this packet.
+    catch_unwind(AssertUnwindSafe(|| unsafe {
+        dissect_frame(tvb, pinfo, tree)
+    }))
+    .unwrap_or(0)
+}
+
+/// The heuristic on UDP: claims a datagram only if it starts with a consistent SMC dump header.
+pub unsafe extern "C" fn heuristic(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> sys::ws_heur_bool {
+    if tvb.is_null() || pinfo.is_null() {
+        return abi::heur_result(false);
+    }
+    let claimed = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: Wireshark's arguments for this packet; nothing is touched unless the header checks pass.
+        unsafe {
+            let (bytes, reported) = tvb_bytes(tvb);
+            if !claims(bytes, reported, &prefs::layout()) {
+                return false;
+            }
+            let handle = registry::HANDLE.load(Ordering::Relaxed);
+            if prefs::follow_conversations() && !handle.is_null() {
+                let conversation = sys::find_or_create_conversation(pinfo);
+                if !conversation.is_null() {
+                    sys::conversation_set_dissector(conversation, handle);
+                }
+            }
+            dissect_frame(tvb, pinfo, tree);
+            true
+        }
+    }));
+    abi::heur_result(claimed.unwrap_or(false))
+}

@@ -1,0 +1,127 @@
+//! [`TreeWriter`] over Wireshark's protocol tree.
+
+use core::ffi::{c_int, c_uint, CStr};
+use core::ptr;
+use std::ffi::CString;
+
+use super::registry;
+use super::sys;
+use crate::dissect::fields::{FieldKind, FIELDS};
+use crate::dissect::{Ei, Ett, Hf, TreeWriter, Value};
+use crate::wire::Span;
+
+/// Writes items into the tree of one packet.
+pub struct WsTree {
+    pub tvb: *mut sys::tvbuff_t,
+    pub pinfo: *mut sys::packet_info,
+    /// The protocol's own subtree: where expert items without an item of their own go.
+    pub root: *mut sys::proto_tree,
+    /// Bytes the tvb holds: no range reaching past them is passed to Wireshark.
+    pub captured: usize,
+}
+
+impl WsTree {
+    /// `span` as Wireshark's (start, length), if it lies within the captured bytes.
+    fn range(&self, span: Span) -> Option<(c_int, c_int)> {
+        if !span.within(self.captured) {
+            return None;
+        }
+        Some((
+            c_int::try_from(span.off).ok()?,
+            c_int::try_from(span.len).ok()?,
+        ))
+    }
+}
+
+/// A message as a C string (messages are our own ASCII text; an interior NUL would only cut it short).
+fn c_message(message: &str) -> CString {
+    CString::new(message.replace('\0', " ")).unwrap_or_default()
+}
+
+const PERCENT_S: &CStr = c"%s";
+
+impl TreeWriter for WsTree {
+    type Node = *mut sys::proto_node;
+
+    fn add(&mut self, parent: Self::Node, hf: Hf, span: Span, value: Value) -> Self::Node {
+        let Some((start, len)) = self.range(span) else {
+            return ptr::null_mut();
+        };
+        let Some(def) = FIELDS.get(hf as usize) else {
+            return ptr::null_mut();
+        };
+        let id = registry::hf(hf);
+        // SAFETY: tvb and parent come from Wireshark for this packet (parent may be NULL, which every
+        // proto_tree_add_* accepts); (start, len) lies within the captured bytes, so nothing can throw.
+        unsafe {
+            match (def.kind, value) {
+                (FieldKind::Uint { .. }, Value::Uint(v)) => {
+                    sys::proto_tree_add_uint(parent, id, self.tvb, start, len, v)
+                }
+                (FieldKind::Flag { .. }, Value::Flags(bits)) => {
+                    sys::proto_tree_add_boolean(parent, id, self.tvb, start, len, bits.into())
+                }
+                (FieldKind::Bytes | FieldKind::Label, Value::None) => sys::proto_tree_add_item(
+                    parent,
+                    id,
+                    self.tvb,
+                    start,
+                    len,
+                    sys::ENC_NA as c_uint,
+                ),
+                _ => ptr::null_mut(),
+            }
+        }
+    }
+
+    fn subtree(&mut self, item: Self::Node, ett: Ett) -> Self::Node {
+        // SAFETY: `item` is NULL or an item of this packet's tree; proto_item_add_subtree accepts NULL.
+        unsafe { sys::proto_item_add_subtree(item, registry::ett(ett)) }
+    }
+
+    fn append_text(&mut self, item: Self::Node, text: &str) {
+        if item.is_null() {
+            return;
+        }
+        let text = c_message(text);
+        // SAFETY: a live item; the text goes through "%s", so it is never read as a format.
+        unsafe { sys::proto_item_append_text(item, PERCENT_S.as_ptr(), text.as_ptr()) }
+    }
+
+    fn expert(&mut self, item: Self::Node, ei: Ei, message: &str) {
+        if item.is_null() {
+            // Without an item (no tree on this pass, or the field was not captured) the expert item still has to
+            // exist, for the expert list and for `_ws.expert` filters: give it an item of its own.
+            return self.expert_at(self.root, ei, Span::new(0, 0), message);
+        }
+        let text = c_message(message);
+        // SAFETY: pinfo and item belong to this packet; the expert field was registered; "%s" format.
+        unsafe {
+            sys::expert_add_info_format(
+                self.pinfo,
+                item,
+                registry::ei(ei),
+                PERCENT_S.as_ptr(),
+                text.as_ptr(),
+            );
+        }
+    }
+
+    fn expert_at(&mut self, parent: Self::Node, ei: Ei, span: Span, message: &str) {
+        let (start, len) = self.range(span).unwrap_or((0, 0));
+        let text = c_message(message);
+        // SAFETY: (start, len) lies within the captured bytes (or is the empty range at 0); "%s" format.
+        unsafe {
+            sys::proto_tree_add_expert_format(
+                parent,
+                self.pinfo,
+                registry::ei(ei),
+                self.tvb,
+                start,
+                len,
+                PERCENT_S.as_ptr(),
+                text.as_ptr(),
+            );
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! smcdump: a Wireshark dissector plugin for Linux SMC dump captures.
+//!
+//! Data flows one way: bytes → [`wire`] (pure parsing) → plain values → [`dissect`] (fields, tree, columns) →
+//! [`epan`] (the only `unsafe` code: Wireshark's C API) → Wireshark.
+
+pub mod dissect;
+pub mod epan;
+pub mod wire;

@@ -1,0 +1,33 @@
+/*
+ * What differs in Wireshark 4.0's epan ABI from the declarations in ../common (written for smcdump).
+ */
+#ifndef SMCDUMP_WS_ABI_H
+#define SMCDUMP_WS_ABI_H
+
+#include <stdint.h>
+
+#define SMCDUMP_WS_MAJOR 4
+#define SMCDUMP_WS_MINOR 0
+
+/* gboolean everywhere: the heuristic's result, bool preferences, the enum preference's radio flag. */
+typedef int ws_heur_bool;
+typedef int ws_pref_bool;
+/* proto_tree_add_boolean takes the (masked) value as a 32-bit integer. */
+typedef uint32_t ws_boolean_value;
+
+/* expert_add_info and expert_add_info_format return nothing. */
+#define WS_EXPERT_ADD_INFO_RET void
+
+/* Column numbers: alphabetical positions in 4.0's column list. */
+#define COL_INFO 28
+#define COL_PROTOCOL 37
+
+/* The start of packet_info: smcdump reads `cinfo` and `num` only, so later members are not declared. */
+struct _packet_info {
+    const char *current_proto;
+    struct epan_column_info *cinfo;
+    uint32_t presence_flags;
+    uint32_t num;
+};
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * What differs in Wireshark 4.4's epan ABI from the declarations in ../common (written for smcdump).
+ */
+#ifndef SMCDUMP_WS_ABI_H
+#define SMCDUMP_WS_ABI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SMCDUMP_WS_MAJOR 4
+#define SMCDUMP_WS_MINOR 4
+
+/* C99 bool everywhere: the heuristic's result, bool preferences, the enum preference's radio flag. */
+typedef bool ws_heur_bool;
+typedef bool ws_pref_bool;
+/* proto_tree_add_boolean takes the (masked) value as a 64-bit integer. */
+typedef uint64_t ws_boolean_value;
+
+/* expert_add_info and expert_add_info_format return the item they were given. */
+#define WS_EXPERT_ADD_INFO_RET struct _proto_node *
+
+/* Column numbers: alphabetical positions in 4.4's column list. */
+#define COL_INFO 25
+#define COL_PROTOCOL 34
+
+/* The start of packet_info: smcdump reads `cinfo` and `num` only, so later members are not declared. */
+struct _packet_info {
+    const char *current_proto;
+    struct epan_column_info *cinfo;
+    uint32_t presence_flags;
+    uint32_t num;
+};
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * smcdump's declarations of the Wireshark epan API it uses: constants.
+ *
+ * Written for smcdump from the documented API facts (names and values); not taken from Wireshark's headers.
+ * Values that differ between Wireshark releases live in <abi.h> of each release's folder instead.
+ * The conformance test (tests/conformance.rs) prints every name declared here, compiled once against these files
+ * and once against a release's real headers, and requires equal values.
+ */
+#ifndef SMCDUMP_WS_CONSTANTS_H
+#define SMCDUMP_WS_CONSTANTS_H
+
+/* Field types (enum ftenum): only the members smcdump registers. */
+enum ftenum {
+    FT_NONE = 0,
+    FT_PROTOCOL = 1,
+    FT_BOOLEAN = 2,
+    FT_UINT8 = 4,
+    FT_UINT16 = 5,
+    FT_UINT32 = 7,
+    FT_BYTES = 30,
+    FT_FRAMENUM = 35
+};
+
+/* Display bases (field_display_e). */
+#define BASE_NONE 0
+#define BASE_DEC 1
+#define BASE_HEX 2
+#define BASE_DEC_HEX 4
+#define BASE_HEX_DEC 5
+
+/* Encodings passed to proto_tree_add_item. */
+#define ENC_BIG_ENDIAN 0x00000000
+#define ENC_LITTLE_ENDIAN 0x80000000
+#define ENC_NA 0x00000000
+
+/* Expert info severities and groups. */
+#define PI_CHAT 0x00200000
+#define PI_NOTE 0x00400000
+#define PI_WARN 0x00600000
+#define PI_ERROR 0x00800000
+#define PI_SEQUENCE 0x02000000
+#define PI_UNDECODED 0x05000000
+#define PI_MALFORMED 0x07000000
+#define PI_PROTOCOL 0x09000000
+
+/* Whether a heuristic dissector starts enabled. */
+typedef enum {
+    HEURISTIC_DISABLE = 0,
+    HEURISTIC_ENABLE = 1
+} heuristic_enable_e;
+
+/* Filled in by HFILL: whether a field is referenced by a filter. */
+typedef enum {
+    HF_REF_TYPE_NONE = 0,
+    HF_REF_TYPE_INDIRECT = 1,
+    HF_REF_TYPE_DIRECT = 2
+} hf_ref_type;
+
+#endif

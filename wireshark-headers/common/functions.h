@@ -1,0 +1,61 @@
+/*
+ * smcdump's declarations of the Wireshark epan API it uses: functions.
+ *
+ * Written for smcdump from the documented API facts. The conformance test includes this file after a release's
+ * real headers: C rejects a redeclaration with a different signature, so each prototype here is checked.
+ * Prototypes whose types differ between releases use the ws_* aliases from <abi.h>.
+ */
+#ifndef SMCDUMP_WS_FUNCTIONS_H
+#define SMCDUMP_WS_FUNCTIONS_H
+
+/* Registration. */
+void proto_register_plugin(const proto_plugin *plugin);
+int proto_register_protocol(const char *name, const char *short_name, const char *filter_name);
+void proto_register_field_array(const int parent, hf_register_info *hf, const int num_records);
+void proto_register_subtree_array(int *const *indices, const int num_indices);
+expert_module_t *expert_register_protocol(int id);
+void expert_register_field_array(expert_module_t *module, ei_register_info *ei, const int num_records);
+
+/* Dissector tables, heuristics, Decode As, conversations. */
+dissector_handle_t register_dissector(const char *name, dissector_t dissector, const int proto);
+void heur_dissector_add(const char *name, heur_dissector_t dissector, const char *display_name,
+                        const char *internal_name, const int proto, heuristic_enable_e enable);
+void dissector_add_for_decode_as_with_preference(const char *name, dissector_handle_t handle);
+conversation_t *find_or_create_conversation(packet_info *pinfo);
+void conversation_set_dissector(conversation_t *conversation, const dissector_handle_t handle);
+
+/* Preferences. */
+module_t *prefs_register_protocol(int id, void (*apply_cb)(void));
+void prefs_register_uint_preference(module_t *module, const char *name, const char *title,
+                                    const char *description, unsigned base, unsigned *var);
+void prefs_register_enum_preference(module_t *module, const char *name, const char *title,
+                                    const char *description, int *var, const enum_val_t *enumvals,
+                                    ws_pref_bool radio_buttons);
+void prefs_register_bool_preference(module_t *module, const char *name, const char *title,
+                                    const char *description, ws_pref_bool *var);
+
+/* Columns. */
+void col_set_str(column_info *cinfo, const int col, const char *str);
+void col_add_str(column_info *cinfo, const int col, const char *str);
+void col_clear(column_info *cinfo, const int col);
+
+/* Packet data. Every range passed in is checked against tvb_captured_length first: these throw otherwise. */
+unsigned tvb_captured_length(const tvbuff_t *tvb);
+unsigned tvb_reported_length(const tvbuff_t *tvb);
+const uint8_t *tvb_get_ptr(tvbuff_t *tvb, const int offset, const int length);
+
+/* Protocol tree and expert info. */
+proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb, const int start, int length,
+                                const unsigned encoding);
+proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start, int length,
+                                uint32_t value);
+proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start, int length,
+                                   ws_boolean_value value);
+proto_tree *proto_item_add_subtree(proto_item *pi, const int idx);
+void proto_item_append_text(proto_item *pi, const char *format, ...);
+proto_item *proto_tree_add_expert_format(proto_tree *tree, packet_info *pinfo, expert_field *expindex,
+                                         tvbuff_t *tvb, int start, int length, const char *format, ...);
+WS_EXPERT_ADD_INFO_RET expert_add_info(packet_info *pinfo, proto_item *pi, expert_field *expindex);
+WS_EXPERT_ADD_INFO_RET expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *expindex, const char *format, ...);
+
+#endif

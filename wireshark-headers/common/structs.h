@@ -1,0 +1,77 @@
+/*
+ * smcdump's declarations of the Wireshark epan API it uses: structures the plugin fills in or reads.
+ *
+ * Written for smcdump from the documented API facts. The conformance test compares sizeof and every member's
+ * offsetof here with a release's real headers. One member per line: the test reads members from this file.
+ */
+#ifndef SMCDUMP_WS_STRUCTS_H
+#define SMCDUMP_WS_STRUCTS_H
+
+/* A field's registration record; the part after `blurb` is what HFILL fills in. */
+struct _header_field_info {
+    const char *name;
+    const char *abbrev;
+    enum ftenum type;
+    int display;
+    const void *strings;
+    uint64_t bitmask;
+    const char *blurb;
+    int id;
+    int parent;
+    hf_ref_type ref_type;
+    int same_name_prev_id;
+    header_field_info *same_name_next;
+};
+
+struct hf_register_info {
+    int *p_id;
+    header_field_info hfinfo;
+};
+
+/* An expert item id pair, both -1 until registration. */
+struct expert_field {
+    int ei;
+    int hf;
+};
+
+/* An expert item's registration record; the part after `summary` is what EXPFILL fills in. */
+struct expert_field_info {
+    const char *name;
+    int group;
+    int severity;
+    const char *summary;
+    int id;
+    const char *protocol;
+    int orig_severity;
+    hf_register_info hf_info;
+};
+
+struct ei_register_info {
+    expert_field *ids;
+    expert_field_info eiinfo;
+};
+
+struct _value_string {
+    uint32_t value;
+    const char *strptr;
+};
+
+struct true_false_string {
+    const char *true_string;
+    const char *false_string;
+};
+
+/* One choice of an enum preference; the array ends with an all-NULL entry. */
+typedef struct {
+    const char *name;
+    const char *description;
+    int value;
+} enum_val_t;
+
+/* What a plugin hands to proto_register_plugin. */
+typedef struct {
+    void (*register_protoinfo)(void);
+    void (*register_handoff)(void);
+} proto_plugin;
+
+#endif

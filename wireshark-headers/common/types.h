@@ -1,0 +1,38 @@
+/*
+ * smcdump's declarations of the Wireshark epan API it uses: type names.
+ *
+ * Written for smcdump from the documented API facts. The conformance test includes this file after a release's
+ * real headers: C accepts a repeated typedef only when it names the same type, so any difference fails to compile.
+ * Opaque types are only ever handled through pointers.
+ */
+#ifndef SMCDUMP_WS_TYPES_H
+#define SMCDUMP_WS_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct tvbuff tvbuff_t;
+typedef struct _proto_node proto_node;
+typedef proto_node proto_tree;
+typedef proto_node proto_item;
+typedef struct _packet_info packet_info;
+typedef struct epan_column_info column_info;
+typedef struct _header_field_info header_field_info;
+typedef struct hf_register_info hf_register_info;
+typedef struct expert_field expert_field;
+typedef struct expert_field_info expert_field_info;
+typedef struct ei_register_info ei_register_info;
+typedef struct expert_module expert_module_t;
+typedef struct pref_module module_t;
+typedef struct conversation conversation_t;
+typedef struct dissector_handle *dissector_handle_t;
+typedef struct _value_string value_string;
+typedef struct true_false_string true_false_string;
+
+/* A dissector: returns the number of bytes it took, 0 for "not mine". */
+typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
+
+/* A heuristic dissector: its result type is gboolean before 4.4, bool since (ws_heur_bool, from <abi.h>). */
+typedef ws_heur_bool (*heur_dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
+
+#endif
