@@ -8,6 +8,7 @@
 //! codes, SMC-D byte order) are gathered in [`Layout`]; nothing else in this module hard-codes them.
 
 pub mod cdc;
+pub mod emit;
 pub mod frame;
 pub mod header;
 pub mod layout;
