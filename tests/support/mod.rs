@@ -1,0 +1,185 @@
+//! Runs tshark with the plugin under test, the way an analyst's Wireshark would load it, without touching any
+//! system or personal plugin folder.
+//!
+//! tshark ignores the personal plugin folder and `WIRESHARK_PLUGIN_DIR` when run as root, so as root the harness
+//! runs it as `nobody` (uid 65534) with a throwaway HOME holding the plugin; otherwise as the current user with the
+//! same throwaway HOME. Releases other than the host's run inside their Debian chroot (scripts/ensure-chroot),
+//! again as an unprivileged user. Every run fails on any stderr output: a plugin that does not load, or complains,
+//! shows up there, while tshark's exit code stays 0.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// Where the chroots of other Debian releases live.
+pub fn chroot_dir() -> PathBuf {
+    std::env::var_os("SMCDUMP_CHROOT_DIR").map_or_else(|| PathBuf::from("/var/tmp/smcdump-chroots"), PathBuf::from)
+}
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A capture under test-pcaps/.
+pub fn pcap(name: &str) -> PathBuf {
+    repo().join("test-pcaps").join(name)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A Wireshark release to test on.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// "4.0", "4.4", "4.6".
+    pub abi: String,
+    /// The chroot holding that release, or None for the host's tshark.
+    pub chroot: Option<PathBuf>,
+    /// The plugin built for that release.
+    pub plugin: PathBuf,
+}
+
+/// The plugin built for Wireshark `abi`, in its own target folder (`target/plugin-<abi>`) so that builds for
+/// different releases do not invalidate each other. Built once per test binary; cargo makes it a no-op when fresh.
+fn plugin_for(abi: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.get(abi) {
+        return p.clone();
+    }
+    let target_dir = repo().join("target").join(format!("plugin-{abi}"));
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--lib", "--quiet"])
+        .current_dir(repo())
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("SMCDUMP_WIRESHARK_ABI", abi)
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building the plugin for Wireshark {abi} failed");
+    let path = target_dir.join("release/libsmcdump.so");
+    built.insert(abi.to_string(), path.clone());
+    path
+}
+
+/// major.minor of the host's tshark.
+fn host_abi() -> String {
+    let out = Command::new("tshark").arg("--version").output().expect("tshark is installed (scripts/setup)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.split_whitespace().nth(2).unwrap_or_default();
+    version.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+/// The Debian releases whose chroot provides a Wireshark other than the host's.
+pub const CHROOT_RELEASES: [(&str, &str); 2] = [("4.4", "trixie"), ("4.6", "forky")];
+
+/// The releases the suite can test here: the host's, and each release whose chroot exists (scripts/ensure-chroot)
+/// when running as root. Prints what runs and what is skipped; with SMCDUMP_REQUIRE_ALL_ABIS set, a skip fails.
+pub fn targets() -> Vec<Target> {
+    let host = host_abi();
+    let mut out = vec![Target { plugin: plugin_for(&host), abi: host, chroot: None }];
+    for (abi, suite) in CHROOT_RELEASES {
+        let dir = chroot_dir().join(suite);
+        if dir.join("usr/bin/tshark").exists() && is_root() {
+            out.push(Target { abi: abi.into(), chroot: Some(dir), plugin: plugin_for(abi) });
+        } else if std::env::var_os("SMCDUMP_REQUIRE_ALL_ABIS").is_some() {
+            panic!("Wireshark {abi} required but unavailable: needs root and the chroot {}", dir.display());
+        } else {
+            eprintln!("SKIPPED Wireshark {abi}: needs root and the {suite} chroot (scripts/ensure-chroot {suite})");
+        }
+    }
+    let names: Vec<&str> = out.iter().map(|t| t.abi.as_str()).collect();
+    eprintln!("Wireshark releases under test: {}", names.join(", "));
+    out
+}
+
+/// The result of one tshark run.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Target {
+    /// Runs tshark with `args`; each `{pcap:NAME}` argument is replaced by a readable copy of that capture.
+    /// Panics (fails the test) on a non-UTF-8 output or any stderr text.
+    pub fn tshark(&self, args: &[&str]) -> Run {
+        let run = self.tshark_allow_stderr(args);
+        assert!(run.stderr.is_empty(), "tshark {} ({args:?}) wrote to stderr:\n{}", self.abi, run.stderr);
+        run
+    }
+
+    /// Like [`Target::tshark`], but returns stderr instead of failing on it.
+    pub fn tshark_allow_stderr(&self, args: &[&str]) -> Run {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("smcdump-home-{}-{n}", std::process::id());
+        // The throwaway HOME, as seen from outside (`host`) and by tshark (`inner`).
+        let (host, inner) = match &self.chroot {
+            Some(root) => (root.join("tmp").join(&name), PathBuf::from("/tmp").join(&name)),
+            None => {
+                let p = std::env::temp_dir().join(&name);
+                (p.clone(), p)
+            }
+        };
+        let plugin_dir = host.join(".local/lib/wireshark/plugins").join(&self.abi).join("epan");
+        fs::create_dir_all(&plugin_dir).expect("create plugin folder");
+        fs::copy(&self.plugin, plugin_dir.join("smcdump.so"))
+            .unwrap_or_else(|e| panic!("copy plugin {}: {e}", self.plugin.display()));
+        let mut argv: Vec<String> = Vec::new();
+        for a in args {
+            if let Some(name) = a.strip_prefix("{pcap:").and_then(|s| s.strip_suffix('}')) {
+                fs::copy(pcap(name), host.join(name)).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+                argv.push(inner.join(name).to_string_lossy().into_owned());
+            } else {
+                argv.push((*a).to_string());
+            }
+        }
+        let home = inner.to_string_lossy().into_owned();
+        let env = [
+            format!("HOME={home}"),
+            format!("XDG_CONFIG_HOME={home}/.config"),
+            "LC_ALL=C.UTF-8".to_string(),
+            "PATH=/usr/bin:/bin".to_string(),
+        ];
+        let mut cmd = match (&self.chroot, is_root()) {
+            (Some(root), _) => {
+                let mut c = Command::new("chroot");
+                c.arg("--userspec=65534:65534").arg(root).arg("env").arg("-i");
+                c
+            }
+            (None, true) => {
+                let mut c = Command::new("setpriv");
+                c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i"]);
+                c
+            }
+            (None, false) => {
+                let mut c = Command::new("env");
+                c.arg("-i");
+                c
+            }
+        };
+        if is_root() {
+            chown_tree(&host);
+        }
+        let out = cmd.args(&env).arg("tshark").args(&argv).output().expect("run tshark");
+        let _ = fs::remove_dir_all(&host);
+        Run {
+            stdout: String::from_utf8(out.stdout).expect("tshark stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("tshark stderr is UTF-8"),
+        }
+    }
+}
+
+/// Hands a throwaway folder to uid/gid 65534 so tshark, run as that user, can read and write it.
+fn chown_tree(dir: &Path) {
+    let status = Command::new("chown").args(["-R", "65534:65534"]).arg(dir).status().expect("chown");
+    assert!(status.success(), "chown {}", dir.display());
+}
