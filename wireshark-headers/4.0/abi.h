@@ -18,6 +18,9 @@ typedef uint32_t ws_boolean_value;
 /* expert_add_info and expert_add_info_format return nothing. */
 #define WS_EXPERT_ADD_INFO_RET void
 
+/* find_or_create_conversation takes a mutable packet_info. */
+#define WS_CONV_PINFO_CONST
+
 /* Column numbers: alphabetical positions in 4.0's column list. */
 #define COL_INFO 28
 #define COL_PROTOCOL 37

@@ -19,6 +19,9 @@ typedef uint64_t ws_boolean_value;
 /* expert_add_info and expert_add_info_format return the item they were given. */
 #define WS_EXPERT_ADD_INFO_RET struct _proto_node *
 
+/* find_or_create_conversation takes a const packet_info. */
+#define WS_CONV_PINFO_CONST const
+
 /* Column numbers: alphabetical positions in 4.6's column list. */
 #define COL_INFO 25
 #define COL_PROTOCOL 35

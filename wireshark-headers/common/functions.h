@@ -21,7 +21,7 @@ dissector_handle_t register_dissector(const char *name, dissector_t dissector, c
 void heur_dissector_add(const char *name, heur_dissector_t dissector, const char *display_name,
                         const char *internal_name, const int proto, heuristic_enable_e enable);
 void dissector_add_for_decode_as_with_preference(const char *name, dissector_handle_t handle);
-conversation_t *find_or_create_conversation(packet_info *pinfo);
+conversation_t *find_or_create_conversation(WS_CONV_PINFO_CONST packet_info *pinfo);
 void conversation_set_dissector(conversation_t *conversation, const dissector_handle_t handle);
 
 /* Preferences. */
