@@ -45,8 +45,7 @@ fn main() {
             eprintln!("smcdump build: bindgen failed on {}: {e}", entry.display());
             std::process::exit(1);
         });
-    let out =
-        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("epan_bindings.rs");
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("epan_bindings.rs");
     if let Err(e) = bindings.write_to_file(&out) {
         eprintln!("smcdump build: cannot write {}: {e}", out.display());
         std::process::exit(1);
@@ -64,9 +63,7 @@ fn select_abi() -> Result<String, String> {
             Err(format!("SMCDUMP_WIRESHARK_ABI={v} is not a supported Wireshark release (supported: {supported})"))
         };
     }
-    let out = Command::new("pkg-config")
-        .args(["--modversion", "wireshark"])
-        .output();
+    let out = Command::new("pkg-config").args(["--modversion", "wireshark"]).output();
     match out {
         Ok(o) if o.status.success() => {
             let version = String::from_utf8_lossy(&o.stdout).trim().to_string();
@@ -98,13 +95,5 @@ fn major_minor(version: &str) -> String {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    s.chars().flat_map(|c| if "\\.+*?()|[]{}^$".contains(c) { vec!['\\', c] } else { vec![c] }).collect()
 }

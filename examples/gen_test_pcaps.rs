@@ -58,12 +58,7 @@ struct Capture {
 
 impl Capture {
     fn new(name: &'static str, summary: &'static str) -> Self {
-        Capture {
-            name,
-            summary,
-            frames: Vec::new(),
-            next_ts: EPOCH,
-        }
+        Capture { name, summary, frames: Vec::new(), next_ts: EPOCH }
     }
 
     /// Adds a whole frame.
@@ -76,12 +71,7 @@ impl Capture {
     fn push_cut(&mut self, mut data: Vec<u8>, caplen: usize, note: impl Into<String>) {
         let orig_len = data.len();
         data.truncate(caplen);
-        self.frames.push(Frame {
-            ts: self.next_ts,
-            data,
-            orig_len,
-            note: note.into(),
-        });
+        self.frames.push(Frame { ts: self.next_ts, data, orig_len, note: note.into() });
         self.next_ts += STEP;
     }
 
@@ -165,12 +155,7 @@ struct IpOpts {
 }
 
 /// What the SMC dump code writes: ID 0, no DF, TTL 64, checksum left 0.
-const DUMP_IP: IpOpts = IpOpts {
-    id: 0,
-    dont_fragment: false,
-    ttl: 64,
-    compute_checksum: false,
-};
+const DUMP_IP: IpOpts = IpOpts { id: 0, dont_fragment: false, ttl: 64, compute_checksum: false };
 
 fn ipv4(src: Ip, dst: Ip, proto: u8, opts: &IpOpts, payload: &[u8]) -> Vec<u8> {
     let total = u16::try_from(20 + payload.len()).expect("IPv4 packet too long");
@@ -321,11 +306,7 @@ struct CdcOpts {
 
 impl CdcOpts {
     fn flags(prod_flags: u8, conn_state: u8) -> Self {
-        CdcOpts {
-            prod_flags,
-            conn_state,
-            ..CdcOpts::default()
-        }
+        CdcOpts { prod_flags, conn_state, ..CdcOpts::default() }
     }
 }
 
@@ -334,11 +315,7 @@ fn flag_names(o: &CdcOpts) -> String {
     let mut names: Vec<&str> = ProdFlags::NAMES
         .iter()
         .filter(|(b, _)| o.prod_flags & b != 0)
-        .chain(
-            ConnState::NAMES
-                .iter()
-                .filter(|(b, _)| o.conn_state & b != 0),
-        )
+        .chain(ConnState::NAMES.iter().filter(|(b, _)| o.conn_state & b != 0))
         .map(|(_, n)| *n)
         .collect();
     if o.rwwi {
@@ -392,10 +369,7 @@ impl Conn {
     }
 
     fn frame(&self, dir: Dir, type_code: u8, payload: &[u8]) -> Vec<u8> {
-        let spec = HeaderSpec {
-            hdr_ver: HDR_VER,
-            ..HeaderSpec::new(self.smc_ver, self.mode, type_code)
-        };
+        let spec = HeaderSpec { hdr_ver: HDR_VER, ..HeaderSpec::new(self.smc_ver, self.mode, type_code) };
         let udp_payload = emit::dump_frame(&Self::layout(), &spec, payload);
         let (src, dst) = self.endpoints(dir);
         dummy_frame(src, dst, &udp_payload)
@@ -415,19 +389,10 @@ impl Conn {
             while at < len {
                 let n = (len - at).min(MAX_CHUNK);
                 let chunk = &data[done + at..done + at + n];
-                let mut note = format!(
-                    "{} raw data, {} bytes at ring offset {}{}",
-                    dir.arrow(),
-                    n,
-                    off as usize + at,
-                    what
-                );
+                let mut note =
+                    format!("{} raw data, {} bytes at ring offset {}{}", dir.arrow(), n, off as usize + at, what);
                 if nruns > 1 {
-                    let part = if ri + 1 < nruns {
-                        "up to the ring end"
-                    } else {
-                        "after wrapping"
-                    };
+                    let part = if ri + 1 < nruns { "up to the ring end" } else { "after wrapping" };
                     let _ = write!(note, ", {part}");
                 }
                 if n == MAX_CHUNK {
@@ -479,10 +444,7 @@ impl Conn {
                 padding: if o.rwwi { [0; 4] } else { o.padding },
                 ..SmcrCdcSpec::new(seqno, token, prod.pair(), cons.pair())
             };
-            (
-                emit::smcr_cdc(&spec).to_vec(),
-                format!("seqno {seqno}, token 0x{token:08x}, "),
-            )
+            (emit::smcr_cdc(&spec).to_vec(), format!("seqno {seqno}, token 0x{token:08x}, "))
         } else {
             let mut spec = SmcdCdcSpec {
                 prod_flags: o.prod_flags,
@@ -557,55 +519,19 @@ fn smcr() -> Capture {
     use Dir::{Received as R, Sent as S};
     let request = text(100, "PUT /object/42 HTTP/1.1\r\n");
     c.data(&mut cap, S, &request, ", a request");
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts {
-            credits: 16,
-            ..CdcOpts::default()
-        },
-        ", announces the request",
-    );
+    c.cdc(&mut cap, S, CdcOpts { credits: 16, ..CdcOpts::default() }, ", announces the request");
     c.consume_tx(100);
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts {
-            credits: 16,
-            ..CdcOpts::default()
-        },
-        ", peer consumed the request",
-    );
+    c.cdc(&mut cap, R, CdcOpts { credits: 16, ..CdcOpts::default() }, ", peer consumed the request");
     let reply = text(16000, "response body of connection one; ");
     c.data(&mut cap, R, &reply, ", a large reply");
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts::flags(ProdFlags::CONS_CURS_UPD_REQ, 0),
-        ", announces 16000 bytes, buffer nearly full",
-    );
+    c.cdc(&mut cap, R, CdcOpts::flags(ProdFlags::CONS_CURS_UPD_REQ, 0), ", announces 16000 bytes, buffer nearly full");
     c.consume_rx(16000);
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::default(),
-        ", consumer cursor update on request",
-    );
+    c.cdc(&mut cap, S, CdcOpts::default(), ", consumer cursor update on request");
     let tail = text(1000, "second reply, written over the ring end; ");
     c.data(&mut cap, R, &tail, ", a reply crossing the ring end");
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts::default(),
-        ", producer wrapped: wrap 0 -> 1, count restarts",
-    );
+    c.cdc(&mut cap, R, CdcOpts::default(), ", producer wrapped: wrap 0 -> 1, count restarts");
     c.consume_rx(1000);
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::default(),
-        ", consumer cursor wrapped too",
-    );
+    c.cdc(&mut cap, S, CdcOpts::default(), ", consumer cursor wrapped too");
     c.data(&mut cap, S, b"!", ", one urgent (out-of-band) byte");
     c.cdc(
         &mut cap,
@@ -627,39 +553,11 @@ fn smcr() -> Capture {
         ", peer buffer full",
     );
     c.consume_tx(16384);
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts::default(),
-        ", peer consumed everything",
-    );
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts::flags(ProdFlags::FAILOVER_VALIDATION, 0),
-        ", after a link failover",
-    );
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::flags(0, ConnState::PEER_DONE_WRITING),
-        ", shutdown(SHUT_WR)",
-    );
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts::flags(
-            0,
-            ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED,
-        ),
-        ", peer closes",
-    );
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED),
-        ", close()",
-    );
+    c.cdc(&mut cap, R, CdcOpts::default(), ", peer consumed everything");
+    c.cdc(&mut cap, R, CdcOpts::flags(ProdFlags::FAILOVER_VALIDATION, 0), ", after a link failover");
+    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING), ", shutdown(SHUT_WR)");
+    c.cdc(&mut cap, R, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED), ", peer closes");
+    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED), ", close()");
 
     // Connection 2: SMCv2, RDMA write with immediate data.
     cap.pause(Duration::from_millis(5));
@@ -676,30 +574,14 @@ fn smcr() -> Capture {
         local_token: 0x0000_0b02,
         ..c
     };
-    let rwwi = CdcOpts {
-        rwwi: true,
-        ..CdcOpts::default()
-    };
+    let rwwi = CdcOpts { rwwi: true, ..CdcOpts::default() };
     c.data(&mut cap, S, &text(64, "rwwi request "), ", SMCv2");
     c.cdc(&mut cap, S, rwwi, ", data opcode carries no credits");
     c.consume_tx(64);
     c.data(&mut cap, R, &text(32, "rwwi reply "), ", SMCv2");
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts { credits: 8, ..rwwi },
-        ", credit-carrying opcode",
-    );
+    c.cdc(&mut cap, R, CdcOpts { credits: 8, ..rwwi }, ", credit-carrying opcode");
     c.consume_rx(32);
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts {
-            conn_state: ConnState::PEER_CONN_ABORT,
-            ..rwwi
-        },
-        ", peer aborts",
-    );
+    c.cdc(&mut cap, R, CdcOpts { conn_state: ConnState::PEER_CONN_ABORT, ..rwwi }, ", peer aborts");
     cap
 }
 
@@ -731,11 +613,7 @@ fn smcd() -> Capture {
          connection 10.2.0.1:39000 <-> 10.2.0.2:8080, 16 KiB buffers. Sent CDCs are type 0xFE with zeroed \
          reserved bytes; received CDCs carry uninitialised memory in bytes 0-7 and 24-31.",
     );
-    let mut c = smcd_conn(
-        ByteOrder::Little,
-        ([10, 2, 0, 1], 39000),
-        ([10, 2, 0, 2], 8080),
-    );
+    let mut c = smcd_conn(ByteOrder::Little, ([10, 2, 0, 1], 39000), ([10, 2, 0, 2], 8080));
     use Dir::{Received as R, Sent as S};
     let req = text(78, "GET /index.html HTTP/1.1\r\nHost: b\r\n\r\n");
     c.data(&mut cap, S, &req, ", a request");
@@ -743,39 +621,16 @@ fn smcd() -> Capture {
     c.consume_tx(78);
     let body = text(12000, "<p>SMC-D page body</p>\n");
     c.data(&mut cap, R, &body, ", the reply");
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts::flags(ProdFlags::CONS_CURS_UPD_REQ, 0),
-        ", announces the reply",
-    );
+    c.cdc(&mut cap, R, CdcOpts::flags(ProdFlags::CONS_CURS_UPD_REQ, 0), ", announces the reply");
     c.consume_rx(12000);
     c.cdc(&mut cap, S, CdcOpts::default(), ", consumer cursor update");
     let more = text(6000, "<p>second page, over the ring end</p>\n");
     c.data(&mut cap, R, &more, ", crossing the ring end");
     c.cdc(&mut cap, R, CdcOpts::default(), ", producer wrapped");
     c.consume_rx(6000);
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::flags(0, ConnState::PEER_DONE_WRITING),
-        ", shutdown(SHUT_WR)",
-    );
-    c.cdc(
-        &mut cap,
-        R,
-        CdcOpts::flags(
-            0,
-            ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED,
-        ),
-        ", peer closes",
-    );
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED),
-        ", close()",
-    );
+    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING), ", shutdown(SHUT_WR)");
+    c.cdc(&mut cap, R, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED), ", peer closes");
+    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED), ", close()");
     cap
 }
 
@@ -785,36 +640,17 @@ fn smcd_be() -> Capture {
         "SMC-D from an s390x host: cursors big-endian. One sent CDC, 10.3.0.1:39001 -> 10.3.0.2:8080; \
          read little-endian the counts would be implausible (> 1 MiB).",
     );
-    let mut c = smcd_conn(
-        ByteOrder::Big,
-        ([10, 3, 0, 1], 39001),
-        ([10, 3, 0, 2], 8080),
-    );
-    c.tx = Cursor {
-        wrap: 3,
-        count: 0x1234,
-    };
-    c.rx_cons = Cursor {
-        wrap: 2,
-        count: 0x0800,
-    };
-    c.cdc(
-        &mut cap,
-        Dir::Sent,
-        CdcOpts::flags(ProdFlags::CONS_CURS_UPD_REQ, 0),
-        ", big-endian cursors",
-    );
+    let mut c = smcd_conn(ByteOrder::Big, ([10, 3, 0, 1], 39001), ([10, 3, 0, 2], 8080));
+    c.tx = Cursor { wrap: 3, count: 0x1234 };
+    c.rx_cons = Cursor { wrap: 2, count: 0x0800 };
+    c.cdc(&mut cap, Dir::Sent, CdcOpts::flags(ProdFlags::CONS_CURS_UPD_REQ, 0), ", big-endian cursors");
     cap
 }
 
 /// A dump frame on the dummy device between two addresses picked for one problem frame.
 fn lone_frame(n: u8, udp_payload: &[u8]) -> Vec<u8> {
     let n16 = u16::from(n);
-    dummy_frame(
-        ([10, 9, 0, 1], 45000 + n16),
-        ([10, 9, n, 2], 41000 + n16),
-        udp_payload,
-    )
+    dummy_frame(([10, 9, 0, 1], 45000 + n16), ([10, 9, n, 2], 41000 + n16), udp_payload)
 }
 
 fn bad_input() -> Capture {
@@ -828,8 +664,7 @@ fn bad_input() -> Capture {
     let cdc_hdr = HeaderSpec::new(1, MODE_SMCR, l.type_cdc);
     let raw_hdr = HeaderSpec::new(1, MODE_SMCR, l.type_raw);
     let good = SmcrCdcSpec::new(7, 0x0000_0c01, (0, 4096), (0, 512));
-    let frame =
-        |n: u8, h: &HeaderSpec, payload: &[u8]| lone_frame(n, &emit::dump_frame(&l, h, payload));
+    let frame = |n: u8, h: &HeaderSpec, payload: &[u8]| lone_frame(n, &emit::dump_frame(&l, h, payload));
     let mut n = 0u8;
     let mut next = || {
         n += 1;
@@ -837,52 +672,28 @@ fn bad_input() -> Capture {
     };
 
     let i = next();
-    let h = HeaderSpec {
-        len: Some(16 + 20),
-        ..raw_hdr
-    };
+    let h = HeaderSpec { len: Some(16 + 20), ..raw_hdr };
     cap.push(
         frame(i, &h, &text(30, "0123456789")),
         "raw data, len field 36 but UDP payload 46 bytes: 10 trailing bytes",
     );
     let i = next();
-    let h = HeaderSpec {
-        reserved: [0, 0, 0x01, 0, 0, 0x80],
-        ..cdc_hdr
-    };
-    cap.push(
-        frame(i, &h, &emit::smcr_cdc(&good)),
-        "SMC-R CDC, header reserved bytes 00 00 01 00 00 80",
-    );
+    let h = HeaderSpec { reserved: [0, 0, 0x01, 0, 0, 0x80], ..cdc_hdr };
+    cap.push(frame(i, &h, &emit::smcr_cdc(&good)), "SMC-R CDC, header reserved bytes 00 00 01 00 00 80");
     let i = next();
     let h = HeaderSpec::new(1, MODE_SMCR, 7);
-    cap.push(
-        frame(i, &h, &text(16, "type seven body!")),
-        "unknown type 7, 16-byte payload",
-    );
+    cap.push(frame(i, &h, &text(16, "type seven body!")), "unknown type 7, 16-byte payload");
     let i = next();
     let h = HeaderSpec::new(1, 9, l.type_cdc);
-    cap.push(
-        frame(i, &h, &emit::smcr_cdc(&good)),
-        "unknown mode 9, CDC type, 48-byte payload",
-    );
+    cap.push(frame(i, &h, &emit::smcr_cdc(&good)), "unknown mode 9, CDC type, 48-byte payload");
     let i = next();
-    cap.push(
-        frame(i, &cdc_hdr, &emit::smcr_cdc(&good)[..30]),
-        "SMC-R CDC payload of 30 bytes (< 44), len consistent",
-    );
+    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&good)[..30]), "SMC-R CDC payload of 30 bytes (< 44), len consistent");
     let i = next();
     let s = SmcrCdcSpec { ty: 0xAB, ..good };
-    cap.push(
-        frame(i, &cdc_hdr, &emit::smcr_cdc(&s)),
-        "SMC-R CDC with message type 0xAB",
-    );
+    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&s)), "SMC-R CDC with message type 0xAB");
     let i = next();
     let s = SmcrCdcSpec { len: 40, ..good };
-    cap.push(
-        frame(i, &cdc_hdr, &emit::smcr_cdc(&s)),
-        "SMC-R CDC with length 40",
-    );
+    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&s)), "SMC-R CDC with length 40");
     for (flags, conn_state, what) in [
         (0, ConnState::PEER_CONN_ABORT, "peer_conn_abort"),
         (0, ConnState::PEER_CONN_CLOSED, "peer_conn_closed"),
@@ -890,15 +701,8 @@ fn bad_input() -> Capture {
         (ProdFlags::WRITE_BLOCKED, 0, "write_blocked"),
     ] {
         let i = next();
-        let s = SmcrCdcSpec {
-            prod_flags: flags,
-            conn_state,
-            ..good
-        };
-        cap.push(
-            frame(i, &cdc_hdr, &emit::smcr_cdc(&s)),
-            format!("SMC-R CDC with {what} set"),
-        );
+        let s = SmcrCdcSpec { prod_flags: flags, conn_state, ..good };
+        cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&s)), format!("SMC-R CDC with {what} set"));
     }
     let i = next();
     let f = frame(i, &cdc_hdr, &emit::smcr_cdc(&good));
@@ -909,11 +713,7 @@ fn bad_input() -> Capture {
     );
     let i = next();
     let f = frame(i, &raw_hdr, &text(1000, "truncated raw data "));
-    cap.push_cut(
-        f,
-        14 + 20 + 8 + 16 + 100,
-        "raw data frame of 1000 bytes, only 100 captured",
-    );
+    cap.push_cut(f, 14 + 20 + 8 + 16 + 100, "raw data frame of 1000 bytes, only 100 captured");
     let i = next();
     let mut s = good;
     s.reserved[0] = 0x01;
@@ -923,17 +723,11 @@ fn bad_input() -> Capture {
         "SMC-R CDC with non-zero reserved bytes (first and last of the 17)",
     );
     let i = next();
-    cap.push(
-        frame(i, &cdc_hdr, &emit::smcr_cdc(&good)[..44]),
-        "SMC-R CDC of exactly 44 bytes: no struct padding",
-    );
+    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&good)[..44]), "SMC-R CDC of exactly 44 bytes: no struct padding");
     let i = next();
     let mut long = emit::smcr_cdc(&good).to_vec();
     long.extend_from_slice(&[0xEE; 8]);
-    cap.push(
-        frame(i, &cdc_hdr, &long),
-        "SMC-R CDC followed by 8 extra payload bytes (payload 56, len consistent)",
-    );
+    cap.push(frame(i, &cdc_hdr, &long), "SMC-R CDC followed by 8 extra payload bytes (payload 56, len consistent)");
     cap
 }
 
@@ -958,19 +752,13 @@ fn not_smc() -> Capture {
     let mut b = good.clone();
     b[..4].copy_from_slice(&[0x12, 0x34, 0x56, 0x78]);
     cap.push(frame(1, &b), "first four bytes 12 34 56 78, not the magic");
-    cap.push(
-        frame(2, &good[..12]),
-        "12-byte payload starting with the magic (shorter than the 16-byte header)",
-    );
+    cap.push(frame(2, &good[..12]), "12-byte payload starting with the magic (shorter than the 16-byte header)");
     let mut b = good.clone();
     b[8..10].copy_from_slice(&5u16.to_be_bytes());
     cap.push(frame(3, &b), "magic, len field 5 (< header length)");
     let mut b = good.clone();
     b[8..10].copy_from_slice(&100u16.to_be_bytes());
-    cap.push(
-        frame(4, &b),
-        "magic, len field 100 but UDP payload 64 bytes",
-    );
+    cap.push(frame(4, &b), "magic, len field 100 but UDP payload 64 bytes");
     let mut b = good;
     b[3] = 0xA4;
     cap.push(frame(5, &b), "three of four magic bytes: CF D3 E7 A4");
@@ -1083,25 +871,14 @@ struct TcpConn {
 }
 
 impl TcpConn {
-    fn segment(
-        &mut self,
-        cap: &mut Capture,
-        from_client: bool,
-        flags: u8,
-        options: &[u8],
-        payload: &[u8],
-        note: &str,
-    ) {
+    fn segment(&mut self, cap: &mut Capture, from_client: bool, flags: u8, options: &[u8], payload: &[u8], note: &str) {
         let (src, dst, mac_src, mac_dst) = if from_client {
             (self.client, self.server, CLIENT_NIC_MAC, SERVER_NIC_MAC)
         } else {
             (self.server, self.client, SERVER_NIC_MAC, CLIENT_NIC_MAC)
         };
-        let (seq, ack) = if from_client {
-            (self.client_seq, self.server_seq)
-        } else {
-            (self.server_seq, self.client_seq)
-        };
+        let (seq, ack) =
+            if from_client { (self.client_seq, self.server_seq) } else { (self.server_seq, self.client_seq) };
         let mut opts = options.to_vec();
         if options.is_empty() {
             // NOP, NOP, timestamps: what Linux puts on every segment after the handshake.
@@ -1122,29 +899,16 @@ impl TcpConn {
         };
         let seg = t.bytes(src.0, dst.0);
         let side = usize::from(!from_client);
-        let ip = IpOpts {
-            id: self.ip_id[side],
-            dont_fragment: true,
-            ttl: 64,
-            compute_checksum: true,
-        };
+        let ip = IpOpts { id: self.ip_id[side], dont_fragment: true, ttl: 64, compute_checksum: true };
         self.ip_id[side] = self.ip_id[side].wrapping_add(1);
-        let frame = ethernet(
-            mac_src,
-            mac_dst,
-            &ipv4(src.0, dst.0, IPPROTO_TCP, &ip, &seg),
-        );
+        let frame = ethernet(mac_src, mac_dst, &ipv4(src.0, dst.0, IPPROTO_TCP, &ip, &seg));
         let advance = payload.len() as u32 + u32::from(flags & (TCP_SYN | TCP_FIN) != 0);
         if from_client {
             self.client_seq = self.client_seq.wrapping_add(advance);
         } else {
             self.server_seq = self.server_seq.wrapping_add(advance);
         }
-        let dir = if from_client {
-            "client -> server"
-        } else {
-            "server -> client"
-        };
+        let dir = if from_client { "client -> server" } else { "server -> client" };
         cap.push(frame, format!("NIC, TCP {dir}: {note}"));
     }
 }
@@ -1182,31 +946,10 @@ fn sample() -> Capture {
         ip_id: [0x3a10, 0x0000],
         ts: 1_000_000,
     };
-    t.segment(
-        &mut cap,
-        true,
-        TCP_SYN,
-        &syn_options(1_000_000, 0),
-        &[],
-        "SYN with SMC option",
-    );
-    t.segment(
-        &mut cap,
-        false,
-        TCP_SYN | TCP_ACK,
-        &syn_options(2_000_000, 1_000_000),
-        &[],
-        "SYN-ACK with SMC option",
-    );
+    t.segment(&mut cap, true, TCP_SYN, &syn_options(1_000_000, 0), &[], "SYN with SMC option");
+    t.segment(&mut cap, false, TCP_SYN | TCP_ACK, &syn_options(2_000_000, 1_000_000), &[], "SYN-ACK with SMC option");
     t.segment(&mut cap, true, TCP_ACK, &[], &[], "ACK");
-    t.segment(
-        &mut cap,
-        true,
-        TCP_PSH | TCP_ACK,
-        &[],
-        &clc_proposal(),
-        "SMC CLC Proposal (SMC-R v1, 92 bytes)",
-    );
+    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], &clc_proposal(), "SMC CLC Proposal (SMC-R v1, 92 bytes)");
     let accept = clc_accept_confirm(
         CLC_ACCEPT,
         0x18, // v1, first contact
@@ -1218,14 +961,7 @@ fn sample() -> Capture {
         0x0000_0008_1234_0000,
         0x00ab_cdef,
     );
-    t.segment(
-        &mut cap,
-        false,
-        TCP_PSH | TCP_ACK,
-        &[],
-        &accept,
-        "SMC CLC Accept (68 bytes, first contact)",
-    );
+    t.segment(&mut cap, false, TCP_PSH | TCP_ACK, &[], &accept, "SMC CLC Accept (68 bytes, first contact)");
     let confirm = clc_accept_confirm(
         CLC_CONFIRM,
         0x10,
@@ -1237,14 +973,7 @@ fn sample() -> Capture {
         0x0000_0009_5678_0000,
         0x0012_3456,
     );
-    t.segment(
-        &mut cap,
-        true,
-        TCP_PSH | TCP_ACK,
-        &[],
-        &confirm,
-        "SMC CLC Confirm (68 bytes)",
-    );
+    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], &confirm, "SMC CLC Confirm (68 bytes)");
     t.segment(&mut cap, false, TCP_ACK, &[], &[], "ACK");
 
     cap.pause(Duration::from_millis(2));
@@ -1267,21 +996,10 @@ fn sample() -> Capture {
         garbage: 0,
     };
     use Dir::{Received as R, Sent as S};
-    let credits = CdcOpts {
-        credits: 16,
-        ..CdcOpts::default()
-    };
+    let credits = CdcOpts { credits: 16, ..CdcOpts::default() };
     let exchanges: [(&[u8], &[u8], &str); 2] = [
-        (
-            b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n",
-            b"+OK\r\n",
-            "SET",
-        ),
-        (
-            b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n",
-            b"$5\r\nvalue\r\n",
-            "GET",
-        ),
+        (b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n", b"+OK\r\n", "SET"),
+        (b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n", b"$5\r\nvalue\r\n", "GET"),
     ];
     for (req, resp, cmd) in exchanges {
         c.data(&mut cap, S, req, &format!(", Redis {cmd} request"));
@@ -1294,27 +1012,14 @@ fn sample() -> Capture {
     }
     c.cdc(&mut cap, S, CdcOpts::default(), ", consumer cursor update");
     cap.pause(Duration::from_millis(1));
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::flags(0, ConnState::PEER_DONE_WRITING),
-        ", client shuts down writing",
-    );
+    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING), ", client shuts down writing");
     c.cdc(
         &mut cap,
         R,
-        CdcOpts::flags(
-            0,
-            ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED,
-        ),
+        CdcOpts::flags(0, ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED),
         ", server closes",
     );
-    c.cdc(
-        &mut cap,
-        S,
-        CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED),
-        ", client closes",
-    );
+    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED), ", client closes");
     t.segment(&mut cap, true, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
     t.segment(&mut cap, false, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
     t.segment(&mut cap, true, TCP_ACK, &[], &[], "ACK");
@@ -1345,11 +1050,7 @@ fn readme(captures: &[Capture]) -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "test-pcaps".into()),
-    );
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "test-pcaps".into()));
     std::fs::create_dir_all(&dir)?;
     let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), sample()];
     for c in &captures {

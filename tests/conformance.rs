@@ -28,17 +28,14 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The Debian release whose chroot holds each ABI's Wireshark (created by `scripts/ensure-chroot NAME`).
-const CHROOT_FOR_ABI: [(&str, &str); 3] =
-    [("4.0", "bookworm"), ("4.4", "trixie"), ("4.6", "forky")];
+const CHROOT_FOR_ABI: [(&str, &str); 3] = [("4.0", "bookworm"), ("4.4", "trixie"), ("4.6", "forky")];
 
 /// Structs declared as a prefix of the real one: no `sizeof` comparison for them.
 const PREFIX_ONLY: [&str; 1] = ["struct _packet_info"];
 
 /// Constants of ours that the real headers spell differently.
-const REAL_ALIASES: [(&str, &str); 2] = [
-    ("SMCDUMP_WS_MAJOR", "WIRESHARK_VERSION_MAJOR"),
-    ("SMCDUMP_WS_MINOR", "WIRESHARK_VERSION_MINOR"),
-];
+const REAL_ALIASES: [(&str, &str); 2] =
+    [("SMCDUMP_WS_MAJOR", "WIRESHARK_VERSION_MAJOR"), ("SMCDUMP_WS_MINOR", "WIRESHARK_VERSION_MINOR")];
 
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -216,15 +213,8 @@ fn declarator_name(toks: &[Tok]) -> Option<String> {
             .find(|s| !matches!(*s, "const" | "volatile" | "restrict"))
             .map(str::to_string);
     }
-    let end = toks
-        .iter()
-        .position(|t| t.is('[') || t.is(':'))
-        .unwrap_or(toks.len());
-    toks[..end]
-        .iter()
-        .rev()
-        .find_map(Tok::ident)
-        .map(str::to_string)
+    let end = toks.iter().position(|t| t.is('[') || t.is(':')).unwrap_or(toks.len());
+    toks[..end].iter().rev().find_map(Tok::ident).map(str::to_string)
 }
 
 /// A struct we declare, with the members in declaration order.
@@ -259,11 +249,7 @@ fn is_value(body: &str) -> bool {
                         .strip_prefix("0x")
                         .or_else(|| n.trim_end_matches(['u', 'U', 'l', 'L']).strip_prefix("0X"))
                         .map_or_else(
-                            || {
-                                n.trim_end_matches(['u', 'U', 'l', 'L'])
-                                    .chars()
-                                    .all(|c| c.is_ascii_digit())
-                            },
+                            || n.trim_end_matches(['u', 'U', 'l', 'L']).chars().all(|c| c.is_ascii_digit()),
                             |h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()),
                         ),
                     Tok::Punct(c) => "()<>|&~^+-*/%".contains(*c),
@@ -276,8 +262,7 @@ fn is_value(body: &str) -> bool {
 
 /// Reads one of our header files into `decls`. `is_abi` marks `<abi>/abi.h`.
 fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String> {
-    let src =
-        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let src = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let (directives, code) = split_directives(&strip_comments(&src));
     let what = |msg: String| format!("{}: {msg}", path.display());
 
@@ -285,9 +270,7 @@ fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String
         let body = d.trim_start_matches('#').trim_start();
         if let Some(def) = body.strip_prefix("define") {
             let def = def.trim();
-            let name_end = def
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(def.len());
+            let name_end = def.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(def.len());
             let (name, value) = def.split_at(name_end);
             if value.starts_with('(') {
                 continue; // a function-like macro
@@ -295,9 +278,7 @@ fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String
             if is_value(value) {
                 decls.constants.push(name.to_string());
             } else if is_abi && name.starts_with("WS_") {
-                decls
-                    .abi_prelude
-                    .push(format!("#define {name} {}", value.trim()));
+                decls.abi_prelude.push(format!("#define {name} {}", value.trim()));
             }
         } else if is_abi && body.starts_with("include") && body.contains('<') {
             decls.abi_prelude.push(format!("#{body}"));
@@ -310,16 +291,10 @@ fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String
         let is_typedef = stmt.first().is_some_and(|t| t.ident() == Some("typedef"));
         match brace {
             Some(open) => {
-                let close = stmt
-                    .iter()
-                    .rposition(|t| t.is('}'))
-                    .ok_or_else(|| what("unbalanced braces".into()))?;
+                let close = stmt.iter().rposition(|t| t.is('}')).ok_or_else(|| what("unbalanced braces".into()))?;
                 let head: Vec<&str> = stmt[..open].iter().filter_map(Tok::ident).collect();
                 let body = &stmt[open + 1..close];
-                let after = stmt[close + 1..]
-                    .iter()
-                    .find_map(Tok::ident)
-                    .map(str::to_string);
+                let after = stmt[close + 1..].iter().find_map(Tok::ident).map(str::to_string);
                 let kind = head
                     .iter()
                     .position(|s| matches!(*s, "struct" | "union" | "enum"))
@@ -346,11 +321,7 @@ fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String
                         let c_name = match (&tag, &after) {
                             (Some(tag), _) => format!("{keyword} {tag}"),
                             (None, Some(name)) if is_typedef => name.clone(),
-                            _ => {
-                                return Err(what(format!(
-                                    "an anonymous {keyword} without a typedef name"
-                                )))
-                            }
+                            _ => return Err(what(format!("an anonymous {keyword} without a typedef name"))),
                         };
                         if body.iter().any(|t| t.is('{')) {
                             return Err(what(format!(
@@ -361,10 +332,7 @@ fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String
                         for member in split_top(body, ';') {
                             for (i, declarator) in split_top(&member, ',').iter().enumerate() {
                                 let name = declarator_name(declarator).ok_or_else(|| {
-                                    what(format!(
-                                        "cannot read member {} of {c_name}",
-                                        members.len() + i + 1
-                                    ))
+                                    what(format!("cannot read member {} of {c_name}", members.len() + i + 1))
                                 })?;
                                 members.push(name);
                             }
@@ -392,17 +360,12 @@ fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String
             None => {
                 // A function declaration: the name is the identifier before the first top-level '('.
                 let open = stmt.iter().position(|t| t.is('('));
-                let name = open
-                    .and_then(|i| i.checked_sub(1))
-                    .and_then(|i| stmt[i].ident());
+                let name = open.and_then(|i| i.checked_sub(1)).and_then(|i| stmt[i].ident());
                 match name {
                     Some(name) => decls.functions.push(name.to_string()),
                     None => {
                         let text: Vec<String> = stmt.iter().map(Tok::text).collect();
-                        return Err(what(format!(
-                            "cannot read the declaration `{}`",
-                            text.join(" ")
-                        )));
+                        return Err(what(format!("cannot read the declaration `{}`", text.join(" "))));
                     }
                 }
             }
@@ -427,17 +390,14 @@ fn parse_abi(headers: &Path, abi: &str) -> Result<Decls, String> {
 
 /// The function/typedef probe: real headers, proof each name exists there, then our declarations on top.
 fn function_probe(decls: &Decls) -> String {
-    let mut c = String::from(
-        "/* Generated by tests/conformance.rs: our functions and typedefs over the real ones. */\n",
-    );
+    let mut c =
+        String::from("/* Generated by tests/conformance.rs: our functions and typedefs over the real ones. */\n");
     c.push_str("#include \"real_includes.h\"\n\n/* Each name we declare must be declared by the real headers. */\n");
     for t in &decls.typedefs {
         c.push_str(&format!("typedef {t} smcdump_probe_typedef_{t};\n"));
     }
     for f in &decls.functions {
-        c.push_str(&format!(
-            "typedef __typeof__({f}) smcdump_probe_function_{f};\n"
-        ));
+        c.push_str(&format!("typedef __typeof__({f}) smcdump_probe_function_{f};\n"));
     }
     c.push_str("\n/* From abi.h: only its typedefs and WS_* macros. */\n");
     for line in &decls.abi_prelude {
@@ -489,11 +449,7 @@ impl Toolchain {
     /// A fresh work folder: (path from here, path as the toolchain sees it).
     fn work_dir(&self) -> Result<(PathBuf, String), String> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "smcdump-conformance-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = format!("smcdump-conformance-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         let (outside, inside) = match self {
             Toolchain::Host => {
                 let p = std::env::temp_dir().join(&name);
@@ -503,8 +459,7 @@ impl Toolchain {
             Toolchain::Chroot(dir) => (dir.join("tmp").join(&name), format!("/tmp/{name}")),
         };
         let _ = fs::remove_dir_all(&outside);
-        fs::create_dir_all(&outside)
-            .map_err(|e| format!("cannot create {}: {e}", outside.display()))?;
+        fs::create_dir_all(&outside).map_err(|e| format!("cannot create {}: {e}", outside.display()))?;
         Ok((outside, inside))
     }
 
@@ -524,9 +479,7 @@ impl Toolchain {
                 cmd
             }
         };
-        cmd.env("LC_ALL", "C")
-            .output()
-            .map_err(|e| format!("cannot run `{script}` on the {}: {e}", self.describe()))
+        cmd.env("LC_ALL", "C").output().map_err(|e| format!("cannot run `{script}` on the {}: {e}", self.describe()))
     }
 
     /// The `pkg-config --modversion wireshark` of this toolchain.
@@ -547,35 +500,23 @@ fn is_root() -> bool {
 }
 
 fn chroot_base() -> PathBuf {
-    std::env::var_os("SMCDUMP_CHROOT_DIR")
-        .map_or_else(|| PathBuf::from("/var/tmp/smcdump-chroots"), PathBuf::from)
+    std::env::var_os("SMCDUMP_CHROOT_DIR").map_or_else(|| PathBuf::from("/var/tmp/smcdump-chroots"), PathBuf::from)
 }
 
 /// The toolchain holding Wireshark `abi`, or why there is none.
 fn toolchain_for(abi: &str) -> Result<Toolchain, String> {
-    if Toolchain::Host
-        .wireshark_version()
-        .is_some_and(|v| major_minor(&v) == abi)
-    {
+    if Toolchain::Host.wireshark_version().is_some_and(|v| major_minor(&v) == abi) {
         return Ok(Toolchain::Host);
     }
-    let name = CHROOT_FOR_ABI
-        .iter()
-        .find(|(a, _)| *a == abi)
-        .map(|(_, n)| *n)
-        .unwrap_or_else(|| panic!("no chroot is known for ABI {abi}: add it to CHROOT_FOR_ABI and scripts/ensure-chroot"));
+    let name = CHROOT_FOR_ABI.iter().find(|(a, _)| *a == abi).map(|(_, n)| *n).unwrap_or_else(|| {
+        panic!("no chroot is known for ABI {abi}: add it to CHROOT_FOR_ABI and scripts/ensure-chroot")
+    });
     let dir = chroot_base().join(name);
     if !dir.is_dir() {
-        return Err(format!(
-            "chroot {} missing (run scripts/ensure-chroot {name})",
-            dir.display()
-        ));
+        return Err(format!("chroot {} missing (run scripts/ensure-chroot {name})", dir.display()));
     }
     if !is_root() {
-        return Err(format!(
-            "chroot {} needs root (run the test as root or with sudo)",
-            dir.display()
-        ));
+        return Err(format!("chroot {} needs root (run the test as root or with sudo)", dir.display()));
     }
     Ok(Toolchain::Chroot(dir))
 }
@@ -603,13 +544,8 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
         if entry.path().is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            fs::copy(entry.path(), &target).map_err(|e| {
-                format!(
-                    "cannot copy {} to {}: {e}",
-                    entry.path().display(),
-                    target.display()
-                )
-            })?;
+            fs::copy(entry.path(), &target)
+                .map_err(|e| format!("cannot copy {} to {}: {e}", entry.path().display(), target.display()))?;
         }
     }
     Ok(())
@@ -622,19 +558,9 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 /// The compiler's error lines (with their notes), or all of stderr when it has none.
 fn compiler_errors(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("error") || l.contains("note:"))
-        .collect();
-    let text = if lines.is_empty() {
-        stderr.trim().to_string()
-    } else {
-        lines.join("\n")
-    };
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("error") || l.contains("note:")).collect();
+    let text = if lines.is_empty() { stderr.trim().to_string() } else { lines.join("\n") };
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
 
 /// `key = value` lines of a probe's output.
@@ -650,8 +576,7 @@ fn parse_probe_output(text: &str) -> Result<Vec<(String, String)>, String> {
 
 /// Every difference between the two probe outputs, one line each.
 fn compare_outputs(ours: &[(String, String)], real: &[(String, String)]) -> Vec<String> {
-    let real_map: BTreeMap<&str, &str> =
-        real.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let real_map: BTreeMap<&str, &str> = real.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut problems = Vec::new();
     for (k, v) in ours {
         match real_map.get(k.as_str()) {
@@ -661,11 +586,7 @@ fn compare_outputs(ours: &[(String, String)], real: &[(String, String)]) -> Vec<
         }
     }
     if ours.len() != real.len() {
-        problems.push(format!(
-            "the probes printed {} lines (ours) and {} (real)",
-            ours.len(),
-            real.len()
-        ));
+        problems.push(format!("the probes printed {} lines (ours) and {} (real)", ours.len(), real.len()));
     }
     problems
 }
@@ -679,14 +600,10 @@ fn check_abi(headers: &Path, abi: &str, toolchain: &Toolchain) -> Result<Summary
             return Err(format!("{abi}/abi.h does not define {ours}"));
         }
     }
-    if let Some(c) = decls
-        .constants
-        .iter()
-        .find(|c| c.starts_with("SMCDUMP_") && !REAL_ALIASES.iter().any(|(o, _)| o == c))
+    if let Some(c) =
+        decls.constants.iter().find(|c| c.starts_with("SMCDUMP_") && !REAL_ALIASES.iter().any(|(o, _)| o == c))
     {
-        return Err(format!(
-            "{c} has no counterpart in the real headers known to the checker (REAL_ALIASES)"
-        ));
+        return Err(format!("{c} has no counterpart in the real headers known to the checker (REAL_ALIASES)"));
     }
 
     let (outside, inside) = toolchain.work_dir()?;
@@ -729,12 +646,7 @@ fn run_probes(
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .ok_or_else(|| {
-            format!(
-                "no Wireshark development files on the {}",
-                toolchain.describe()
-            )
-        })?;
+        .ok_or_else(|| format!("no Wireshark development files on the {}", toolchain.describe()))?;
 
     // 1. Functions and typedefs.
     let out = toolchain.sh(
@@ -769,20 +681,13 @@ fn run_probes(
         }
         let out = toolchain.sh(inside, &format!("./probe_{which}"))?;
         if !out.status.success() {
-            problems.push(format!(
-                "layouts/constants: probe_{which} failed: {}",
-                compiler_errors(&out)
-            ));
+            problems.push(format!("layouts/constants: probe_{which} failed: {}", compiler_errors(&out)));
             continue;
         }
         outputs.push(parse_probe_output(&String::from_utf8_lossy(&out.stdout))?);
     }
     if let [ours, real] = outputs.as_slice() {
-        problems.extend(
-            compare_outputs(ours, real)
-                .into_iter()
-                .map(|p| format!("layouts/constants: {p}")),
-        );
+        problems.extend(compare_outputs(ours, real).into_iter().map(|p| format!("layouts/constants: {p}")));
     }
 
     if problems.is_empty() {
@@ -822,10 +727,7 @@ fn abis() -> Vec<String> {
 #[test]
 fn declarations_match_real_headers() {
     let abis = abis();
-    assert!(
-        abis.len() >= 3,
-        "expected the 4.0, 4.4 and 4.6 folders in wireshark-headers/, found {abis:?}"
-    );
+    assert!(abis.len() >= 3, "expected the 4.0, 4.4 and 4.6 folders in wireshark-headers/, found {abis:?}");
     let mut checked = Vec::new();
     let mut skipped = Vec::new();
     let mut failures = Vec::new();
@@ -861,16 +763,8 @@ fn declarations_match_real_headers() {
     }
     report(&format!(
         "conformance: ABIs checked: {}; skipped: {}",
-        if checked.is_empty() {
-            "none".into()
-        } else {
-            checked.join(", ")
-        },
-        if skipped.is_empty() {
-            "none".into()
-        } else {
-            skipped.len().to_string()
-        }
+        if checked.is_empty() { "none".into() } else { checked.join(", ") },
+        if skipped.is_empty() { "none".into() } else { skipped.len().to_string() }
     ));
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
     assert!(
@@ -885,95 +779,31 @@ fn declarations_match_real_headers() {
 fn parser_reads_our_headers() {
     for abi in abis() {
         let d = parse_abi(&our_headers(), &abi).unwrap();
-        for c in [
-            "FT_UINT8",
-            "BASE_HEX",
-            "ENC_LITTLE_ENDIAN",
-            "PI_WARN",
-            "HEURISTIC_ENABLE",
-            "HF_REF_TYPE_DIRECT",
-        ] {
-            assert!(
-                d.constants.iter().any(|k| k == c),
-                "{abi}: {c} not found in {:?}",
-                d.constants
-            );
+        for c in ["FT_UINT8", "BASE_HEX", "ENC_LITTLE_ENDIAN", "PI_WARN", "HEURISTIC_ENABLE", "HF_REF_TYPE_DIRECT"] {
+            assert!(d.constants.iter().any(|k| k == c), "{abi}: {c} not found in {:?}", d.constants);
         }
-        for c in [
-            "COL_INFO",
-            "COL_PROTOCOL",
-            "SMCDUMP_WS_MAJOR",
-            "SMCDUMP_WS_MINOR",
-        ] {
+        for c in ["COL_INFO", "COL_PROTOCOL", "SMCDUMP_WS_MAJOR", "SMCDUMP_WS_MINOR"] {
             assert!(d.constants.iter().any(|k| k == c), "{abi}: {c} not found");
         }
-        assert!(
-            !d.constants.iter().any(|k| k.ends_with("_H")),
-            "{abi}: include guard read as a constant"
-        );
-        let packet_info = d
-            .structs
-            .iter()
-            .find(|s| s.c_name == "struct _packet_info")
-            .unwrap();
-        assert_eq!(
-            packet_info.members,
-            ["current_proto", "cinfo", "presence_flags", "num"]
-        );
-        let plugin = d
-            .structs
-            .iter()
-            .find(|s| s.c_name == "proto_plugin")
-            .unwrap();
+        assert!(!d.constants.iter().any(|k| k.ends_with("_H")), "{abi}: include guard read as a constant");
+        let packet_info = d.structs.iter().find(|s| s.c_name == "struct _packet_info").unwrap();
+        assert_eq!(packet_info.members, ["current_proto", "cinfo", "presence_flags", "num"]);
+        let plugin = d.structs.iter().find(|s| s.c_name == "proto_plugin").unwrap();
         assert_eq!(plugin.members, ["register_protoinfo", "register_handoff"]);
         let enum_val = d.structs.iter().find(|s| s.c_name == "enum_val_t").unwrap();
         assert_eq!(enum_val.members, ["name", "description", "value"]);
-        let hfi = d
-            .structs
-            .iter()
-            .find(|s| s.c_name == "struct _header_field_info")
-            .unwrap();
+        let hfi = d.structs.iter().find(|s| s.c_name == "struct _header_field_info").unwrap();
         assert_eq!(hfi.members.first().map(String::as_str), Some("name"));
-        assert_eq!(
-            hfi.members.last().map(String::as_str),
-            Some("same_name_next")
-        );
-        for f in [
-            "proto_register_plugin",
-            "heur_dissector_add",
-            "expert_add_info_format",
-            "tvb_get_ptr",
-        ] {
-            assert!(
-                d.functions.iter().any(|k| k == f),
-                "{abi}: function {f} not found"
-            );
+        assert_eq!(hfi.members.last().map(String::as_str), Some("same_name_next"));
+        for f in ["proto_register_plugin", "heur_dissector_add", "expert_add_info_format", "tvb_get_ptr"] {
+            assert!(d.functions.iter().any(|k| k == f), "{abi}: function {f} not found");
         }
-        for t in [
-            "tvbuff_t",
-            "dissector_t",
-            "heur_dissector_t",
-            "enum_val_t",
-            "hf_ref_type",
-        ] {
-            assert!(
-                d.typedefs.iter().any(|k| k == t),
-                "{abi}: typedef {t} not found"
-            );
+        for t in ["tvbuff_t", "dissector_t", "heur_dissector_t", "enum_val_t", "hf_ref_type"] {
+            assert!(d.typedefs.iter().any(|k| k == t), "{abi}: typedef {t} not found");
         }
-        assert!(
-            d.abi_prelude.iter().any(|l| l.contains("ws_heur_bool")),
-            "{abi}: {:?}",
-            d.abi_prelude
-        );
-        assert!(d
-            .abi_prelude
-            .iter()
-            .any(|l| l.starts_with("#define WS_EXPERT_ADD_INFO_RET")));
-        assert!(
-            !d.abi_prelude.iter().any(|l| l.contains("COL_")),
-            "{abi}: COL_* must not reach the function probe"
-        );
+        assert!(d.abi_prelude.iter().any(|l| l.contains("ws_heur_bool")), "{abi}: {:?}", d.abi_prelude);
+        assert!(d.abi_prelude.iter().any(|l| l.starts_with("#define WS_EXPERT_ADD_INFO_RET")));
+        assert!(!d.abi_prelude.iter().any(|l| l.contains("COL_")), "{abi}: COL_* must not reach the function probe");
     }
 }
 
@@ -1002,14 +832,8 @@ fn parser_handles_declarator_forms() {
                 c_name: "anon_t".into(),
                 members: vec!["a".into(), "b".into(), "c".into(), "d".into(), "e".into()]
             },
-            StructDecl {
-                c_name: "struct tagged".into(),
-                members: vec!["f".into()]
-            },
-            StructDecl {
-                c_name: "struct tagged2".into(),
-                members: vec!["g".into()]
-            },
+            StructDecl { c_name: "struct tagged".into(), members: vec!["f".into()] },
+            StructDecl { c_name: "struct tagged2".into(), members: vec!["g".into()] },
         ]
     );
     assert_eq!(d.constants, ["A_VAL", "E_ONE", "E_TWO"]);
@@ -1049,13 +873,8 @@ fn check_mutated(file: &str, old: &str, new: &str) -> Option<String> {
     let toolchain = match toolchain_for(ABI) {
         Ok(t) => t,
         Err(why) => {
-            assert!(
-                !require_all(),
-                "SMCDUMP_REQUIRE_ALL_ABIS=1 but there is no Wireshark {ABI}: {why}"
-            );
-            report(&format!(
-                "conformance: SKIPPED checker test ({file}: {old:?}): no Wireshark {ABI}: {why}"
-            ));
+            assert!(!require_all(), "SMCDUMP_REQUIRE_ALL_ABIS=1 but there is no Wireshark {ABI}: {why}");
+            report(&format!("conformance: SKIPPED checker test ({file}: {old:?}): no Wireshark {ABI}: {why}"));
             return None;
         }
     };
@@ -1063,11 +882,7 @@ fn check_mutated(file: &str, old: &str, new: &str) -> Option<String> {
     copy_dir(&our_headers(), &dir.0).unwrap();
     let path = dir.0.join(file);
     let text = fs::read_to_string(&path).unwrap();
-    assert_eq!(
-        text.matches(old).count(),
-        1,
-        "{old:?} must occur exactly once in {file}"
-    );
+    assert_eq!(text.matches(old).count(), 1, "{old:?} must occur exactly once in {file}");
     fs::write(&path, text.replace(old, new)).unwrap();
     match check_abi(&dir.0, ABI, &toolchain) {
         Ok(s) => panic!("the checker accepted {file} with {old:?} replaced by {new:?}: {s:?}"),
@@ -1077,65 +892,37 @@ fn check_mutated(file: &str, old: &str, new: &str) -> Option<String> {
 
 fn assert_names(report: &str, needles: &[&str]) {
     for n in needles {
-        assert!(
-            report.contains(n),
-            "the report does not name {n:?}:\n{report}"
-        );
+        assert!(report.contains(n), "the report does not name {n:?}:\n{report}");
     }
 }
 
 #[test]
 fn checker_catches_swapped_struct_members() {
-    if let Some(r) = check_mutated(
-        "common/structs.h",
-        "    int ei;\n    int hf;\n",
-        "    int hf;\n    int ei;\n",
-    ) {
+    if let Some(r) = check_mutated("common/structs.h", "    int ei;\n    int hf;\n", "    int hf;\n    int ei;\n") {
         assert_names(
             &r,
-            &[
-                "offsetof(struct expert_field, ei): ours 4, real 0",
-                "offsetof(struct expert_field, hf): ours 0, real 4",
-            ],
+            &["offsetof(struct expert_field, ei): ours 4, real 0", "offsetof(struct expert_field, hf): ours 0, real 4"],
         );
     }
 }
 
 #[test]
 fn checker_catches_wrong_member_name() {
-    if let Some(r) = check_mutated(
-        "common/structs.h",
-        "    int orig_severity;\n",
-        "    int original_severity;\n",
-    ) {
-        assert_names(
-            &r,
-            &[
-                "original_severity",
-                "does not compile against the real headers",
-            ],
-        );
+    if let Some(r) = check_mutated("common/structs.h", "    int orig_severity;\n", "    int original_severity;\n") {
+        assert_names(&r, &["original_severity", "does not compile against the real headers"]);
     }
 }
 
 #[test]
 fn checker_catches_wrong_member_type() {
-    if let Some(r) = check_mutated(
-        "common/structs.h",
-        "    uint32_t value;\n",
-        "    uint64_t value;\n",
-    ) {
+    if let Some(r) = check_mutated("common/structs.h", "    uint32_t value;\n", "    uint64_t value;\n") {
         assert_names(&r, &["sizeof(struct _value_string::value): ours 8, real 4"]);
     }
 }
 
 #[test]
 fn checker_catches_wrong_col_info() {
-    if let Some(r) = check_mutated(
-        "4.0/abi.h",
-        "#define COL_INFO 28\n",
-        "#define COL_INFO 29\n",
-    ) {
+    if let Some(r) = check_mutated("4.0/abi.h", "#define COL_INFO 28\n", "#define COL_INFO 29\n") {
         assert_names(&r, &["COL_INFO: ours 29, real 28"]);
     }
 }
@@ -1149,11 +936,7 @@ fn checker_catches_wrong_enum_value() {
 
 #[test]
 fn checker_catches_wrong_abi_version() {
-    if let Some(r) = check_mutated(
-        "4.0/abi.h",
-        "#define SMCDUMP_WS_MINOR 0\n",
-        "#define SMCDUMP_WS_MINOR 4\n",
-    ) {
+    if let Some(r) = check_mutated("4.0/abi.h", "#define SMCDUMP_WS_MINOR 0\n", "#define SMCDUMP_WS_MINOR 4\n") {
         assert_names(&r, &["SMCDUMP_WS_MINOR: ours 4, real 0"]);
     }
 }
@@ -1182,22 +965,16 @@ fn checker_catches_wrong_typedef() {
 
 #[test]
 fn checker_catches_wrong_abi_typedef() {
-    if let Some(r) = check_mutated(
-        "4.0/abi.h",
-        "typedef uint32_t ws_boolean_value;",
-        "typedef uint64_t ws_boolean_value;",
-    ) {
+    if let Some(r) =
+        check_mutated("4.0/abi.h", "typedef uint32_t ws_boolean_value;", "typedef uint64_t ws_boolean_value;")
+    {
         assert_names(&r, &["conflicting types for 'proto_tree_add_boolean'"]);
     }
 }
 
 #[test]
 fn checker_catches_function_missing_from_real_headers() {
-    if let Some(r) = check_mutated(
-        "common/functions.h",
-        "void col_clear(",
-        "void col_clear_all(",
-    ) {
+    if let Some(r) = check_mutated("common/functions.h", "void col_clear(", "void col_clear_all(") {
         assert_names(&r, &["'col_clear_all' undeclared"]);
     }
 }

@@ -8,9 +8,10 @@ use smcdump::dissect::fields::{FieldKind, EXPERTS, FIELDS};
 fn plugin_is_listed_with_version_and_type() {
     for t in support::targets() {
         let run = t.tshark(&["-G", "plugins"]);
-        let line = run.stdout.lines().find(|l| l.starts_with("smcdump.so")).unwrap_or_else(|| {
-            panic!("Wireshark {}: smcdump.so not in `tshark -G plugins`:\n{}", t.abi, run.stdout)
-        });
+        let line =
+            run.stdout.lines().find(|l| l.starts_with("smcdump.so")).unwrap_or_else(|| {
+                panic!("Wireshark {}: smcdump.so not in `tshark -G plugins`:\n{}", t.abi, run.stdout)
+            });
         let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
         assert_eq!(cols.get(1), Some(&env!("CARGO_PKG_VERSION")), "{}: {line}", t.abi);
         assert_eq!(cols.get(2), Some(&"dissector"), "{}: {line}", t.abi);
@@ -21,11 +22,7 @@ fn plugin_is_listed_with_version_and_type() {
 fn protocol_and_heuristic_are_registered() {
     for t in support::targets() {
         let protocols = t.tshark(&["-G", "protocols"]).stdout;
-        assert!(
-            protocols.lines().any(|l| l.starts_with("SMC Dump\tSMCDUMP\tsmcdump")),
-            "{}: protocol missing",
-            t.abi
-        );
+        assert!(protocols.lines().any(|l| l.starts_with("SMC Dump\tSMCDUMP\tsmcdump")), "{}: protocol missing", t.abi);
         let heur = t.tshark(&["-G", "heuristic-decodes"]).stdout;
         let line = heur.lines().find(|l| l.starts_with("udp\tsmcdump\t")).unwrap_or_else(|| {
             panic!("{}: no udp smcdump heuristic in:\n{heur}", t.abi);

@@ -11,11 +11,7 @@ pub enum FieldKind {
     /// A label with subtree and no value (FT_NONE).
     Label,
     /// An unsigned integer of the given byte width, shown in decimal or hex, with optional value names.
-    Uint {
-        bytes: u8,
-        hex: bool,
-        names: &'static [(u32, &'static CStr)],
-    },
+    Uint { bytes: u8, hex: bool, names: &'static [(u32, &'static CStr)] },
     /// One bit of an 8-bit flags byte (FT_BOOLEAN, width 8).
     Flag { mask: u8 },
     /// Raw bytes (FT_BYTES).
@@ -32,18 +28,10 @@ pub struct FieldDef {
 }
 
 const fn uint(bytes: u8) -> FieldKind {
-    FieldKind::Uint {
-        bytes,
-        hex: false,
-        names: &[],
-    }
+    FieldKind::Uint { bytes, hex: false, names: &[] }
 }
 const fn hex(bytes: u8) -> FieldKind {
-    FieldKind::Uint {
-        bytes,
-        hex: true,
-        names: &[],
-    }
+    FieldKind::Uint { bytes, hex: true, names: &[] }
 }
 
 /// Names of the `mode` codes.

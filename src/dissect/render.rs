@@ -8,8 +8,7 @@ use super::tree::{TreeWriter, Value};
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
 use crate::wire::{
-    Cdc, CdcVariant, ConnState, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcdCdc,
-    SmcrCdc, Span,
+    Cdc, CdcVariant, ConnState, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcdCdc, SmcrCdc, Span,
 };
 
 /// What the columns show for a frame.
@@ -25,27 +24,13 @@ pub struct Summary {
 pub const PROTOCOL_SHORT: &CStr = c"SMCDUMP";
 
 /// Dissects the captured bytes of a UDP payload (`reported` bytes on the wire) under `root`.
-pub fn dissect<W: TreeWriter>(
-    w: &mut W,
-    root: W::Node,
-    captured: &[u8],
-    reported: usize,
-    layout: &Layout,
-) -> Summary {
+pub fn dissect<W: TreeWriter>(w: &mut W, root: W::Node, captured: &[u8], reported: usize, layout: &Layout) -> Summary {
     match DumpFrame::parse(captured, reported, layout) {
-        Ok(frame) => Renderer {
-            w,
-            frame: &frame,
-            visible: frame.visible_end(),
-        }
-        .render(root),
+        Ok(frame) => Renderer { w, frame: &frame, visible: frame.visible_end() }.render(root),
         Err(FrameError::HeaderTruncated { available, needed }) => {
             let msg = format!("{available} bytes, an SMC dump header needs {needed}");
             w.expert_at(root, Ei::HeaderTruncated, Span::new(0, available), &msg);
-            Summary {
-                protocol: PROTOCOL_SHORT,
-                info: format!("Malformed: {msg}"),
-            }
+            Summary { protocol: PROTOCOL_SHORT, info: format!("Malformed: {msg}") }
         }
     }
 }
@@ -64,10 +49,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         let mut info = String::new();
         match f.payload {
             Payload::Raw(span) => {
-                let shown = Span::new(
-                    span.off,
-                    span.len.min(self.visible.saturating_sub(span.off)),
-                );
+                let shown = Span::new(span.off, span.len.min(self.visible.saturating_sub(span.off)));
                 self.w.add(root, Hf::Data, shown, Value::None);
                 let len = u32::try_from(span.len).unwrap_or(u32::MAX);
                 self.w.add(root, Hf::DataLen, shown, Value::Uint(len));
@@ -92,8 +74,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
         if f.is_truncated() {
             let msg = format!("Captured {} of {} bytes", f.captured, f.reported);
-            self.w
-                .expert_at(root, Ei::Truncated, Span::new(f.captured, 0), &msg);
+            self.w.expert_at(root, Ei::Truncated, Span::new(f.captured, 0), &msg);
             info.push_str(" [truncated]");
         }
         let protocol = match f.header.mode.value {
@@ -113,15 +94,9 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
         self.uint(root, Hf::HdrVer, h.hdr_ver);
         self.uint(root, Hf::SmcVer, h.smc_ver);
-        let mode = self.w.add(
-            root,
-            Hf::Mode,
-            h.mode.span,
-            Value::Uint(h.mode.value.code().into()),
-        );
+        let mode = self.w.add(root, Hf::Mode, h.mode.span, Value::Uint(h.mode.value.code().into()));
         if let Mode::Unknown(m) = h.mode.value {
-            self.w
-                .expert(mode, Ei::UnknownMode, &format!("Unknown SMC mode {m}"));
+            self.w.expert(mode, Ei::UnknownMode, &format!("Unknown SMC mode {m}"));
         }
         let ty = self.uint(root, Hf::Type, h.type_code);
         match h.kind {
@@ -129,26 +104,18 @@ impl<W: TreeWriter> Renderer<'_, W> {
             Kind::Cdc => self.w.append_text(ty, " (CDC message)"),
             Kind::Unknown(t) => {
                 self.w.append_text(ty, " (unknown)");
-                self.w
-                    .expert(ty, Ei::UnknownType, &format!("Unknown payload type {t}"));
+                self.w.expert(ty, Ei::UnknownType, &format!("Unknown payload type {t}"));
             }
         }
         let len = self.uint(root, Hf::Len, h.len);
         if self.frame.len_mismatch() {
-            let msg = format!(
-                "Length field is {}, UDP payload is {} bytes",
-                h.len.value, self.frame.reported
-            );
+            let msg = format!("Length field is {}, UDP payload is {} bytes", h.len.value, self.frame.reported);
             self.w.expert(len, Ei::LenMismatch, &msg);
         }
         if h.reserved.len > 0 {
             let item = self.w.add(root, Hf::Reserved, h.reserved, Value::None);
             if h.reserved_nonzero {
-                self.w.expert(
-                    item,
-                    Ei::ReservedNonzero,
-                    "Reserved header bytes are not zero",
-                );
+                self.w.expert(item, Ei::ReservedNonzero, "Reserved header bytes are not zero");
             }
         }
     }
@@ -156,17 +123,11 @@ impl<W: TreeWriter> Renderer<'_, W> {
     /// Renders a CDC message; returns its Info text.
     fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize) -> String {
         let f = self.frame;
-        let record = Span::new(
-            f.payload_span.off,
-            f.payload_span.len.min(self.visible - f.payload_span.off),
-        );
+        let record = Span::new(f.payload_span.off, f.payload_span.len.min(self.visible - f.payload_span.off));
         let item = self.w.add(root, Hf::Cdc, record, Value::None);
         let tree = self.w.subtree(item, Ett::Cdc);
         if f.payload_span.len < needed {
-            let msg = format!(
-                "CDC message is {} bytes, its layout needs {needed}",
-                f.payload_span.len
-            );
+            let msg = format!("CDC message is {} bytes, its layout needs {needed}", f.payload_span.len);
             self.w.expert(item, Ei::CdcShort, &msg);
         }
         let mut info = String::from("CDC");
@@ -174,11 +135,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         match cdc.variant {
             CdcVariant::SmcR(r) => {
                 if self.shown(cdc.ty) && cdc.ty.value != CDC_MSG_TYPE {
-                    self.w.expert(
-                        ty,
-                        Ei::SmcrBadType,
-                        &format!("CDC type is 0x{:02x}, not 0xfe", cdc.ty.value),
-                    );
+                    self.w.expert(ty, Ei::SmcrBadType, &format!("CDC type is 0x{:02x}, not 0xfe", cdc.ty.value));
                 }
                 self.smcr_head(tree, &r, &mut info);
             }
@@ -191,23 +148,11 @@ impl<W: TreeWriter> Renderer<'_, W> {
             CdcVariant::SmcR(r) => Some(r),
             CdcVariant::SmcD(_) => None,
         };
-        self.cursor(
-            tree,
-            Hf::CdcProd,
-            cdc.prod,
-            Ett::Prod,
-            smcr.map(|r| r.prod_reserved),
-        );
+        self.cursor(tree, Hf::CdcProd, cdc.prod, Ett::Prod, smcr.map(|r| r.prod_reserved));
         if let CdcVariant::SmcD(d) = cdc.variant {
             self.smcd_cursor_flags(tree, &d);
         }
-        self.cursor(
-            tree,
-            Hf::CdcCons,
-            cdc.cons,
-            Ett::Cons,
-            smcr.map(|r| r.cons_reserved),
-        );
+        self.cursor(tree, Hf::CdcCons, cdc.cons, Ett::Cons, smcr.map(|r| r.cons_reserved));
         for (name, c) in [("prod", cdc.prod), ("cons", cdc.cons)] {
             if self.shown(c.wrap) && self.shown(c.count) {
                 let _ = write!(info, " {name}={}:{}", c.wrap.value, c.count.value);
@@ -229,11 +174,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
     fn smcr_head(&mut self, tree: W::Node, r: &SmcrCdc, info: &mut String) {
         let len = self.uint(tree, Hf::CdcLen, r.len);
         if self.shown(r.len) && r.len.value != SMCR_CDC_LEN {
-            self.w.expert(
-                len,
-                Ei::SmcrBadLen,
-                &format!("CDC length is {}, not 44", r.len.value),
-            );
+            self.w.expert(len, Ei::SmcrBadLen, &format!("CDC length is {}, not 44", r.len.value));
         }
         self.uint(tree, Hf::CdcSeqno, r.seqno);
         self.uint(tree, Hf::CdcToken, r.token);
@@ -246,8 +187,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         self.uint(tree, Hf::CdcCredits, r.credits);
         let item = self.bytes(tree, Hf::CdcReserved, r.reserved);
         if r.reserved_nonzero && r.reserved.within(self.visible) {
-            self.w
-                .expert(item, Ei::ReservedNonzero, "Reserved CDC bytes are not zero");
+            self.w.expert(item, Ei::ReservedNonzero, "Reserved CDC bytes are not zero");
         }
         self.bytes(tree, Hf::CdcPadding, r.padding);
     }
@@ -275,25 +215,17 @@ impl<W: TreeWriter> Renderer<'_, W> {
         let span = Span::new(start, c.count.span.end() - start);
         let item = self.add_visible(tree, hf, span);
         if self.shown(c.wrap) && self.shown(c.count) {
-            self.w
-                .append_text(item, &format!(": {}:{}", c.wrap.value, c.count.value));
+            self.w.append_text(item, &format!(": {}:{}", c.wrap.value, c.count.value));
         }
         let sub = self.w.subtree(item, ett);
         if let Some(r) = reserved {
             let ri = self.uint(sub, Hf::CdcCursReserved, r);
             if self.shown(r) && r.value != 0 {
-                self.w.expert(
-                    ri,
-                    Ei::ReservedNonzero,
-                    "Reserved cursor bytes are not zero",
-                );
+                self.w.expert(ri, Ei::ReservedNonzero, "Reserved cursor bytes are not zero");
             }
         }
-        let (wrap_hf, count_hf) = if hf == Hf::CdcProd {
-            (Hf::CdcProdWrap, Hf::CdcProdCount)
-        } else {
-            (Hf::CdcConsWrap, Hf::CdcConsCount)
-        };
+        let (wrap_hf, count_hf) =
+            if hf == Hf::CdcProd { (Hf::CdcProdWrap, Hf::CdcProdCount) } else { (Hf::CdcConsWrap, Hf::CdcConsCount) };
         self.uint(sub, wrap_hf, c.wrap);
         self.uint(sub, count_hf, c.count);
         item
@@ -304,31 +236,13 @@ impl<W: TreeWriter> Renderer<'_, W> {
             return;
         }
         let bits = f.value.0;
-        let bit_hfs = [
-            Hf::PfWriteBlocked,
-            Hf::PfUrgPending,
-            Hf::PfUrgPresent,
-            Hf::PfCursUpdReq,
-            Hf::PfFailover,
-        ];
-        let sub = self.flag_byte(
-            tree,
-            Hf::CdcProdFlags,
-            Ett::ProdFlags,
-            f.span,
-            bits,
-            &ProdFlags::NAMES,
-            names,
-        );
+        let bit_hfs = [Hf::PfWriteBlocked, Hf::PfUrgPending, Hf::PfUrgPresent, Hf::PfCursUpdReq, Hf::PfFailover];
+        let sub = self.flag_byte(tree, Hf::CdcProdFlags, Ett::ProdFlags, f.span, bits, &ProdFlags::NAMES, names);
         for hf in bit_hfs {
             self.w.add(sub, hf, f.span, Value::Flags(bits));
         }
         if f.value.has(ProdFlags::WRITE_BLOCKED) {
-            self.w.expert(
-                sub,
-                Ei::WriteBlocked,
-                "Writer blocked: the peer's receive buffer is full",
-            );
+            self.w.expert(sub, Ei::WriteBlocked, "Writer blocked: the peer's receive buffer is full");
         }
     }
 
@@ -337,34 +251,11 @@ impl<W: TreeWriter> Renderer<'_, W> {
             return;
         }
         let bits = f.value.0;
-        let sub = self.flag_byte(
-            tree,
-            Hf::CdcConnState,
-            Ett::ConnState,
-            f.span,
-            bits,
-            &ConnState::NAMES,
-            names,
-        );
+        let sub = self.flag_byte(tree, Hf::CdcConnState, Ett::ConnState, f.span, bits, &ConnState::NAMES, names);
         for (hf, bit, ei, msg) in [
-            (
-                Hf::CsDoneWriting,
-                ConnState::PEER_DONE_WRITING,
-                Ei::PeerDoneWriting,
-                "Peer done writing (shutdown)",
-            ),
-            (
-                Hf::CsConnClosed,
-                ConnState::PEER_CONN_CLOSED,
-                Ei::PeerConnClosed,
-                "Connection closed by peer",
-            ),
-            (
-                Hf::CsConnAbort,
-                ConnState::PEER_CONN_ABORT,
-                Ei::PeerConnAbort,
-                "Connection aborted by peer",
-            ),
+            (Hf::CsDoneWriting, ConnState::PEER_DONE_WRITING, Ei::PeerDoneWriting, "Peer done writing (shutdown)"),
+            (Hf::CsConnClosed, ConnState::PEER_CONN_CLOSED, Ei::PeerConnClosed, "Connection closed by peer"),
+            (Hf::CsConnAbort, ConnState::PEER_CONN_ABORT, Ei::PeerConnAbort, "Connection aborted by peer"),
         ] {
             let item = self.w.add(sub, hf, f.span, Value::Flags(bits));
             if f.value.has(bit) {
@@ -385,11 +276,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         names: &mut Vec<&'static str>,
     ) -> W::Node {
         let item = self.w.add(tree, hf, span, Value::Uint(bits.into()));
-        let set: Vec<&'static str> = table
-            .iter()
-            .filter(|(b, _)| bits & b != 0)
-            .map(|&(_, n)| n)
-            .collect();
+        let set: Vec<&'static str> = table.iter().filter(|(b, _)| bits & b != 0).map(|&(_, n)| n).collect();
         if !set.is_empty() {
             self.w.append_text(item, &format!(" ({})", set.join(", ")));
         }
@@ -405,9 +292,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
     fn uint<T: Into<u32>>(&mut self, parent: W::Node, hf: Hf, f: Field<T>) -> W::Node {
         let span = f.span;
         if !span.within(self.visible) {
-            return self
-                .w
-                .add(parent, hf, Span::new(usize::MAX, 0), Value::None);
+            return self.w.add(parent, hf, Span::new(usize::MAX, 0), Value::None);
         }
         self.w.add(parent, hf, span, Value::Uint(f.value.into()))
     }
@@ -419,15 +304,10 @@ impl<W: TreeWriter> Renderer<'_, W> {
     /// Adds a value-less item over the part of `span` that may be shown (nothing if none of it may).
     fn add_visible(&mut self, parent: W::Node, hf: Hf, span: Span) -> W::Node {
         let len = span.len.min(self.visible.saturating_sub(span.off));
-        let shown = if len == 0 && span.len > 0 {
-            Span::new(usize::MAX, 0)
-        } else {
-            Span::new(span.off, len)
-        };
+        let shown = if len == 0 && span.len > 0 { Span::new(usize::MAX, 0) } else { Span::new(span.off, len) };
         self.w.add(parent, hf, shown, Value::None)
     }
 }
 
 /// Appended to SMC-D bytes that a receiving kernel leaves uninitialised.
-const UNINITIALISED_NOTE: &str =
-    " (meaningful only when this host sent the message; uninitialised when received)";
+const UNINITIALISED_NOTE: &str = " (meaningful only when this host sent the message; uninitialised when received)";

@@ -60,10 +60,7 @@ pub struct RecordingTree {
 impl RecordingTree {
     /// A tree over a capture of `captured` bytes.
     pub fn new(captured: usize) -> Self {
-        RecordingTree {
-            captured,
-            ..Default::default()
-        }
+        RecordingTree { captured, ..Default::default() }
     }
 
     /// The first item of field `hf`.
@@ -84,14 +81,7 @@ impl TreeWriter for RecordingTree {
         if !span.within(self.captured) {
             return 0;
         }
-        self.items.push(Recorded {
-            parent,
-            hf,
-            span,
-            value,
-            text: String::new(),
-            ett: None,
-        });
+        self.items.push(Recorded { parent, hf, span, value, text: String::new(), ett: None });
         self.items.len()
     }
 

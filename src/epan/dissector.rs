@@ -28,46 +28,24 @@ unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
     if data.is_null() {
         return (&[], reported);
     }
-    (
-        std::slice::from_raw_parts(data, captured as usize),
-        reported,
-    )
+    (std::slice::from_raw_parts(data, captured as usize), reported)
 }
 
 /// Dissects one dump frame; returns the bytes taken.
 ///
 /// # Safety
 /// Arguments as Wireshark passes them to a dissector (tree may be NULL).
-unsafe fn dissect_frame(
-    tvb: *mut sys::tvbuff_t,
-    pinfo: *mut sys::packet_info,
-    tree: *mut sys::proto_tree,
-) -> c_int {
+unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, tree: *mut sys::proto_tree) -> c_int {
     let (bytes, reported) = tvb_bytes(tvb);
     let cinfo = (*pinfo).cinfo;
-    sys::col_set_str(
-        cinfo,
-        sys::COL_PROTOCOL as c_int,
-        dissect::render::PROTOCOL_SHORT.as_ptr(),
-    );
+    sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, dissect::render::PROTOCOL_SHORT.as_ptr());
     sys::col_clear(cinfo, sys::COL_INFO as c_int);
 
     // -1: up to the end of the captured bytes, which never throws.
-    let item = sys::proto_tree_add_item(
-        tree,
-        registry::PROTO.load(Ordering::Relaxed),
-        tvb,
-        0,
-        -1,
-        sys::ENC_NA as c_uint,
-    );
+    let item =
+        sys::proto_tree_add_item(tree, registry::PROTO.load(Ordering::Relaxed), tvb, 0, -1, sys::ENC_NA as c_uint);
     let root = sys::proto_item_add_subtree(item, registry::ett(Ett::Root));
-    let mut writer = WsTree {
-        tvb,
-        pinfo,
-        root,
-        captured: bytes.len(),
-    };
+    let mut writer = WsTree { tvb, pinfo, root, captured: bytes.len() };
     let summary = dissect::dissect(&mut writer, root, bytes, reported, &prefs::layout());
 
     sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
@@ -90,10 +68,7 @@ pub unsafe extern "C" fn dissect(
         return 0;
     }
     // SAFETY: Wireshark's arguments for this packet.
-    catch_unwind(AssertUnwindSafe(|| unsafe {
-        dissect_frame(tvb, pinfo, tree)
-    }))
-    .unwrap_or(0)
+    catch_unwind(AssertUnwindSafe(|| unsafe { dissect_frame(tvb, pinfo, tree) })).unwrap_or(0)
 }
 
 /// The heuristic on UDP: claims a datagram only if it starts with a consistent SMC dump header.

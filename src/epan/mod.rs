@@ -15,6 +15,4 @@ mod registry;
 pub mod sys;
 mod tree;
 
-pub use plugin::{
-    plugin_describe, plugin_register, plugin_version, plugin_want_major, plugin_want_minor,
-};
+pub use plugin::{plugin_describe, plugin_register, plugin_version, plugin_want_major, plugin_want_minor};

@@ -50,10 +50,8 @@ pub extern "C" fn plugin_describe() -> u32 {
     PLUGIN_DESC_DISSECTOR
 }
 
-static PLUGIN: sys::proto_plugin = sys::proto_plugin {
-    register_protoinfo: Some(register_protoinfo),
-    register_handoff: Some(register_handoff),
-};
+static PLUGIN: sys::proto_plugin =
+    sys::proto_plugin { register_protoinfo: Some(register_protoinfo), register_handoff: Some(register_handoff) };
 
 /// Called by the loader: hands Wireshark our two registration callbacks.
 #[no_mangle]
@@ -72,27 +70,14 @@ fn value_strings(names: &'static [(u32, &'static CStr)]) -> *const core::ffi::c_
     if names.is_empty() {
         return ptr::null();
     }
-    let mut vs: Vec<sys::value_string> = names
-        .iter()
-        .map(|&(value, name)| sys::value_string {
-            value,
-            strptr: name.as_ptr(),
-        })
-        .collect();
-    vs.push(sys::value_string {
-        value: 0,
-        strptr: ptr::null(),
-    });
+    let mut vs: Vec<sys::value_string> =
+        names.iter().map(|&(value, name)| sys::value_string { value, strptr: name.as_ptr() }).collect();
+    vs.push(sys::value_string { value: 0, strptr: ptr::null() });
     leak(vs).as_ptr().cast()
 }
 
 /// A field's registration record, with what HFILL fills in.
-fn header_field(
-    name: &CStr,
-    abbrev: &CStr,
-    kind: FieldKind,
-    blurb: &CStr,
-) -> sys::header_field_info {
+fn header_field(name: &CStr, abbrev: &CStr, kind: FieldKind, blurb: &CStr) -> sys::header_field_info {
     let (type_, display, strings, bitmask) = match kind {
         FieldKind::Label => (sys::FT_NONE, sys::BASE_NONE, ptr::null(), 0),
         FieldKind::Bytes => (sys::FT_BYTES, sys::BASE_NONE, ptr::null(), 0),
@@ -103,12 +88,7 @@ fn header_field(
                 2 => sys::FT_UINT16,
                 _ => sys::FT_UINT32,
             };
-            (
-                ft,
-                if hex { sys::BASE_HEX } else { sys::BASE_DEC },
-                value_strings(names),
-                0,
-            )
+            (ft, if hex { sys::BASE_HEX } else { sys::BASE_DEC }, value_strings(names), 0)
         }
     };
     sys::header_field_info {
@@ -151,11 +131,7 @@ unsafe extern "C" fn register_protoinfo() {
         // SAFETY: called once by Wireshark at registration time, on its main thread; every pointer handed over
         // is to static or leaked (never freed) memory, as these registration functions require.
         unsafe {
-            let proto = sys::proto_register_protocol(
-                c"SMC Dump".as_ptr(),
-                c"SMCDUMP".as_ptr(),
-                c"smcdump".as_ptr(),
-            );
+            let proto = sys::proto_register_protocol(c"SMC Dump".as_ptr(), c"SMCDUMP".as_ptr(), c"smcdump".as_ptr());
             PROTO.store(proto, Ordering::Relaxed);
 
             let hf = leak(
@@ -200,8 +176,7 @@ unsafe extern "C" fn register_protoinfo() {
 
             prefs::register(proto);
 
-            let handle =
-                sys::register_dissector(c"smcdump".as_ptr(), Some(dissector::dissect), proto);
+            let handle = sys::register_dissector(c"smcdump".as_ptr(), Some(dissector::dissect), proto);
             HANDLE.store(handle, Ordering::Relaxed);
         }
     });

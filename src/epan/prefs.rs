@@ -6,9 +6,7 @@ use core::ffi::{c_int, c_uint, CStr};
 use core::ptr;
 
 use super::{abi, sys};
-use crate::wire::layout::{
-    DEFAULT_HEADER_LEN, DEFAULT_TYPE_CDC, DEFAULT_TYPE_RAW, MAX_HEADER_LEN, MIN_HEADER_LEN,
-};
+use crate::wire::layout::{DEFAULT_HEADER_LEN, DEFAULT_TYPE_CDC, DEFAULT_TYPE_RAW, MAX_HEADER_LEN, MIN_HEADER_LEN};
 use crate::wire::{Layout, SmcdByteOrder};
 
 /// A preference's storage, which Wireshark writes when the user changes it.
@@ -44,44 +42,19 @@ struct EnumVals([sys::enum_val_t; 4]);
 unsafe impl Sync for EnumVals {}
 
 static SMCD_ORDER_VALS: EnumVals = EnumVals([
-    enum_val(
-        c"auto",
-        c"Auto (plausible counts; little-endian otherwise)",
-        SmcdByteOrder::Auto,
-    ),
-    enum_val(
-        c"little",
-        c"Little-endian (x86-64, aarch64 hosts)",
-        SmcdByteOrder::Little,
-    ),
+    enum_val(c"auto", c"Auto (plausible counts; little-endian otherwise)", SmcdByteOrder::Auto),
+    enum_val(c"little", c"Little-endian (x86-64, aarch64 hosts)", SmcdByteOrder::Little),
     enum_val(c"big", c"Big-endian (s390x hosts)", SmcdByteOrder::Big),
-    sys::enum_val_t {
-        name: ptr::null(),
-        description: ptr::null(),
-        value: 0,
-    },
+    sys::enum_val_t { name: ptr::null(), description: ptr::null(), value: 0 },
 ]);
 
-const fn enum_val(
-    name: &'static CStr,
-    description: &'static CStr,
-    v: SmcdByteOrder,
-) -> sys::enum_val_t {
-    sys::enum_val_t {
-        name: name.as_ptr(),
-        description: description.as_ptr(),
-        value: v.pref_value(),
-    }
+const fn enum_val(name: &'static CStr, description: &'static CStr, v: SmcdByteOrder) -> sys::enum_val_t {
+    sys::enum_val_t { name: name.as_ptr(), description: description.as_ptr(), value: v.pref_value() }
 }
 
 /// The layout the preferences currently select.
 pub fn layout() -> Layout {
-    Layout::from_prefs(
-        HEADER_LEN.get(),
-        TYPE_RAW.get(),
-        TYPE_CDC.get(),
-        SMCD_ORDER.get(),
-    )
+    Layout::from_prefs(HEADER_LEN.get(), TYPE_RAW.get(), TYPE_CDC.get(), SMCD_ORDER.get())
 }
 
 /// Whether a flow the heuristic recognised goes to smcdump as a whole.

@@ -38,18 +38,15 @@ pub static HANDLE: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(ptr::null_m
 
 /// The registered id of a field.
 pub fn hf(hf: Hf) -> i32 {
-    HF.get(hf as usize)
-        .map_or(-1, |id| id.load(Ordering::Relaxed))
+    HF.get(hf as usize).map_or(-1, |id| id.load(Ordering::Relaxed))
 }
 
 /// The registered id of a subtree type.
 pub fn ett(ett: Ett) -> i32 {
-    ETT.get(ett as usize)
-        .map_or(-1, |id| id.load(Ordering::Relaxed))
+    ETT.get(ett as usize).map_or(-1, |id| id.load(Ordering::Relaxed))
 }
 
 /// The registered expert field.
 pub fn ei(ei: Ei) -> *mut sys::expert_field {
-    EI.get(ei as usize)
-        .map_or(ptr::null_mut(), ExpertCell::as_ptr)
+    EI.get(ei as usize).map_or(ptr::null_mut(), ExpertCell::as_ptr)
 }

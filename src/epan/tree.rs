@@ -26,10 +26,7 @@ impl WsTree {
         if !span.within(self.captured) {
             return None;
         }
-        Some((
-            c_int::try_from(span.off).ok()?,
-            c_int::try_from(span.len).ok()?,
-        ))
+        Some((c_int::try_from(span.off).ok()?, c_int::try_from(span.len).ok()?))
     }
 }
 
@@ -61,14 +58,9 @@ impl TreeWriter for WsTree {
                 (FieldKind::Flag { .. }, Value::Flags(bits)) => {
                     sys::proto_tree_add_boolean(parent, id, self.tvb, start, len, bits.into())
                 }
-                (FieldKind::Bytes | FieldKind::Label, Value::None) => sys::proto_tree_add_item(
-                    parent,
-                    id,
-                    self.tvb,
-                    start,
-                    len,
-                    sys::ENC_NA as c_uint,
-                ),
+                (FieldKind::Bytes | FieldKind::Label, Value::None) => {
+                    sys::proto_tree_add_item(parent, id, self.tvb, start, len, sys::ENC_NA as c_uint)
+                }
                 _ => ptr::null_mut(),
             }
         }
@@ -97,13 +89,7 @@ impl TreeWriter for WsTree {
         let text = c_message(message);
         // SAFETY: pinfo and item belong to this packet; the expert field was registered; "%s" format.
         unsafe {
-            sys::expert_add_info_format(
-                self.pinfo,
-                item,
-                registry::ei(ei),
-                PERCENT_S.as_ptr(),
-                text.as_ptr(),
-            );
+            sys::expert_add_info_format(self.pinfo, item, registry::ei(ei), PERCENT_S.as_ptr(), text.as_ptr());
         }
     }
 

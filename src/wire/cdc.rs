@@ -156,10 +156,7 @@ pub struct Cdc {
 impl Cdc {
     /// The same message with every span moved `base` bytes further.
     pub fn shifted(self, base: usize) -> Self {
-        let cursor = |c: Cursor| Cursor {
-            wrap: c.wrap.shifted(base),
-            count: c.count.shifted(base),
-        };
+        let cursor = |c: Cursor| Cursor { wrap: c.wrap.shifted(base), count: c.count.shifted(base) };
         let variant = match self.variant {
             CdcVariant::SmcR(r) => CdcVariant::SmcR(SmcrCdc {
                 len: r.len.shifted(base),
@@ -210,14 +207,8 @@ pub fn smcr_cdc(input: &[u8]) -> IResult<&[u8], Cdc> {
     let (rest, _padding) = take(4usize)(rest)?;
     let cdc = Cdc {
         ty: Field::new(0, 1, ty),
-        prod: Cursor {
-            wrap: Field::new(10, 2, prod_wrap),
-            count: Field::new(12, 4, prod_count),
-        },
-        cons: Cursor {
-            wrap: Field::new(18, 2, cons_wrap),
-            count: Field::new(20, 4, cons_count),
-        },
+        prod: Cursor { wrap: Field::new(10, 2, prod_wrap), count: Field::new(12, 4, prod_count) },
+        cons: Cursor { wrap: Field::new(18, 2, cons_wrap), count: Field::new(20, 4, cons_count) },
         prod_flags: Field::new(24, 1, ProdFlags(prod_flags)),
         conn_state: Field::new(25, 1, ConnState(conn_state)),
         variant: CdcVariant::SmcR(SmcrCdc {
@@ -287,14 +278,8 @@ pub fn smcd_cdc(input: &[u8], pref: SmcdByteOrder) -> IResult<&[u8], Cdc> {
     let looks_sent = ty == CDC_MSG_TYPE && head.iter().chain(tail).all(|&b| b == 0);
     let cdc = Cdc {
         ty: Field::new(0, 1, ty),
-        prod: Cursor {
-            wrap: Field::new(8, 2, prod_wrap),
-            count: Field::new(10, 4, prod_count),
-        },
-        cons: Cursor {
-            wrap: Field::new(16, 2, cons_wrap),
-            count: Field::new(18, 4, cons_count),
-        },
+        prod: Cursor { wrap: Field::new(8, 2, prod_wrap), count: Field::new(10, 4, prod_count) },
+        cons: Cursor { wrap: Field::new(16, 2, cons_wrap), count: Field::new(18, 4, cons_count) },
         prod_flags: Field::new(22, 1, ProdFlags(prod_flags)),
         conn_state: Field::new(23, 1, ConnState(conn_state)),
         variant: CdcVariant::SmcD(SmcdCdc {
@@ -318,10 +303,8 @@ mod tests {
         0xFE, 0x2C, // type, length 44
         0x01, 0x02, // seqno 0x0102
         0xDE, 0xAD, 0xBE, 0xEF, // token
-        0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00,
-        0x00, // prod: reserved, wrap 3, count 0x10000
-        0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x20,
-        0x00, // cons: reserved, wrap 2, count 0x2000
+        0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, // prod: reserved, wrap 3, count 0x10000
+        0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x20, 0x00, // cons: reserved, wrap 2, count 0x2000
         0x90, // write blocked + cons curs upd req
         0x20, // peer conn abort
         0x05, // credits
@@ -343,9 +326,7 @@ mod tests {
         assert!(c.prod_flags.value.has(ProdFlags::CONS_CURS_UPD_REQ));
         assert!(!c.prod_flags.value.has(ProdFlags::URG_DATA_PENDING));
         assert!(c.conn_state.value.has(ConnState::PEER_CONN_ABORT));
-        let CdcVariant::SmcR(r) = c.variant else {
-            panic!("not SMC-R")
-        };
+        let CdcVariant::SmcR(r) = c.variant else { panic!("not SMC-R") };
         assert_eq!(r.len, Field::new(1, 1, 44));
         assert_eq!(r.seqno, Field::new(2, 2, 0x0102));
         assert_eq!(r.token, Field::new(4, 4, 0xDEAD_BEEF));
@@ -381,9 +362,7 @@ mod tests {
         assert_eq!(c.cons.count, Field::new(18, 4, 0x1234));
         assert_eq!(c.prod_flags, Field::new(22, 1, ProdFlags(0x40)));
         assert_eq!(c.conn_state, Field::new(23, 1, ConnState(0xC0)));
-        let CdcVariant::SmcD(d) = c.variant else {
-            panic!("not SMC-D")
-        };
+        let CdcVariant::SmcD(d) = c.variant else { panic!("not SMC-D") };
         assert_eq!(d.byte_order, ByteOrder::Little);
         assert!(d.looks_sent);
         assert_eq!(d.prod_curs_flags, Field::new(14, 1, 0));
@@ -410,9 +389,7 @@ mod tests {
         let mut b = SMCD_LE;
         b[10..14].copy_from_slice(&[0xFF; 4]);
         let (_, c) = smcd_cdc(&b, SmcdByteOrder::Auto).unwrap();
-        let CdcVariant::SmcD(d) = c.variant else {
-            panic!("not SMC-D")
-        };
+        let CdcVariant::SmcD(d) = c.variant else { panic!("not SMC-D") };
         assert_eq!(d.byte_order, ByteOrder::Little);
     }
 
@@ -422,9 +399,7 @@ mod tests {
         b[0] = 0x13;
         b[30] = 0x77;
         let (_, c) = smcd_cdc(&b, SmcdByteOrder::Auto).unwrap();
-        let CdcVariant::SmcD(d) = c.variant else {
-            panic!("not SMC-D")
-        };
+        let CdcVariant::SmcD(d) = c.variant else { panic!("not SMC-D") };
         assert!(!d.looks_sent);
         assert_eq!(c.ty.value, 0x13);
     }

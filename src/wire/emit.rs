@@ -34,14 +34,7 @@ pub struct HeaderSpec {
 impl HeaderSpec {
     /// A well-formed header: version 1, computed length, zeroed reserved bytes.
     pub const fn new(smc_ver: u8, mode: u8, type_code: u8) -> Self {
-        HeaderSpec {
-            hdr_ver: 1,
-            smc_ver,
-            mode,
-            type_code,
-            len: None,
-            reserved: [0; SPEC_RESERVED_LEN],
-        }
+        HeaderSpec { hdr_ver: 1, smc_ver, mode, type_code, len: None, reserved: [0; SPEC_RESERVED_LEN] }
     }
 }
 
@@ -138,22 +131,15 @@ impl SmcdCdcSpec {
 /// Writes the dump header for a payload of `payload_len` bytes, `layout.header_len` bytes long.
 /// A computed length that does not fit the 16-bit field is written as `u16::MAX`.
 pub fn header(layout: &Layout, spec: &HeaderSpec, payload_len: usize) -> Vec<u8> {
-    let len = spec.len.unwrap_or_else(|| {
-        u16::try_from(layout.header_len.saturating_add(payload_len)).unwrap_or(u16::MAX)
-    });
+    let len =
+        spec.len.unwrap_or_else(|| u16::try_from(layout.header_len.saturating_add(payload_len)).unwrap_or(u16::MAX));
     let mut out = Vec::with_capacity(layout.header_len);
     out.extend_from_slice(&MAGIC.to_be_bytes());
     out.extend_from_slice(&[spec.hdr_ver, spec.smc_ver, spec.mode, spec.type_code]);
     out.extend_from_slice(&len.to_be_bytes());
     debug_assert_eq!(out.len(), MIN_HEADER_LEN);
     let reserved_len = layout.reserved_len();
-    out.extend(
-        spec.reserved
-            .iter()
-            .copied()
-            .chain(core::iter::repeat(0))
-            .take(reserved_len),
-    );
+    out.extend(spec.reserved.iter().copied().chain(core::iter::repeat(0)).take(reserved_len));
     out
 }
 
@@ -282,11 +268,7 @@ mod tests {
             prod_flags: r.u8(),
             conn_state: r.u8(),
             tail: r.sparse(),
-            order: if r.next() & 1 == 0 {
-                ByteOrder::Little
-            } else {
-                ByteOrder::Big
-            },
+            order: if r.next() & 1 == 0 { ByteOrder::Little } else { ByteOrder::Big },
         }
     }
 
@@ -331,32 +313,17 @@ mod tests {
 
     #[test]
     fn header_honours_layout() {
-        let spec = HeaderSpec {
-            reserved: [1, 2, 3, 4, 5, 6],
-            ..HeaderSpec::new(2, 1, 2)
-        };
+        let spec = HeaderSpec { reserved: [1, 2, 3, 4, 5, 6], ..HeaderSpec::new(2, 1, 2) };
         let h = header(&Layout::default(), &spec, 48);
-        assert_eq!(
-            h,
-            [0xCF, 0xD3, 0xE7, 0xA5, 1, 2, 1, 2, 0, 64, 1, 2, 3, 4, 5, 6]
-        );
-        let twelve = Layout {
-            header_len: 12,
-            ..Layout::default()
-        };
+        assert_eq!(h, [0xCF, 0xD3, 0xE7, 0xA5, 1, 2, 1, 2, 0, 64, 1, 2, 3, 4, 5, 6]);
+        let twelve = Layout { header_len: 12, ..Layout::default() };
         let h = header(&twelve, &spec, 48);
         assert_eq!(h.len(), 12);
         assert_eq!(&h[8..], &[0, 60, 1, 2]);
-        let twenty = Layout {
-            header_len: 20,
-            ..Layout::default()
-        };
+        let twenty = Layout { header_len: 20, ..Layout::default() };
         let h = header(&twenty, &spec, 0);
         assert_eq!(&h[8..], &[0, 20, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0]);
-        let fixed = HeaderSpec {
-            len: Some(7),
-            ..spec
-        };
+        let fixed = HeaderSpec { len: Some(7), ..spec };
         assert_eq!(&header(&Layout::default(), &fixed, 48)[8..10], &[0, 7]);
     }
 
@@ -379,9 +346,7 @@ mod tests {
             assert_eq!((c.cons.wrap.value, c.cons.count.value), s.cons);
             assert_eq!(c.prod_flags.value.0, s.prod_flags);
             assert_eq!(c.conn_state.value.0, s.conn_state);
-            let CdcVariant::SmcR(v) = c.variant else {
-                panic!("not SMC-R")
-            };
+            let CdcVariant::SmcR(v) = c.variant else { panic!("not SMC-R") };
             assert_eq!(v.len.value, s.len);
             assert_eq!(v.seqno.value, s.seqno);
             assert_eq!(v.token.value, s.token);
@@ -407,9 +372,7 @@ mod tests {
             assert_eq!((c.cons.wrap.value, c.cons.count.value), s.cons);
             assert_eq!(c.prod_flags.value.0, s.prod_flags);
             assert_eq!(c.conn_state.value.0, s.conn_state);
-            let CdcVariant::SmcD(v) = c.variant else {
-                panic!("not SMC-D")
-            };
+            let CdcVariant::SmcD(v) = c.variant else { panic!("not SMC-D") };
             assert_eq!(v.byte_order, s.order);
             assert_eq!(v.prod_curs_flags.value, s.curs_flags[0]);
             assert_eq!(v.prod_curs_conn_state.value, s.curs_flags[1]);
@@ -433,14 +396,8 @@ mod tests {
             };
             let mode = [1u8, 2, r.u8()][(r.next() % 3) as usize];
             let type_code = [layout.type_raw, layout.type_cdc, r.u8()][(r.next() % 3) as usize];
-            let spec = HeaderSpec {
-                hdr_ver: r.u8(),
-                smc_ver: r.u8(),
-                mode,
-                type_code,
-                len: None,
-                reserved: r.sparse(),
-            };
+            let spec =
+                HeaderSpec { hdr_ver: r.u8(), smc_ver: r.u8(), mode, type_code, len: None, reserved: r.sparse() };
             let smcr = random_smcr(&mut r);
             let mut smcd = random_smcd(&mut r);
             let payload: Vec<u8> = match (Kind::from_code(type_code, &layout), mode) {
@@ -452,10 +409,7 @@ mod tests {
                 _ => (0..r.next() % 100).map(|_| r.u8()).collect(),
             };
             let bytes = dump_frame(&layout, &spec, &payload);
-            let layout = Layout {
-                smcd_byte_order: SmcdByteOrder::Little,
-                ..layout
-            };
+            let layout = Layout { smcd_byte_order: SmcdByteOrder::Little, ..layout };
             let f = DumpFrame::parse(&bytes, bytes.len(), &layout).unwrap();
             let h = f.header;
             assert!(f.magic_ok);
@@ -468,10 +422,7 @@ mod tests {
             assert_eq!(usize::from(h.len.value), bytes.len());
             let kept = layout.reserved_len().min(SPEC_RESERVED_LEN);
             assert_eq!(&bytes[h.reserved.range()][..kept], &spec.reserved[..kept]);
-            assert_eq!(
-                h.reserved_nonzero,
-                spec.reserved[..kept].iter().any(|&b| b != 0)
-            );
+            assert_eq!(h.reserved_nonzero, spec.reserved[..kept].iter().any(|&b| b != 0));
             assert_eq!(f.payload_span, Span::new(layout.header_len, payload.len()));
             match f.payload {
                 Payload::Raw(span) | Payload::Undecoded(span) => {
@@ -502,10 +453,7 @@ mod tests {
 
     #[test]
     fn explicit_length_is_written_as_given() {
-        let spec = HeaderSpec {
-            len: Some(20),
-            ..HeaderSpec::new(1, 1, 1)
-        };
+        let spec = HeaderSpec { len: Some(20), ..HeaderSpec::new(1, 1, 1) };
         let bytes = dump_frame(&Layout::default(), &spec, &[0; 10]);
         let f = DumpFrame::parse(&bytes, bytes.len(), &Layout::default()).unwrap();
         assert!(f.len_mismatch());

@@ -52,51 +52,29 @@ impl DumpFrame {
     ///
     /// Truncated captures decode what is present: fields beyond [`DumpFrame::visible_end`] carry zeros and must
     /// not be shown or used; [`DumpFrame::is_truncated`] says whether that happened.
-    pub fn parse(
-        captured: &[u8],
-        reported: usize,
-        layout: &Layout,
-    ) -> Result<DumpFrame, FrameError> {
+    pub fn parse(captured: &[u8], reported: usize, layout: &Layout) -> Result<DumpFrame, FrameError> {
         let reported = reported.max(captured.len());
         let needed = layout.header_len;
         let (_, header) = dump_header(captured, layout)
             .ok()
             .filter(|_| captured.len() >= needed)
-            .ok_or(FrameError::HeaderTruncated {
-                available: captured.len(),
-                needed,
-            })?;
+            .ok_or(FrameError::HeaderTruncated { available: captured.len(), needed })?;
         let len = usize::from(header.len.value);
-        let payload_end = if len >= needed && len <= reported {
-            len
-        } else {
-            reported
-        };
+        let payload_end = if len >= needed && len <= reported { len } else { reported };
         let payload_span = Span::new(needed, payload_end - needed);
-        let trailer =
-            (payload_end < reported).then(|| Span::new(payload_end, reported - payload_end));
+        let trailer = (payload_end < reported).then(|| Span::new(payload_end, reported - payload_end));
         let visible_end = payload_end.min(captured.len());
         let available = captured.get(needed..visible_end).unwrap_or(&[]);
 
         let payload = match (header.kind, header.mode.value) {
             (Kind::Raw, _) => Payload::Raw(payload_span),
-            (Kind::Cdc, Mode::SmcR) => cdc_payload(
-                available,
-                payload_span,
-                SMCR_DUMP_SIZE,
-                SMCR_MSG_SIZE,
-                |b| smcr_cdc(b).ok().map(|(_, c)| c),
-            ),
-            (Kind::Cdc, Mode::SmcD) => cdc_payload(
-                available,
-                payload_span,
-                SMCD_DUMP_SIZE,
-                SMCD_DUMP_SIZE,
-                |b| smcd_cdc(b, layout.smcd_byte_order).ok().map(|(_, c)| c),
-            ),
-            (Kind::Cdc, Mode::Unknown(_)) | (Kind::Unknown(_), _) => {
-                Payload::Undecoded(payload_span)
-            }
+            (Kind::Cdc, Mode::SmcR) => cdc_payload(available, payload_span, SMCR_DUMP_SIZE, SMCR_MSG_SIZE, |b| {
+                smcr_cdc(b).ok().map(|(_, c)| c)
+            }),
+            (Kind::Cdc, Mode::SmcD) => cdc_payload(available, payload_span, SMCD_DUMP_SIZE, SMCD_DUMP_SIZE, |b| {
+                smcd_cdc(b, layout.smcd_byte_order).ok().map(|(_, c)| c)
+            }),
+            (Kind::Cdc, Mode::Unknown(_)) | (Kind::Unknown(_), _) => Payload::Undecoded(payload_span),
         };
         Ok(DumpFrame {
             magic_ok: header.magic.value == MAGIC,
@@ -148,8 +126,7 @@ fn cdc_payload(
         Some(cdc) => Payload::Cdc {
             cdc: cdc.shifted(base),
             needed,
-            extra: (payload_span.len > record)
-                .then(|| Span::new(base + record, payload_span.len - record)),
+            extra: (payload_span.len > record).then(|| Span::new(base + record, payload_span.len - record)),
         },
         None => Payload::Undecoded(payload_span),
     }
@@ -184,14 +161,10 @@ mod tests {
         b.extend_from_slice(&[0xFE, 0x2C, 0x00, 0x07]);
         b.resize(64, 0);
         let f = DumpFrame::parse(&b, 64, &Layout::default()).unwrap();
-        let Payload::Cdc { cdc, needed, extra } = f.payload else {
-            panic!("{:?}", f.payload)
-        };
+        let Payload::Cdc { cdc, needed, extra } = f.payload else { panic!("{:?}", f.payload) };
         assert_eq!((needed, extra), (44, None));
         assert_eq!(cdc.ty, Field::new(16, 1, 0xFE));
-        let CdcVariant::SmcR(r) = cdc.variant else {
-            panic!()
-        };
+        let CdcVariant::SmcR(r) = cdc.variant else { panic!() };
         assert_eq!(r.seqno, Field::new(18, 2, 7));
         assert_eq!(r.padding, Span::new(60, 4));
     }
@@ -204,9 +177,7 @@ mod tests {
         let f = DumpFrame::parse(&b[..26], 48, &Layout::default()).unwrap();
         assert!(f.is_truncated());
         assert_eq!(f.visible_end(), 26);
-        let Payload::Cdc { cdc, .. } = f.payload else {
-            panic!()
-        };
+        let Payload::Cdc { cdc, .. } = f.payload else { panic!() };
         assert_eq!(cdc.prod.wrap, Field::new(24, 2, 9));
         assert!(!cdc.prod.count.span.within(f.visible_end()));
     }
@@ -246,10 +217,7 @@ mod tests {
         let b = header(1, 1, 16);
         assert_eq!(
             DumpFrame::parse(&b[..15], 16, &Layout::default()),
-            Err(FrameError::HeaderTruncated {
-                available: 15,
-                needed: 16
-            })
+            Err(FrameError::HeaderTruncated { available: 15, needed: 16 })
         );
     }
 }

@@ -199,10 +199,7 @@ mod tests {
 
     #[test]
     fn twelve_byte_layout_moves_nothing_but_reserved() {
-        let l = Layout {
-            header_len: 12,
-            ..Layout::default()
-        };
+        let l = Layout { header_len: 12, ..Layout::default() };
         let (rest, h) = dump_header(&HDR, &l).unwrap();
         assert_eq!(rest.len(), 4);
         assert_eq!(h.reserved, Span::new(10, 2));

@@ -128,13 +128,7 @@ mod tests {
         assert_eq!(Layout::from_prefs(65, 1, 2, 0).header_len, 16);
         assert_eq!(Layout::from_prefs(16, 300, 7, 2).type_raw, 1);
         assert_eq!(Layout::from_prefs(16, 300, 7, 2).type_cdc, 7);
-        assert_eq!(
-            Layout::from_prefs(16, 1, 2, 2).smcd_byte_order,
-            SmcdByteOrder::Big
-        );
-        assert_eq!(
-            Layout::from_prefs(16, 1, 2, 99).smcd_byte_order,
-            SmcdByteOrder::Auto
-        );
+        assert_eq!(Layout::from_prefs(16, 1, 2, 2).smcd_byte_order, SmcdByteOrder::Big);
+        assert_eq!(Layout::from_prefs(16, 1, 2, 99).smcd_byte_order, SmcdByteOrder::Auto);
     }
 }

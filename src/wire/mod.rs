@@ -52,10 +52,7 @@ impl Span {
 
     /// The same span moved `base` bytes further (used when a payload is parsed on its own).
     pub const fn shifted(self, base: usize) -> Self {
-        Span {
-            off: self.off.saturating_add(base),
-            len: self.len,
-        }
+        Span { off: self.off.saturating_add(base), len: self.len }
     }
 }
 
@@ -69,17 +66,11 @@ pub struct Field<T> {
 impl<T> Field<T> {
     /// A value read from `len` bytes at `off`.
     pub const fn new(off: usize, len: usize, value: T) -> Self {
-        Field {
-            span: Span::new(off, len),
-            value,
-        }
+        Field { span: Span::new(off, len), value }
     }
 
     /// The same field moved `base` bytes further.
     pub fn shifted(self, base: usize) -> Self {
-        Field {
-            span: self.span.shifted(base),
-            value: self.value,
-        }
+        Field { span: self.span.shifted(base), value: self.value }
     }
 }

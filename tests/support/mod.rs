@@ -8,6 +8,8 @@
 //! shows up there, while tshark's exit code stays 0.
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -109,7 +111,8 @@ pub struct Run {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl Target {
-    /// Runs tshark with `args`; each `{pcap:NAME}` argument is replaced by a readable copy of that capture.
+    /// Runs tshark with `args`; each `{pcap:NAME}` argument (a capture in test-pcaps/) or `{file:PATH}` argument
+    /// is replaced by a copy of that file that tshark's user can read.
     /// Panics (fails the test) on a non-UTF-8 output or any stderr text.
     pub fn tshark(&self, args: &[&str]) -> Run {
         let run = self.tshark_allow_stderr(args);
@@ -135,9 +138,13 @@ impl Target {
             .unwrap_or_else(|e| panic!("copy plugin {}: {e}", self.plugin.display()));
         let mut argv: Vec<String> = Vec::new();
         for a in args {
-            if let Some(name) = a.strip_prefix("{pcap:").and_then(|s| s.strip_suffix('}')) {
-                fs::copy(pcap(name), host.join(name)).unwrap_or_else(|e| panic!("copy {name}: {e}"));
-                argv.push(inner.join(name).to_string_lossy().into_owned());
+            let file = a.strip_suffix('}').and_then(|a| {
+                a.strip_prefix("{pcap:").map(pcap).or_else(|| a.strip_prefix("{file:").map(PathBuf::from))
+            });
+            if let Some(path) = file {
+                let name = path.file_name().expect("a file name").to_owned();
+                fs::copy(&path, host.join(&name)).unwrap_or_else(|e| panic!("copy {}: {e}", path.display()));
+                argv.push(inner.join(&name).to_string_lossy().into_owned());
             } else {
                 argv.push((*a).to_string());
             }
