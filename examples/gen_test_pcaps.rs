@@ -928,16 +928,16 @@ fn syn_options(ts_val: u32, ts_ecr: u32) -> Vec<u8> {
 fn sample() -> Capture {
     let mut cap = Capture::new(
         "sample.pcap",
-        "A Redis client (10.0.0.1:45678) talking to a server (10.0.0.2:6379) over SMC-R v1, recorded on the \
+        "A Redis client (10.0.0.1:45678) talking to a server on port 12345 (10.0.0.2) over SMC-R v1, recorded on the \
          client as `smcdump-ex -m all` would: the TCP handshake with the SMC experimental option and the CLC \
          Proposal/Accept/Confirm on the real NIC (checksums computed), then the dump frames of the connection \
          on the dummy device (client = local), then the close. Alert tokens: server 0x00000101 (in the \
          Accept, carried by CDCs the client sends), client 0x00000201 (in the Confirm, carried by CDCs it \
-         receives). Note: Wireshark maps TCP port 6379 to its RESP dissector, so the CLC messages decode as \
-         `smc` only with `-o tcp.try_heuristic_first:TRUE` (or Decode As).",
+         receives). The server does not use Redis's port 6379 because Wireshark maps that TCP port to its RESP \
+         dissector, and then the CLC messages decode as `smc` only with `-o tcp.try_heuristic_first:TRUE`.",
     );
     let client: (Ip, u16) = ([10, 0, 0, 1], 45678);
-    let server: (Ip, u16) = ([10, 0, 0, 2], 6379);
+    let server: (Ip, u16) = ([10, 0, 0, 2], 12345);
     let mut t = TcpConn {
         client,
         server,
