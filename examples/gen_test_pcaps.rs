@@ -491,16 +491,16 @@ fn text(n: usize, seed: &str) -> Vec<u8> {
 fn smcr() -> Capture {
     let mut cap = Capture::new(
         "smcr.pcap",
-        "SMC-R, both directions, as seen by the host 10.1.0.1. Connection 1 (10.1.0.1:47120 <-> 10.1.0.2:5201, \
+        "SMC-R, both directions, as seen by the host 10.1.0.1. Connection 1 (10.1.0.1:47120 <-> 10.1.0.2:15201, \
          SMCv1, 16 KiB receive buffers on both sides) exercises every producer flag and every connection state \
          flag, a full ring, a cursor wrap, a write split over the ring end and chunks of the maximum size \
          (8192 bytes, the stand-in for `SMC_DUMP_MAX_DATA_LEN`). Connection 2 (10.1.0.1:47122 <-> \
-         10.1.0.2:5201, SMCv2 header) uses RDMA-write-with-immediate mode: seqno 0, padding 0, credits only on \
+         10.1.0.2:15201, SMCv2 header) uses RDMA-write-with-immediate mode: seqno 0, padding 0, credits only on \
          credit-carrying messages; it ends with an abort.",
     );
     let mut c = Conn {
         local: ([10, 1, 0, 1], 47120),
-        peer: ([10, 1, 0, 2], 5201),
+        peer: ([10, 1, 0, 2], 15201),
         mode: MODE_SMCR,
         smc_ver: 1,
         peer_rmb: 16384,

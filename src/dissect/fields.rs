@@ -179,6 +179,7 @@ declare_experts! {
     UnknownType: c"smcdump.unknown_type", Undecoded, Warn, c"Unknown payload type";
     UnknownMode: c"smcdump.unknown_mode", Undecoded, Warn, c"Unknown SMC mode";
     CdcShort: c"smcdump.cdc.short", Malformed, Error, c"CDC message shorter than its layout";
+    CdcExtra: c"smcdump.cdc.extra_bytes", Malformed, Warn, c"Bytes after the CDC record";
     SmcrBadType: c"smcdump.cdc.bad_type", Protocol, Warn, c"SMC-R CDC message type is not 0xfe";
     SmcrBadLen: c"smcdump.cdc.bad_len", Protocol, Warn, c"SMC-R CDC message length is not 44";
     PeerConnAbort: c"smcdump.cdc.peer_conn_abort", Sequence, Warn, c"Connection aborted";

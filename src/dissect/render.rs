@@ -58,7 +58,10 @@ impl<W: TreeWriter> Renderer<'_, W> {
             Payload::Cdc { cdc, needed, extra } => {
                 info = self.cdc(root, &cdc, needed);
                 if let Some(extra) = extra {
-                    self.bytes(root, Hf::CdcExtra, extra);
+                    let item = self.bytes(root, Hf::CdcExtra, extra);
+                    let msg =
+                        format!("{} bytes after the {}-byte CDC record", extra.len, extra.off - f.payload_span.off);
+                    self.w.expert(item, Ei::CdcExtra, &msg);
                 }
             }
             Payload::Undecoded(span) => {
@@ -77,11 +80,16 @@ impl<W: TreeWriter> Renderer<'_, W> {
             self.w.expert_at(root, Ei::Truncated, Span::new(f.captured, 0), &msg);
             info.push_str(" [truncated]");
         }
+        // Without the magic nothing in the header can be trusted, the mode included.
         let protocol = match f.header.mode.value {
+            _ if !f.magic_ok => PROTOCOL_SHORT,
             Mode::SmcR => c"SMC-R",
             Mode::SmcD => c"SMC-D",
             Mode::Unknown(_) => PROTOCOL_SHORT,
         };
+        if !f.magic_ok {
+            info.insert_str(0, "[bad magic] ");
+        }
         Summary { protocol, info }
     }
 

@@ -27,6 +27,10 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
+pub const CAPTURES: [&str; 6] =
+    ["smcr.pcap", "smcd.pcap", "smcd-be.pcap", "bad-input.pcap", "sample.pcap", "not-smc.pcap"];
+
 /// A capture under test-pcaps/.
 pub fn pcap(name: &str) -> PathBuf {
     repo().join("test-pcaps").join(name)

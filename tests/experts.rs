@@ -1,0 +1,68 @@
+//! Every expert item is produced by at least one test capture, and Decode As forces smcdump onto datagrams the
+//! heuristic refuses, flagging what is wrong with them.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use smcdump::dissect::fields::EXPERTS;
+
+/// The not-smc.pcap frames (UDP ports 40001-40005) decoded as smcdump through Decode As.
+fn decode_as_args() -> Vec<String> {
+    let mut args: Vec<String> = ["-r", "{pcap:not-smc.pcap}"].map(String::from).to_vec();
+    for port in 40001..=40005 {
+        args.push("-d".into());
+        args.push(format!("udp.port=={port},smcdump"));
+    }
+    args
+}
+
+fn run(t: &support::Target, args: &[String], extra: &[&str]) -> String {
+    let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    argv.extend_from_slice(extra);
+    t.tshark(&argv).stdout
+}
+
+#[test]
+fn decode_as_flags_what_the_heuristic_refused() {
+    let want = [
+        "1\tSMCDUMP\tMagic is 0x12345678, not 0xcfd3e7a5",
+        "2\tSMCDUMP\t12 bytes, an SMC dump header needs 16",
+        "3\tSMC-R\tLength field is 5, UDP payload is 64 bytes",
+        "4\tSMC-R\tLength field is 100, UDP payload is 64 bytes",
+        "5\tSMCDUMP\tMagic is 0xcfd3e7a4, not 0xcfd3e7a5",
+    ];
+    for t in support::targets() {
+        let col = if t.abi == "4.0" { "_ws.col.Protocol" } else { "_ws.col.protocol" };
+        let out =
+            run(&t, &decode_as_args(), &["-T", "fields", "-e", "frame.number", "-e", col, "-e", "_ws.expert.message"]);
+        let got: Vec<&str> = out.lines().collect();
+        assert_eq!(got, want, "Wireshark {}", t.abi);
+    }
+}
+
+#[test]
+fn every_expert_item_is_produced_by_a_test_capture() {
+    let names: Vec<&str> = EXPERTS.iter().map(|e| e.name.to_str().unwrap()).collect();
+    for t in support::targets() {
+        let mut seen = BTreeSet::new();
+        let mut runs: Vec<Vec<String>> =
+            support::CAPTURES.iter().map(|c| vec!["-r".to_string(), format!("{{pcap:{c}}}")]).collect();
+        runs.push(decode_as_args());
+        for args in runs {
+            let mut extra = vec!["-T", "fields"];
+            for n in &names {
+                extra.extend(["-e", n]);
+            }
+            for line in run(&t, &args, &extra).lines() {
+                for (n, v) in names.iter().zip(line.split('\t')) {
+                    if !v.is_empty() {
+                        seen.insert(*n);
+                    }
+                }
+            }
+        }
+        let missing: Vec<&&str> = names.iter().filter(|n| !seen.contains(*n)).collect();
+        assert!(missing.is_empty(), "Wireshark {}: no capture produces {missing:?}", t.abi);
+    }
+}
