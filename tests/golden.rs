@@ -149,7 +149,8 @@ fn display_filters_select_exactly_the_expected_frames() {
     let smcd_moving = |f: &smcdump::wire::DumpFrame| {
         f.header.mode.value == Mode::SmcD && matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.prod.count.value > 0)
     };
-    let cases: [(&str, &dyn Fn(&smcdump::wire::DumpFrame) -> bool); 2] = [
+    type Predicate<'a> = &'a dyn Fn(&smcdump::wire::DumpFrame) -> bool;
+    let cases: [(&str, Predicate); 2] = [
         ("smcdump.cdc.conn_state.peer_conn_abort == 1", &abort),
         ("smcdump.mode == 2 && smcdump.cdc.prod.count > 0", &smcd_moving),
     ];

@@ -245,7 +245,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
         let bits = f.value.0;
         let bit_hfs = [Hf::PfWriteBlocked, Hf::PfUrgPending, Hf::PfUrgPresent, Hf::PfCursUpdReq, Hf::PfFailover];
-        let sub = self.flag_byte(tree, Hf::CdcProdFlags, Ett::ProdFlags, f.span, bits, &ProdFlags::NAMES, names);
+        let sub = self.flag_byte(tree, PROD_FLAGS, f.span, bits, names);
         for hf in bit_hfs {
             self.w.add(sub, hf, f.span, Value::Flags(bits));
         }
@@ -259,7 +259,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
             return;
         }
         let bits = f.value.0;
-        let sub = self.flag_byte(tree, Hf::CdcConnState, Ett::ConnState, f.span, bits, &ConnState::NAMES, names);
+        let sub = self.flag_byte(tree, CONN_STATE, f.span, bits, names);
         for (hf, bit, ei, msg) in [
             (Hf::CsDoneWriting, ConnState::PEER_DONE_WRITING, Ei::PeerDoneWriting, "Peer done writing (shutdown)"),
             (Hf::CsConnClosed, ConnState::PEER_CONN_CLOSED, Ei::PeerConnClosed, "Connection closed by peer"),
@@ -276,20 +276,18 @@ impl<W: TreeWriter> Renderer<'_, W> {
     fn flag_byte(
         &mut self,
         tree: W::Node,
-        hf: Hf,
-        ett: Ett,
+        byte: FlagByte,
         span: Span,
         bits: u8,
-        table: &[(u8, &'static str)],
         names: &mut Vec<&'static str>,
     ) -> W::Node {
-        let item = self.w.add(tree, hf, span, Value::Uint(bits.into()));
-        let set: Vec<&'static str> = table.iter().filter(|(b, _)| bits & b != 0).map(|&(_, n)| n).collect();
+        let item = self.w.add(tree, byte.hf, span, Value::Uint(bits.into()));
+        let set: Vec<&'static str> = byte.names.iter().filter(|(b, _)| bits & b != 0).map(|&(_, n)| n).collect();
         if !set.is_empty() {
             self.w.append_text(item, &format!(" ({})", set.join(", ")));
         }
         names.extend(set);
-        self.w.subtree(item, ett)
+        self.w.subtree(item, byte.ett)
     }
 
     /// Whether a field lies within the bytes that may be shown.
@@ -316,6 +314,17 @@ impl<W: TreeWriter> Renderer<'_, W> {
         self.w.add(parent, hf, shown, Value::None)
     }
 }
+
+/// A flags byte: its field, its subtree, and the names of its bits.
+#[derive(Clone, Copy)]
+struct FlagByte {
+    hf: Hf,
+    ett: Ett,
+    names: &'static [(u8, &'static str)],
+}
+
+const PROD_FLAGS: FlagByte = FlagByte { hf: Hf::CdcProdFlags, ett: Ett::ProdFlags, names: &ProdFlags::NAMES };
+const CONN_STATE: FlagByte = FlagByte { hf: Hf::CdcConnState, ett: Ett::ConnState, names: &ConnState::NAMES };
 
 /// Appended to SMC-D bytes that a receiving kernel leaves uninitialised.
 const UNINITIALISED_NOTE: &str = " (meaningful only when this host sent the message; uninitialised when received)";

@@ -5,6 +5,9 @@ use super::header::dump_header;
 use super::{Cdc, DumpHeader, Kind, Layout, Mode, Span, MAGIC};
 
 /// What follows the header.
+// A CDC is a few hundred bytes of spans; a frame is parsed once per packet on the stack, so boxing it would
+// only add an allocation per packet.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Payload {
     /// A block of ring-buffer data.
