@@ -1,0 +1,102 @@
+//! The preferences that override the inferred layout facts, and the conversation preference, change the
+//! decoding as documented when set with `tshark -o`.
+
+mod support;
+
+use std::path::PathBuf;
+
+use smcdump::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+use smcdump::wire::{ByteOrder, Layout};
+use support::capture::{udp_frame, write_pcap};
+
+/// Writes `payloads` as dump frames of one UDP flow into a fresh temporary capture.
+fn capture(name: &str, payloads: &[Vec<u8>]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smcdump-prefs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let frames: Vec<Vec<u8>> =
+        payloads.iter().map(|p| udp_frame([10, 9, 0, 1], [10, 9, 0, 2], 42001, 42002, p)).collect();
+    let path = dir.join(name);
+    write_pcap(&path, &frames);
+    path
+}
+
+fn fields(t: &support::Target, path: &PathBuf, prefs: &[&str], fields: &[&str]) -> Vec<String> {
+    let file = format!("{{file:{}}}", path.display());
+    let mut args = vec!["-r", file.as_str(), "-T", "fields"];
+    for p in prefs {
+        args.extend(["-o", p]);
+    }
+    for f in fields {
+        args.extend(["-e", f]);
+    }
+    t.tshark(&args).stdout.lines().map(String::from).collect()
+}
+
+fn info(abi: &str) -> &'static str {
+    if abi == "4.0" {
+        "_ws.col.Info"
+    } else {
+        "_ws.col.info"
+    }
+}
+
+#[test]
+fn header_len_follows_the_preference() {
+    let twelve = Layout { header_len: 12, ..Layout::default() };
+    let cdc = smcr_cdc(&SmcrCdcSpec::new(77, 0x0102_0304, (1, 2), (3, 4)));
+    let path = capture("hdr12.pcap", &[dump_frame(&twelve, &HeaderSpec::new(1, 1, 2), &cdc)]);
+    for t in support::targets() {
+        let got =
+            fields(&t, &path, &["smcdump.header_len:12"], &["smcdump.cdc.seqno", "smcdump.cdc.token", info(&t.abi)]);
+        assert_eq!(got, ["77\t0x01020304\tCDC seq=77 prod=1:2 cons=3:4"], "Wireshark {}", t.abi);
+        // Read with the default 16-byte header, the record starts 4 bytes late: the type byte is the token's.
+        let got = fields(&t, &path, &[], &["smcdump.cdc.type"]);
+        assert_eq!(got, ["0x01"], "Wireshark {}", t.abi);
+    }
+}
+
+#[test]
+fn type_codes_follow_the_preferences() {
+    let layout = Layout::default();
+    let cdc = smcr_cdc(&SmcrCdcSpec::new(5, 9, (0, 10), (0, 20)));
+    let path = capture("types.pcap", &[dump_frame(&layout, &HeaderSpec::new(1, 1, 7), &cdc)]);
+    for t in support::targets() {
+        let col = info(&t.abi);
+        assert_eq!(fields(&t, &path, &[], &[col]), ["Unknown type 7, 48 bytes"], "Wireshark {}", t.abi);
+        let got = fields(&t, &path, &["smcdump.type_cdc:7"], &[col]);
+        assert_eq!(got, ["CDC seq=5 prod=0:10 cons=0:20"], "Wireshark {}", t.abi);
+        let got = fields(&t, &path, &["smcdump.type_raw:7", "smcdump.type_cdc:1"], &[col, "smcdump.data.len"]);
+        assert_eq!(got, ["Data len=48\t48"], "Wireshark {}", t.abi);
+    }
+}
+
+#[test]
+fn smcd_byte_order_follows_the_preference() {
+    let layout = Layout::default();
+    let be = smcd_cdc(&SmcdCdcSpec::sent(ByteOrder::Big, (3, 0x1234), (1, 0x20)));
+    let path = capture("smcd-order.pcap", &[dump_frame(&layout, &HeaderSpec::new(1, 2, 2), &be)]);
+    let cursors =
+        ["smcdump.cdc.prod.wrap", "smcdump.cdc.prod.count", "smcdump.cdc.cons.wrap", "smcdump.cdc.cons.count"];
+    for t in support::targets() {
+        for pref in ["smcdump.smcd_byte_order:auto", "smcdump.smcd_byte_order:big"] {
+            assert_eq!(fields(&t, &path, &[pref], &cursors), ["3\t4660\t1\t32"], "Wireshark {} {pref}", t.abi);
+        }
+        let got = fields(&t, &path, &["smcdump.smcd_byte_order:little"], &cursors);
+        assert_eq!(got, ["768\t873594880\t256\t536870912"], "Wireshark {}", t.abi);
+    }
+}
+
+#[test]
+fn recognised_flows_follow_the_preference() {
+    let layout = Layout::default();
+    let good = dump_frame(&layout, &HeaderSpec::new(1, 1, 1), b"hello");
+    let foreign = b"not a dump frame at all".to_vec();
+    let path = capture("flow.pcap", &[good, foreign]);
+    for t in support::targets() {
+        let got = fields(&t, &path, &[], &["frame.protocols"]);
+        assert_eq!(got, ["eth:ethertype:ip:udp:smcdump"; 2], "Wireshark {}", t.abi);
+        let got = fields(&t, &path, &["smcdump.follow_conversations:FALSE"], &["frame.protocols"]);
+        assert_eq!(got[0], "eth:ethertype:ip:udp:smcdump", "Wireshark {}", t.abi);
+        assert!(!got[1].contains("smcdump"), "Wireshark {}: {}", t.abi, got[1]);
+    }
+}
