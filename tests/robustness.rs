@@ -1,0 +1,565 @@
+//! "It cannot crash", measured: over a million random and mutated UDP payloads go through the heuristic
+//! (`claims`), the parser (`DumpFrame::parse`) and the whole rendering (`dissect` into a recording tree), under
+//! random layouts, and every one must keep these invariants:
+//!
+//! - nothing panics (a panic fails the test with the case that caused it);
+//! - every item the recording tree keeps lies within the captured bytes;
+//! - every span the renderer hands to the tree writer is within the captured bytes, or is the "not shown" marker
+//!   (offset `usize::MAX`, length 0): the renderer clips items itself, so the writer never silently drops a field
+//!   the capture holds;
+//! - every integer item shows exactly the bytes it covers (read big- or little-endian), every flag item the byte it
+//!   covers;
+//! - a payload `claims` accepts parses, with the magic, the payload span and the trailer its length field gives;
+//!   parsing fails exactly when fewer bytes than a header were captured;
+//! - the Info column ends with ` [truncated]` exactly when the capture holds less than the datagram.
+//!
+//! Inputs: random bytes, magic-prefixed garbage with lying length fields, frames built with `smcdump::wire::emit`
+//! (checked for an exact round trip before they are mutated), and the UDP payloads of every capture in
+//! test-pcaps/; mutations are bit flips, byte writes, truncations, length-field lies, inserted and deleted bytes,
+//! splices and reported lengths that differ from the captured ones. A seeded xorshift makes every run identical;
+//! `SMCDUMP_ROBUSTNESS_CASES` changes the number of cases (default 1,000,000, split over the tests below).
+
+mod support;
+
+use std::fmt;
+use std::fs::File;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use pcap_file::pcap::PcapReader;
+use smcdump::dissect::{dissect, Ei, Ett, Hf, RecordingTree, TreeWriter, Value};
+use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+use smcdump::wire::header::claims;
+use smcdump::wire::{ByteOrder, CdcVariant, DumpFrame, Layout, Payload, Span, MAGIC};
+
+/// Cases over all tests, unless `SMCDUMP_ROBUSTNESS_CASES` says otherwise.
+const DEFAULT_CASES: usize = 1_000_000;
+
+/// The marker span the renderer uses for an item it does not show.
+const HIDDEN: Span = Span::new(usize::MAX, 0);
+
+fn cases(share_percent: usize) -> usize {
+    let total = std::env::var("SMCDUMP_ROBUSTNESS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CASES);
+    total * share_percent / 100
+}
+
+/// xorshift64: the same inputs on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// A value in `0..n` (n > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn u8(&mut self) -> u8 {
+        self.next() as u8
+    }
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.next() % one_in == 0
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.u8()).collect()
+    }
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut a = [0; N];
+        a.iter_mut().for_each(|b| *b = self.u8());
+        a
+    }
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
+    }
+}
+
+/// A layout from random preference values, the way a user could set them (out-of-range ones included).
+fn random_layout(r: &mut Rng) -> Layout {
+    if r.chance(3) {
+        return Layout::default();
+    }
+    let header_len = match r.below(4) {
+        0 => r.pick(&[0, 9, 10, 11, 12, 16, 63, 64, 65, u32::MAX]),
+        1 => r.next() as u32,
+        _ => 10 + r.below(55) as u32,
+    };
+    let code = |r: &mut Rng| match r.below(4) {
+        0 => r.next() as u32,
+        1 => r.pick(&[0, 1, 2, 255, 256]),
+        _ => r.below(4) as u32,
+    };
+    let (type_raw, type_cdc) = (code(r), code(r));
+    let order = r.pick(&[-1, 0, 1, 2, 3, i32::MIN, i32::MAX]);
+    Layout::from_prefs(header_len, type_raw, type_cdc, order)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inputs
+
+fn random_smcr(r: &mut Rng) -> SmcrCdcSpec {
+    let mut s = SmcrCdcSpec::new(r.next() as u16, r.next() as u32, (r.next() as u16, r.next() as u32), (0, 0));
+    s.cons = (r.next() as u16, r.next() as u32);
+    s.prod_flags = r.u8();
+    s.conn_state = r.u8();
+    s.credits = r.u8();
+    if r.chance(4) {
+        s.ty = r.u8();
+        s.len = r.u8();
+        s.prod_reserved = r.next() as u16;
+        s.reserved = r.array();
+        s.padding = r.array();
+    }
+    s
+}
+
+fn random_smcd(r: &mut Rng) -> SmcdCdcSpec {
+    let order = if r.chance(2) { ByteOrder::Little } else { ByteOrder::Big };
+    let mut s = SmcdCdcSpec::sent(order, (r.next() as u16, r.below(1 << 21) as u32), (r.next() as u16, 0));
+    s.cons.1 = r.below(1 << 21) as u32;
+    s.prod_flags = r.u8();
+    s.conn_state = r.u8();
+    if r.chance(3) {
+        s.ty = r.u8();
+        s.head = r.array();
+        s.tail = r.array();
+        s.curs_flags = r.array();
+    }
+    s
+}
+
+/// A frame built with the encoder under `layout`; unmutated, it must parse back to what was encoded.
+fn emitted(r: &mut Rng, layout: &Layout) -> Vec<u8> {
+    let mode = match r.below(8) {
+        0 => r.u8(),
+        n => 1 + (n % 2) as u8,
+    };
+    let mut spec = HeaderSpec::new(1 + r.below(2) as u8, mode, layout.type_cdc);
+    spec.hdr_ver = r.u8();
+    if r.chance(4) {
+        spec.reserved = r.array();
+    }
+    let payload = match r.below(6) {
+        0 => {
+            spec.type_code = layout.type_raw;
+            let n = r.pick(&[0, 1, 44, 1448, 8192]).min(r.below(9000));
+            r.bytes(n)
+        }
+        1 => {
+            spec.type_code = r.u8();
+            let n = r.below(100);
+            r.bytes(n)
+        }
+        2 | 3 => {
+            let s = random_smcr(r);
+            let bytes = emit::smcr_cdc(&s);
+            if spec.mode == 1 && spec.type_code == layout.type_cdc && layout.type_raw != layout.type_cdc {
+                check_smcr_round_trip(&emit::dump_frame(layout, &spec, &bytes), layout, &s);
+            }
+            bytes.to_vec()
+        }
+        _ => {
+            let s = random_smcd(r);
+            let bytes = emit::smcd_cdc(&s);
+            if spec.mode == 2 && spec.type_code == layout.type_cdc && layout.type_raw != layout.type_cdc {
+                check_smcd_round_trip(&emit::dump_frame(layout, &spec, &bytes), layout, &s);
+            }
+            bytes.to_vec()
+        }
+    };
+    emit::dump_frame(layout, &spec, &payload)
+}
+
+/// The UDP payloads of every IPv4/UDP frame in test-pcaps/.
+fn capture_payloads() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for name in support::CAPTURES {
+        let path = support::pcap(name);
+        let file = File::open(&path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        let mut reader = PcapReader::new(file).expect("a pcap file");
+        while let Some(packet) = reader.next_packet() {
+            let packet = packet.expect("a readable packet");
+            if let Some(payload) = udp_payload(&packet.data) {
+                out.push(payload.to_vec());
+            }
+        }
+    }
+    assert!(out.len() > 50, "test-pcaps/ holds only {} UDP payloads", out.len());
+    out
+}
+
+/// The UDP payload of an Ethernet/IPv4/UDP frame, as far as captured.
+fn udp_payload(frame: &[u8]) -> Option<&[u8]> {
+    if frame.get(12..14)? != [0x08, 0x00] || *frame.get(23)? != 17 {
+        return None;
+    }
+    let ihl = usize::from(frame.get(14)? & 0x0F) * 4;
+    frame.get(14 + ihl + 8..)
+}
+
+/// Garbage after the magic, with a length field that may lie.
+fn magic_garbage(r: &mut Rng) -> Vec<u8> {
+    let n = r.below(120);
+    let mut b = MAGIC.to_be_bytes().to_vec();
+    b.extend(r.bytes(n));
+    if b.len() >= 10 && r.chance(2) {
+        lie_about_length(r, &mut b);
+    }
+    b
+}
+
+/// Writes a plausible-looking but often wrong value into the length field (bytes 8..10).
+fn lie_about_length(r: &mut Rng, b: &mut [u8]) {
+    let true_len = b.len() as i64;
+    let len = match r.below(8) {
+        0 => 0,
+        1 => r.below(80) as i64,
+        2 => true_len,
+        3 => true_len + 1,
+        4 => true_len - 1,
+        5 => 0xFFFF,
+        6 => true_len + r.below(70_000) as i64,
+        _ => r.next() as u16 as i64,
+    };
+    let len = len.clamp(0, 0xFFFF) as u16;
+    if let Some(field) = b.get_mut(8..10) {
+        field.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
+/// One or more random changes to a frame.
+fn mutate(r: &mut Rng, frame: &mut Vec<u8>, others: &[Vec<u8>]) {
+    for _ in 0..1 + r.below(3) {
+        match r.below(9) {
+            0 | 1 => {
+                for _ in 0..1 + r.below(8) {
+                    if !frame.is_empty() {
+                        let i = r.below(frame.len());
+                        frame[i] ^= 1 << r.below(8);
+                    }
+                }
+            }
+            2 => {
+                if !frame.is_empty() {
+                    let i = r.below(frame.len());
+                    let random = r.u8();
+                    frame[i] = r.pick(&[0, 0xFF, 0x7F, 0x80, 0xFE, 1, 2, random]);
+                }
+            }
+            3 => {
+                let keep = r.below(frame.len() + 1);
+                frame.truncate(keep);
+            }
+            4 => lie_about_length(r, frame),
+            5 => {
+                let i = r.below(frame.len() + 1);
+                let n = 1 + r.below(16);
+                let extra = r.bytes(n);
+                frame.splice(i..i, extra);
+            }
+            6 => {
+                if !frame.is_empty() {
+                    let i = r.below(frame.len());
+                    let n = (1 + r.below(16)).min(frame.len() - i);
+                    frame.drain(i..i + n);
+                }
+            }
+            7 => {
+                if !others.is_empty() {
+                    let other = &others[r.below(others.len())];
+                    let at = r.below(frame.len() + 1);
+                    let from = r.below(other.len() + 1);
+                    frame.truncate(at);
+                    frame.extend_from_slice(&other[from..]);
+                }
+            }
+            _ => {
+                let n = r.below(64);
+                frame.extend(r.bytes(n));
+            }
+        }
+    }
+}
+
+/// The datagram length on the wire for `captured` bytes: mostly the same, sometimes longer (a truncated
+/// capture), sometimes shorter (which the parser must treat as the captured length).
+fn reported_len(r: &mut Rng, captured: usize) -> usize {
+    match r.below(10) {
+        0 => captured + 1 + r.below(100),
+        1 => captured + r.below(70_000),
+        2 => captured / 2,
+        3 => r.pick(&[0, usize::MAX, u32::MAX as usize, 65_535]),
+        _ => captured,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The checks
+
+/// A tree writer that keeps every request, the ones the recording tree drops included.
+struct Checking {
+    tree: RecordingTree,
+    /// Field, span and value of every `add`, and `None`/span/None for every `expert_at`.
+    requests: Vec<(Option<Hf>, Span, Value)>,
+}
+
+impl TreeWriter for Checking {
+    type Node = usize;
+
+    fn add(&mut self, parent: usize, hf: Hf, span: Span, value: Value) -> usize {
+        self.requests.push((Some(hf), span, value));
+        self.tree.add(parent, hf, span, value)
+    }
+    fn subtree(&mut self, item: usize, ett: Ett) -> usize {
+        self.tree.subtree(item, ett)
+    }
+    fn append_text(&mut self, item: usize, text: &str) {
+        self.tree.append_text(item, text)
+    }
+    fn expert(&mut self, item: usize, ei: Ei, message: &str) {
+        self.tree.expert(item, ei, message)
+    }
+    fn expert_at(&mut self, parent: usize, ei: Ei, span: Span, message: &str) {
+        self.requests.push((None, span, Value::None));
+        self.tree.expert_at(parent, ei, span, message)
+    }
+}
+
+/// One input that broke an invariant, printed so it can be replayed.
+struct Case<'a> {
+    captured: &'a [u8],
+    reported: usize,
+    layout: &'a Layout,
+}
+
+impl fmt::Display for Case<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "reported {}, {:?}, captured {} bytes: ", self.reported, self.layout, self.captured.len())?;
+        self.captured.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// `bytes` as an unsigned integer, big- and little-endian.
+fn readings(bytes: &[u8]) -> (u64, u64) {
+    let be = bytes.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    let le = bytes.iter().rev().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    (be, le)
+}
+
+/// What the inputs exercised, over all tests: cases, claimed by the heuristic, parsed, and per payload kind.
+static SEEN: [AtomicUsize; 7] = [const { AtomicUsize::new(0) }; 7];
+const SEEN_NAMES: [&str; 7] = ["cases", "claimed", "parsed", "raw", "CDC", "undecoded", "truncated"];
+
+fn count(what: usize) {
+    SEEN[what].fetch_add(1, Relaxed);
+}
+
+/// Prints what the inputs exercised so far (`cargo test -- --nocapture` shows it).
+fn report(test: &str) {
+    let seen: Vec<String> =
+        SEEN.iter().zip(SEEN_NAMES).map(|(n, name)| format!("{name} {}", n.load(Relaxed))).collect();
+    eprintln!("robustness, after {test}: {}", seen.join(", "));
+}
+
+/// Runs one input through the heuristic, the parser and the renderer, and checks every invariant.
+fn check(captured: &[u8], reported: usize, layout: &Layout) {
+    let case = Case { captured, reported, layout };
+    let claimed = claims(captured, reported, layout);
+    let parsed = DumpFrame::parse(captured, reported, layout);
+    count(0);
+    if claimed {
+        count(1);
+    }
+    if let Ok(f) = &parsed {
+        count(2);
+        count(match f.payload {
+            Payload::Raw(_) => 3,
+            Payload::Cdc { .. } => 4,
+            Payload::Undecoded(_) => 5,
+        });
+        if f.is_truncated() {
+            count(6);
+        }
+    }
+    assert_eq!(parsed.is_ok(), captured.len() >= layout.header_len, "parse result vs. header length: {case}");
+    if claimed {
+        let f = parsed.unwrap_or_else(|e| panic!("claimed but not parsed ({e:?}): {case}"));
+        let len = usize::from(f.header.len.value);
+        assert!(f.magic_ok, "claimed without the magic: {case}");
+        assert_eq!(f.payload_span, Span::new(layout.header_len, len - layout.header_len), "payload span: {case}");
+        let trailer = (len < f.reported).then(|| Span::new(len, f.reported - len));
+        assert_eq!(f.trailer, trailer, "trailer: {case}");
+    }
+
+    let mut w = Checking { tree: RecordingTree::new(captured.len()), requests: Vec::new() };
+    let summary = dissect(&mut w, 0, captured, reported, layout);
+
+    for item in &w.tree.items {
+        assert!(item.span.within(captured.len()), "recorded item {item:?} beyond the capture: {case}");
+        assert!(item.parent <= w.tree.items.len(), "item {item:?} under a parent that does not exist: {case}");
+    }
+    if let Err(e) = check_requests(&w.requests, &case) {
+        panic!("{e}: {case}");
+    }
+
+    match parsed {
+        Ok(f) => {
+            let truncated = captured.len() < f.reported;
+            assert_eq!(summary.info.ends_with(" [truncated]"), truncated, "Info {:?}: {case}", summary.info);
+            assert!(!w.tree.expert_ids().contains(&Ei::HeaderTruncated), "header expert on a whole header: {case}");
+        }
+        Err(_) => assert_eq!(w.tree.expert_ids(), [Ei::HeaderTruncated], "experts of a short frame: {case}"),
+    }
+}
+
+/// Every span handed to the writer is within the capture or hidden; every value shows the bytes it covers.
+fn check_requests(requests: &[(Option<Hf>, Span, Value)], case: &Case) -> Result<(), String> {
+    for &(hf, span, value) in requests {
+        if !span.within(case.captured.len()) && span != HIDDEN {
+            return Err(format!("{hf:?} requested over {span:?}"));
+        }
+        let Some(bytes) = case.captured.get(span.range()) else { continue };
+        match (hf, value) {
+            (Some(Hf::DataLen), _) | (_, Value::None) => {}
+            (_, Value::Uint(v)) => {
+                let (be, le) = readings(bytes);
+                if !(1..=4).contains(&span.len) || (u64::from(v) != be && u64::from(v) != le) {
+                    return Err(format!("{hf:?} shows {v} over {span:?}, bytes {bytes:02x?}"));
+                }
+            }
+            (_, Value::Flags(bits)) => {
+                if bytes != [bits] {
+                    return Err(format!("{hf:?} shows flags {bits:02x} over {bytes:02x?}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_smcr_round_trip(frame: &[u8], layout: &Layout, s: &SmcrCdcSpec) {
+    let f = DumpFrame::parse(frame, frame.len(), layout).expect("an emitted frame parses");
+    let Payload::Cdc { cdc, extra: None, .. } = f.payload else { panic!("not a CDC: {:?}", f.payload) };
+    let CdcVariant::SmcR(v) = cdc.variant else { panic!("not SMC-R: {cdc:?}") };
+    assert_eq!((cdc.prod.wrap.value, cdc.prod.count.value), s.prod);
+    assert_eq!((cdc.cons.wrap.value, cdc.cons.count.value), s.cons);
+    assert_eq!((v.seqno.value, v.token.value, v.credits.value), (s.seqno, s.token, s.credits));
+    assert_eq!((cdc.prod_flags.value.0, cdc.conn_state.value.0), (s.prod_flags, s.conn_state));
+    assert_eq!(cdc.ty.span.off, layout.header_len);
+}
+
+fn check_smcd_round_trip(frame: &[u8], layout: &Layout, s: &SmcdCdcSpec) {
+    let f = DumpFrame::parse(frame, frame.len(), layout).expect("an emitted frame parses");
+    let Payload::Cdc { cdc, extra: None, .. } = f.payload else { panic!("not a CDC: {:?}", f.payload) };
+    let CdcVariant::SmcD(v) = cdc.variant else { panic!("not SMC-D: {cdc:?}") };
+    if v.byte_order == s.order {
+        assert_eq!((cdc.prod.wrap.value, cdc.prod.count.value), s.prod);
+        assert_eq!((cdc.cons.wrap.value, cdc.cons.count.value), s.cons);
+    }
+    assert_eq!((cdc.prod_flags.value.0, cdc.conn_state.value.0), (s.prod_flags, s.conn_state));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The tests
+
+#[test]
+fn random_bytes() {
+    let mut r = Rng(0x0b57_ac1e_0000_0001);
+    for _ in 0..cases(15) {
+        let layout = random_layout(&mut r);
+        let max = if r.chance(8) { 2000 } else { 80 };
+        let n = r.below(max);
+        let b = r.bytes(n);
+        let reported = reported_len(&mut r, b.len());
+        check(&b, reported, &layout);
+    }
+    report("random_bytes");
+}
+
+#[test]
+fn magic_prefixed_garbage() {
+    let mut r = Rng(0x0b57_ac1e_0000_0002);
+    for _ in 0..cases(20) {
+        let layout = random_layout(&mut r);
+        let b = magic_garbage(&mut r);
+        let reported = reported_len(&mut r, b.len());
+        check(&b, reported, &layout);
+    }
+    report("magic_prefixed_garbage");
+}
+
+#[test]
+fn emitted_frames_mutated() {
+    let mut r = Rng(0x0b57_ac1e_0000_0003);
+    let mut recent: Vec<Vec<u8>> = Vec::new();
+    for i in 0..cases(30) {
+        let build = random_layout(&mut r);
+        // Mostly parsed under the layout it was built with; sometimes under another one.
+        let parse = if r.chance(4) { random_layout(&mut r) } else { build };
+        let mut b = emitted(&mut r, &build);
+        if !r.chance(8) {
+            mutate(&mut r, &mut b, &recent);
+        }
+        let reported = reported_len(&mut r, b.len());
+        check(&b, reported, &parse);
+        if recent.len() < 64 {
+            recent.push(b);
+        } else {
+            recent[i % 64] = b;
+        }
+    }
+    report("emitted_frames_mutated");
+}
+
+#[test]
+fn capture_frames_mutated() {
+    let payloads = capture_payloads();
+    let mut r = Rng(0x0b57_ac1e_0000_0004);
+    // Unmutated, each under the default layout: the captures' own frames must pass too.
+    for p in &payloads {
+        check(p, p.len(), &Layout::default());
+    }
+    for _ in 0..cases(35) {
+        let layout = if r.chance(2) { Layout::default() } else { random_layout(&mut r) };
+        let mut b = payloads[r.below(payloads.len())].clone();
+        mutate(&mut r, &mut b, &payloads);
+        let reported = reported_len(&mut r, b.len());
+        check(&b, reported, &layout);
+    }
+    report("capture_frames_mutated");
+}
+
+/// The checks are not vacuous: a request past the capture, or a value other than the bytes it covers, is caught.
+#[test]
+fn checks_catch_broken_requests() {
+    let frame = emit::dump_frame(&Layout::default(), &HeaderSpec::new(1, 1, 1), b"data");
+    let layout = Layout::default();
+    let case = Case { captured: &frame, reported: frame.len(), layout: &layout };
+    let good = [(Some(Hf::Magic), Span::new(0, 4), Value::Uint(MAGIC)), (Some(Hf::Data), HIDDEN, Value::None)];
+    let bad: [&[(Option<Hf>, Span, Value)]; 4] = [
+        &[(Some(Hf::Data), Span::new(16, 5), Value::None)],
+        &[(Some(Hf::Magic), Span::new(0, 4), Value::Uint(MAGIC ^ 1))],
+        &[(Some(Hf::Len), Span::new(8, 2), Value::Uint(21))],
+        &[(Some(Hf::CdcProdFlags), Span::new(7, 1), Value::Flags(2))],
+    ];
+    assert_eq!(check_requests(&good, &case), Ok(()));
+    for requests in bad {
+        assert!(check_requests(requests, &case).is_err(), "{requests:?} went unnoticed");
+    }
+}
+
+/// Bytes after the announced length are captured, so they must be shown as `smcdump.trailer`.
+#[test]
+#[ignore = "finding: render.rs clips the trailer to the payload's end, so it is never shown (docs/robustness.md)"]
+fn trailer_is_shown() {
+    let layout = Layout::default();
+    let spec = HeaderSpec { len: Some(18), ..HeaderSpec::new(1, 1, 1) };
+    let frame = emit::dump_frame(&layout, &spec, &[1, 2, 3, 4]);
+    let f = DumpFrame::parse(&frame, frame.len(), &layout).expect("parses");
+    assert_eq!(f.trailer, Some(Span::new(18, 2)));
+    let mut tree = RecordingTree::new(frame.len());
+    dissect(&mut tree, 0, &frame, frame.len(), &layout);
+    let trailer = tree.find(Hf::Trailer).map(|r| r.span);
+    assert_eq!(trailer, Some(Span::new(18, 2)), "items: {:?}", tree.items);
+}
