@@ -1,6 +1,7 @@
 //! The callbacks Wireshark calls for each packet.
 
 use core::ffi::{c_int, c_uint, c_void};
+use core::ptr;
 use core::sync::atomic::Ordering;
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -8,7 +9,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::tree::WsTree;
 use super::{abi, prefs, registry, sys};
 use crate::dissect::{self, Ett};
-use crate::wire::header::claims;
+use crate::wire::envelope::{dump_flow, Flow};
+use crate::wire::header::{claims, starts_dump_header};
 
 /// The captured bytes of a tvb, and its length on the wire.
 ///
@@ -71,6 +73,78 @@ pub unsafe extern "C" fn dissect(
     catch_unwind(AssertUnwindSafe(|| unsafe { dissect_frame(tvb, pinfo, tree) })).unwrap_or(0)
 }
 
+/// Hands the UDP flow `flow` to smcdump from frame `pinfo->num` on, unless the preference says not to.
+///
+/// # Safety
+/// `pinfo` must be the packet_info Wireshark passed to the current callback.
+unsafe fn mark_flow(pinfo: *mut sys::packet_info, flow: Flow) {
+    let handle = registry::FLOW_HANDLE.load(Ordering::Relaxed);
+    if handle.is_null() || !prefs::follow_conversations() {
+        return;
+    }
+    // Wireshark copies the address bytes into the conversation key; they only need to live through the calls.
+    let src =
+        sys::address { type_: sys::AT_IPv4 as c_int, len: 4, data: flow.src.as_ptr().cast(), priv_: ptr::null_mut() };
+    let dst =
+        sys::address { type_: sys::AT_IPv4 as c_int, len: 4, data: flow.dst.as_ptr().cast(), priv_: ptr::null_mut() };
+    let (sport, dport) = (u32::from(flow.sport), u32::from(flow.dport));
+    let num = (*pinfo).num;
+    let mut conversation = sys::find_conversation(num, &src, &dst, sys::CONVERSATION_UDP, sport, dport, 0);
+    if conversation.is_null() {
+        conversation = sys::conversation_new(num, &src, &dst, sys::CONVERSATION_UDP, sport, dport, 0);
+    }
+    if !conversation.is_null() {
+        sys::conversation_set_dissector(conversation, handle);
+    }
+}
+
+/// The dissector of recognised flows: takes a datagram if it starts with a dump header, and leaves anything else
+/// to the rest of UDP (ports, heuristics).
+pub unsafe extern "C" fn dissect_flow(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> c_int {
+    if tvb.is_null() || pinfo.is_null() {
+        return 0;
+    }
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: Wireshark's arguments for this packet; nothing is touched unless the header is there.
+        unsafe {
+            let (bytes, _) = tvb_bytes(tvb);
+            if !starts_dump_header(bytes, &prefs::layout()) {
+                return 0;
+            }
+            dissect_frame(tvb, pinfo, tree)
+        }
+    }))
+    .unwrap_or(0)
+}
+
+/// The heuristic on Ethernet: never claims a frame, but when it is a dump frame in the dump device's envelope,
+/// hands its UDP flow to smcdump, so that the UDP layer gives it to smcdump before any dissector that owns the
+/// application's port.
+pub unsafe extern "C" fn eth_heuristic(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    _tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> sys::ws_heur_bool {
+    if !tvb.is_null() && !pinfo.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: Wireshark's arguments for this frame.
+            unsafe {
+                let (bytes, reported) = tvb_bytes(tvb);
+                if let Some(flow) = dump_flow(bytes, reported, &prefs::layout()) {
+                    mark_flow(pinfo, flow);
+                }
+            }
+        }));
+    }
+    abi::heur_result(false)
+}
+
 /// The heuristic on UDP: claims a datagram only if it starts with a consistent SMC dump header.
 pub unsafe extern "C" fn heuristic(
     tvb: *mut sys::tvbuff_t,
@@ -88,7 +162,7 @@ pub unsafe extern "C" fn heuristic(
             if !claims(bytes, reported, &prefs::layout()) {
                 return false;
             }
-            let handle = registry::HANDLE.load(Ordering::Relaxed);
+            let handle = registry::FLOW_HANDLE.load(Ordering::Relaxed);
             if prefs::follow_conversations() && !handle.is_null() {
                 let conversation = sys::find_or_create_conversation(pinfo);
                 if !conversation.is_null() {

@@ -9,7 +9,7 @@ use core::ptr;
 use core::sync::atomic::{AtomicI32, Ordering};
 use std::panic::catch_unwind;
 
-use super::registry::{self, EI, ETT, HANDLE, HF, PROTO};
+use super::registry::{self, EI, ETT, FLOW_HANDLE, HANDLE, HF, PROTO};
 use super::{dissector, prefs, sys};
 use crate::dissect::fields::{FieldKind, Group, Severity, EXPERTS, FIELDS};
 
@@ -178,11 +178,13 @@ unsafe extern "C" fn register_protoinfo() {
 
             let handle = sys::register_dissector(c"smcdump".as_ptr(), Some(dissector::dissect), proto);
             HANDLE.store(handle, Ordering::Relaxed);
+            let flow = sys::register_dissector(c"smcdump_flow".as_ptr(), Some(dissector::dissect_flow), proto);
+            FLOW_HANDLE.store(flow, Ordering::Relaxed);
         }
     });
 }
 
-/// Hooks the dissector into UDP: the heuristic, and Decode As on `udp.port`.
+/// Hooks the dissector in: the heuristics on UDP and on Ethernet, and Decode As on `udp.port`.
 unsafe extern "C" fn register_handoff() {
     let _ = catch_unwind(|| {
         // SAFETY: called once by Wireshark after every protocol registered; the strings are static.
@@ -193,6 +195,16 @@ unsafe extern "C" fn register_handoff() {
                 Some(dissector::heuristic),
                 c"SMC dump over UDP".as_ptr(),
                 c"smcdump_udp".as_ptr(),
+                proto,
+                sys::HEURISTIC_ENABLE,
+            );
+            // Ethernet offers every frame to its heuristics before the EtherType: this one only marks the UDP
+            // flow of dump frames, so that ports owned by other UDP dissectors (53, 11211, …) still decode.
+            sys::heur_dissector_add(
+                c"eth".as_ptr(),
+                Some(dissector::eth_heuristic),
+                c"SMC dump device frames (hands their UDP flow to smcdump)".as_ptr(),
+                c"smcdump_eth".as_ptr(),
                 proto,
                 sys::HEURISTIC_ENABLE,
             );

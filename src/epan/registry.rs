@@ -34,7 +34,10 @@ pub static PROTO: AtomicI32 = AtomicI32::new(-1);
 pub static HF: [AtomicI32; FIELDS.len()] = [const { AtomicI32::new(-1) }; FIELDS.len()];
 pub static ETT: [AtomicI32; ETT_COUNT] = [const { AtomicI32::new(-1) }; ETT_COUNT];
 pub static EI: [ExpertCell; EXPERTS.len()] = [const { ExpertCell::new() }; EXPERTS.len()];
+/// The dissector Decode As offers: decodes whatever it is given, flagging what is wrong.
 pub static HANDLE: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(ptr::null_mut());
+/// The dissector recognised UDP flows are handed to: takes datagrams that start with a dump header.
+pub static FLOW_HANDLE: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(ptr::null_mut());
 
 /// The registered id of a field.
 pub fn hf(hf: Hf) -> i32 {

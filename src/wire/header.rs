@@ -135,19 +135,22 @@ pub fn dump_header<'a>(input: &'a [u8], layout: &Layout) -> IResult<&'a [u8], Du
     Ok((rest, header))
 }
 
+/// Whether the whole header was captured and starts with the magic: the test for datagrams of a flow already
+/// recognised as SMC dump, where a length field that does not fit is flagged rather than refused.
+pub fn starts_dump_header(captured: &[u8], layout: &Layout) -> bool {
+    captured.len() >= layout.header_len && captured.get(..4) == Some(&MAGIC.to_be_bytes()[..])
+}
+
 /// The heuristic test: does this UDP payload start an SMC dump frame?
 ///
 /// `captured` are the bytes the capture holds, `reported_len` the UDP payload length on the wire. The frame is
 /// ours only if the whole header was captured, the magic matches and the length field is possible: it covers at
 /// least the header and no more than the datagram carries. Checks run cheapest first and stop at the first miss.
 pub fn claims(captured: &[u8], reported_len: usize, layout: &Layout) -> bool {
-    let Some(head) = captured.get(..layout.header_len) else {
-        return false;
-    };
-    if head.get(..4) != Some(&MAGIC.to_be_bytes()[..]) {
+    if !starts_dump_header(captured, layout) {
         return false;
     }
-    let len = match head.get(field::LEN..field::LEN + 2) {
+    let len = match captured.get(field::LEN..field::LEN + 2) {
         Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
         _ => return false,
     };

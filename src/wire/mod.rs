@@ -9,6 +9,7 @@
 
 pub mod cdc;
 pub mod emit;
+pub mod envelope;
 pub mod frame;
 pub mod header;
 pub mod layout;

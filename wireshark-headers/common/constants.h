@@ -49,6 +49,21 @@ typedef enum {
     HEURISTIC_ENABLE = 1
 } heuristic_enable_e;
 
+/* Address types: smcdump builds IPv4 addresses for the conversations it marks. */
+typedef enum {
+    AT_NONE = 0,
+    AT_ETHER = 1,
+    AT_IPv4 = 2
+} address_type;
+
+/* Conversation key types. */
+typedef enum {
+    CONVERSATION_NONE = 0,
+    CONVERSATION_SCTP = 1,
+    CONVERSATION_TCP = 2,
+    CONVERSATION_UDP = 3
+} conversation_type;
+
 /* Filled in by HFILL: whether a field is referenced by a filter. */
 typedef enum {
     HF_REF_TYPE_NONE = 0,

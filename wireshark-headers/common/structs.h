@@ -68,6 +68,14 @@ typedef struct {
     int value;
 } enum_val_t;
 
+/* A network address; `data` points at `len` bytes the caller keeps alive while Wireshark uses them. */
+struct _address {
+    int type;
+    int len;
+    const void *data;
+    void *priv;
+};
+
 /* What a plugin hands to proto_register_plugin. */
 typedef struct {
     void (*register_protoinfo)(void);

@@ -25,6 +25,7 @@ typedef struct ei_register_info ei_register_info;
 typedef struct expert_module expert_module_t;
 typedef struct pref_module module_t;
 typedef struct conversation conversation_t;
+typedef struct _address address;
 typedef struct dissector_handle *dissector_handle_t;
 typedef struct _value_string value_string;
 typedef struct true_false_string true_false_string;
