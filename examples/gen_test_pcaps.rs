@@ -19,12 +19,11 @@ use std::time::Duration;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness};
 use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+use smcdump::wire::envelope::{self, Flow};
 use smcdump::wire::{ByteOrder, ConnState, Layout, ProdFlags};
 
 /// Stand-in for the kernel's `SMC_DUMP_MAX_DATA_LEN` (unknown): the largest raw data chunk these captures hold.
 const MAX_CHUNK: usize = 8192;
-/// MAC of the dummy dump device (`smc-dummyXXXX`).
-const DUMMY_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
 /// Dump header versions and modes.
 const HDR_VER: u8 = 1;
 const MODE_SMCR: u8 = 1;
@@ -35,7 +34,6 @@ const STEP: Duration = Duration::from_micros(250);
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const IPPROTO_TCP: u8 = 6;
-const IPPROTO_UDP: u8 = 17;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Captures and their README entries
@@ -154,9 +152,6 @@ struct IpOpts {
     compute_checksum: bool,
 }
 
-/// What the SMC dump code writes: ID 0, no DF, TTL 64, checksum left 0.
-const DUMP_IP: IpOpts = IpOpts { id: 0, dont_fragment: false, ttl: 64, compute_checksum: false };
-
 fn ipv4(src: Ip, dst: Ip, proto: u8, opts: &IpOpts, payload: &[u8]) -> Vec<u8> {
     let total = u16::try_from(20 + payload.len()).expect("IPv4 packet too long");
     let mut h = [0u8; 20];
@@ -179,23 +174,9 @@ fn ipv4(src: Ip, dst: Ip, proto: u8, opts: &IpOpts, payload: &[u8]) -> Vec<u8> {
     v
 }
 
-/// A UDP datagram with checksum 0, as the dump code sends it.
-fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(8 + payload.len()).expect("UDP datagram too long");
-    let mut v = Vec::with_capacity(8 + payload.len());
-    v.extend_from_slice(&sport.to_be_bytes());
-    v.extend_from_slice(&dport.to_be_bytes());
-    v.extend_from_slice(&len.to_be_bytes());
-    v.extend_from_slice(&[0, 0]);
-    v.extend_from_slice(payload);
-    v
-}
-
 /// An Ethernet frame of the dummy device carrying `udp_payload` from `src` to `dst`.
 fn dummy_frame(src: (Ip, u16), dst: (Ip, u16), udp_payload: &[u8]) -> Vec<u8> {
-    let u = udp(src.1, dst.1, udp_payload);
-    let ip = ipv4(src.0, dst.0, IPPROTO_UDP, &DUMP_IP, &u);
-    ethernet(DUMMY_MAC, DUMMY_MAC, &ip)
+    envelope::emit(&Flow { src: src.0, dst: dst.0, sport: src.1, dport: dst.1 }, udp_payload)
 }
 
 /// A TCP segment with a correct checksum.
@@ -738,11 +719,7 @@ fn not_smc() -> Capture {
          10.8.0.2:(40000+n), ports no Wireshark dissector owns.",
     );
     let l = Layout::default();
-    let frame = |n: u16, payload: &[u8]| {
-        let u = udp(40100 + n, 40000 + n, payload);
-        let ip = ipv4([10, 8, 0, 1], [10, 8, 0, 2], IPPROTO_UDP, &DUMP_IP, &u);
-        ethernet(DUMMY_MAC, DUMMY_MAC, &ip)
-    };
+    let frame = |n: u16, payload: &[u8]| dummy_frame(([10, 8, 0, 1], 40100 + n), ([10, 8, 0, 2], 40000 + n), payload);
     let good = emit::dump_frame(
         &l,
         &HeaderSpec::new(1, MODE_SMCR, l.type_cdc),
@@ -1049,10 +1026,36 @@ fn readme(captures: &[Capture]) -> String {
     out
 }
 
+fn ports() -> Capture {
+    let mut cap = Capture::new(
+        "ports.pcap",
+        "SMC-R connections whose server ports other UDP dissectors own: 53 (dns), 11211 (memcache), 8000 \
+         (oicq). Dump frames keep the application's ports, so without help those dissectors take them first. \
+         Per connection 10.5.n.1:(50000+n) -> 10.5.n.2:port: request data, its CDC, reply data, its CDC.",
+    );
+    let l = Layout::default();
+    for (n, port, what) in [(1u8, 53u16, "DNS"), (2, 11211, "memcache"), (3, 8000, "oicq")] {
+        let client = ([10, 5, n, 1], 50000 + u16::from(n));
+        let server = ([10, 5, n, 2], port);
+        let request = text(24, what);
+        let reply = text(40, what);
+        let raw = |payload: &[u8]| emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_raw), payload);
+        let cdc = |seqno: u16, prod: u32, cons: u32| {
+            let spec = SmcrCdcSpec::new(seqno, 0x0500 + u32::from(n), (0, prod), (0, cons));
+            emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_cdc), &emit::smcr_cdc(&spec))
+        };
+        cap.push(dummy_frame(client, server, &raw(&request)), format!("{what}: request data, sent"));
+        cap.push(dummy_frame(client, server, &cdc(1, 24, 0)), format!("{what}: CDC announcing it, sent"));
+        cap.push(dummy_frame(server, client, &raw(&reply)), format!("{what}: reply data, received"));
+        cap.push(dummy_frame(server, client, &cdc(1, 40, 24)), format!("{what}: CDC announcing it, received"));
+    }
+    cap
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "test-pcaps".into()));
     std::fs::create_dir_all(&dir)?;
-    let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), sample()];
+    let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), ports(), sample()];
     for c in &captures {
         c.write(&dir)?;
         println!("{}: {} frames", dir.join(c.name).display(), c.frames.len());

@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use smcdump::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
 use smcdump::wire::{ByteOrder, Layout};
@@ -20,7 +20,7 @@ fn capture(name: &str, payloads: &[Vec<u8>]) -> PathBuf {
     path
 }
 
-fn fields(t: &support::Target, path: &PathBuf, prefs: &[&str], fields: &[&str]) -> Vec<String> {
+fn fields(t: &support::Target, path: &Path, prefs: &[&str], fields: &[&str]) -> Vec<String> {
     let file = format!("{{file:{}}}", path.display());
     let mut args = vec!["-r", file.as_str(), "-T", "fields"];
     for p in prefs {
@@ -90,13 +90,23 @@ fn smcd_byte_order_follows_the_preference() {
 fn recognised_flows_follow_the_preference() {
     let layout = Layout::default();
     let good = dump_frame(&layout, &HeaderSpec::new(1, 1, 1), b"hello");
+    // The heuristic refuses this one (its length field is below the header) but a recognised flow takes it.
+    let mut lying = HeaderSpec::new(1, 1, 1);
+    lying.len = Some(5);
+    let lying = dump_frame(&layout, &lying, b"hello");
     let foreign = b"not a dump frame at all".to_vec();
-    let path = capture("flow.pcap", &[good, foreign]);
+    let path = capture("flow.pcap", &[good, lying, foreign]);
+    let data = "eth:ethertype:ip:udp:data";
+    let ours = "eth:ethertype:ip:udp:smcdump";
     for t in support::targets() {
-        let got = fields(&t, &path, &[], &["frame.protocols"]);
-        assert_eq!(got, ["eth:ethertype:ip:udp:smcdump"; 2], "Wireshark {}", t.abi);
+        // Datagrams smcdump leaves alone may still be taken by a release's own heuristics (4.4 has more).
+        let not_ours = |line: &str| !line.contains("smcdump") && (t.abi != "4.0" || line.starts_with(data));
+        let got = fields(&t, &path, &[], &["frame.protocols", "_ws.expert.message"]);
+        let lying = format!("{ours}\tLength field is 5, UDP payload is 21 bytes");
+        assert_eq!(got[..2], [format!("{ours}\t"), lying], "Wireshark {}", t.abi);
+        assert!(got.len() == 3 && not_ours(&got[2]), "Wireshark {}: {got:?}", t.abi);
         let got = fields(&t, &path, &["smcdump.follow_conversations:FALSE"], &["frame.protocols"]);
-        assert_eq!(got[0], "eth:ethertype:ip:udp:smcdump", "Wireshark {}", t.abi);
-        assert!(!got[1].contains("smcdump"), "Wireshark {}: {}", t.abi, got[1]);
+        assert_eq!(got[0], ours, "Wireshark {}", t.abi);
+        assert!(got.len() == 3 && not_ours(&got[1]) && not_ours(&got[2]), "Wireshark {}: {got:?}", t.abi);
     }
 }
