@@ -82,6 +82,9 @@ fn host_abi() -> String {
     version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
+/// A [`Target::plugin`] that means "copy no plugin into the throwaway HOME".
+pub const NO_PLUGIN: &str = "";
+
 /// The Debian releases whose chroot provides a Wireshark other than the host's.
 pub const CHROOT_RELEASES: [(&str, &str); 2] = [("4.4", "trixie"), ("4.6", "forky")];
 
@@ -124,22 +127,38 @@ impl Target {
         run
     }
 
+    /// Like [`Target::tshark`], but with `home` (a host folder, for the host's tshark) as HOME instead of a
+    /// throwaway one; no plugin is copied into a given HOME.
+    pub fn tshark_with_home(&self, home: Option<&Path>, args: &[&str]) -> Run {
+        let run = self.run(home, args);
+        assert!(run.stderr.is_empty(), "tshark {} ({args:?}) wrote to stderr:\n{}", self.abi, run.stderr);
+        run
+    }
+
     /// Like [`Target::tshark`], but returns stderr instead of failing on it.
     pub fn tshark_allow_stderr(&self, args: &[&str]) -> Run {
+        self.run(None, args)
+    }
+
+    fn run(&self, given_home: Option<&Path>, args: &[&str]) -> Run {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("smcdump-home-{}-{n}", std::process::id());
-        // The throwaway HOME, as seen from outside (`host`) and by tshark (`inner`).
-        let (host, inner) = match &self.chroot {
-            Some(root) => (root.join("tmp").join(&name), PathBuf::from("/tmp").join(&name)),
-            None => {
+        // The HOME, as seen from outside (`host`) and by tshark (`inner`).
+        let (host, inner) = match (&self.chroot, given_home) {
+            (None, Some(h)) => (h.to_path_buf(), h.to_path_buf()),
+            (Some(root), _) => (root.join("tmp").join(&name), PathBuf::from("/tmp").join(&name)),
+            (None, None) => {
                 let p = std::env::temp_dir().join(&name);
                 (p.clone(), p)
             }
         };
-        let plugin_dir = host.join(".local/lib/wireshark/plugins").join(&self.abi).join("epan");
-        fs::create_dir_all(&plugin_dir).expect("create plugin folder");
-        fs::copy(&self.plugin, plugin_dir.join("smcdump.so"))
-            .unwrap_or_else(|e| panic!("copy plugin {}: {e}", self.plugin.display()));
+        fs::create_dir_all(&host).expect("create HOME");
+        if given_home.is_none() && !self.plugin.as_os_str().is_empty() {
+            let plugin_dir = host.join(".local/lib/wireshark/plugins").join(&self.abi).join("epan");
+            fs::create_dir_all(&plugin_dir).expect("create plugin folder");
+            fs::copy(&self.plugin, plugin_dir.join("smcdump.so"))
+                .unwrap_or_else(|e| panic!("copy plugin {}: {e}", self.plugin.display()));
+        }
         let mut argv: Vec<String> = Vec::new();
         for a in args {
             let file = a.strip_suffix('}').and_then(|a| {
@@ -181,7 +200,9 @@ impl Target {
             chown_tree(&host);
         }
         let out = cmd.args(&env).arg("tshark").args(&argv).output().expect("run tshark");
-        let _ = fs::remove_dir_all(&host);
+        if given_home.is_none() {
+            let _ = fs::remove_dir_all(&host);
+        }
         Run {
             stdout: String::from_utf8(out.stdout).expect("tshark stdout is UTF-8"),
             stderr: String::from_utf8(out.stderr).expect("tshark stderr is UTF-8"),

@@ -1,0 +1,58 @@
+//! scripts/install puts a working plugin in place: for the host's Wireshark into a personal plugin folder, and,
+//! named explicitly, for 4.4 into the trixie chroot's global folder; both then decode the sample.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs scripts/install with `args` and HOME=`home`; returns what it printed.
+fn install(home: &Path, args: &[&str]) -> String {
+    let out = Command::new(support::repo().join("scripts/install"))
+        .args(args)
+        .env("HOME", home)
+        .current_dir(support::repo())
+        .output()
+        .expect("run scripts/install");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "scripts/install {args:?} failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    text
+}
+
+/// The sample's frame protocols with `target`'s tshark, run with an empty HOME: only an installed plugin can
+/// decode the dump frames.
+fn sample_protocols(target: &support::Target, home: Option<&Path>) -> Vec<String> {
+    let runner = support::Target { plugin: support::NO_PLUGIN.into(), ..target.clone() };
+    let run = runner
+        .tshark_with_home(home, &["-r", "{pcap:sample.pcap}", "-Y", "smcdump", "-T", "fields", "-e", "frame.number"]);
+    run.stdout.lines().map(String::from).collect()
+}
+
+#[test]
+fn installed_plugins_decode_the_sample() {
+    let want: Vec<String> = (8..=19).map(|n| n.to_string()).collect();
+    for t in support::targets() {
+        let home = std::env::temp_dir().join(format!("smcdump-install-{}-{}", t.abi, std::process::id()));
+        fs::create_dir_all(&home).unwrap();
+        match &t.chroot {
+            None => {
+                let printed = install(&home, &["--personal"]);
+                let dest = home.join(format!(".local/lib/wireshark/plugins/{}/epan/smcdump.so", t.abi));
+                assert!(printed.contains(&dest.display().to_string()), "install said: {printed}");
+                assert_eq!(sample_protocols(&t, Some(&home)), want, "Wireshark {} (personal)", t.abi);
+            }
+            Some(root) if t.abi == "4.4" => {
+                let printed = install(&home, &["--abi", "4.4", "--chroot", &root.display().to_string()]);
+                let dest = printed.lines().last().and_then(|l| l.split(" installed as ").nth(1)).expect(&printed);
+                let result = sample_protocols(&t, None);
+                // The chroot is shared with the other tests, which bring their own plugin: take this one out.
+                fs::remove_file(dest).unwrap();
+                assert!(dest.starts_with(&root.display().to_string()), "{dest}");
+                assert_eq!(result, want, "Wireshark 4.4 (global, in the chroot)");
+            }
+            Some(_) => {}
+        }
+        let _ = fs::remove_dir_all(&home);
+    }
+}
