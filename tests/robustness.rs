@@ -1,6 +1,7 @@
-//! "It cannot crash", measured: over a million random and mutated UDP payloads go through the heuristic
-//! (`claims`), the parser (`DumpFrame::parse`) and the whole rendering (`dissect` into a recording tree), under
-//! random layouts, and every one must keep these invariants:
+//! "It cannot crash", measured: a million random and mutated UDP payloads go through the heuristic (`claims`),
+//! the parser (`DumpFrame::parse`) and the whole rendering (`dissect` into a recording tree), under random
+//! layouts, and 100,000 mutated Ethernet frames through the envelope test (`envelope::dump_flow`). Every one must
+//! keep these invariants:
 //!
 //! - nothing panics (a panic fails the test with the case that caused it);
 //! - every item the recording tree keeps lies within the captured bytes;
@@ -17,7 +18,8 @@
 //! (checked for an exact round trip before they are mutated), and the UDP payloads of every capture in
 //! test-pcaps/; mutations are bit flips, byte writes, truncations, length-field lies, inserted and deleted bytes,
 //! splices and reported lengths that differ from the captured ones. A seeded xorshift makes every run identical;
-//! `SMCDUMP_ROBUSTNESS_CASES` changes the number of cases (default 1,000,000, split over the tests below).
+//! `SMCDUMP_ROBUSTNESS_CASES` changes the number of payload cases (default 1,000,000, split over the tests below;
+//! the envelope test runs a tenth of it on top).
 
 mod support;
 
@@ -28,6 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use pcap_file::pcap::PcapReader;
 use smcdump::dissect::{dissect, Ei, Ett, Hf, RecordingTree, TreeWriter, Value};
 use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+use smcdump::wire::envelope::dump_flow;
 use smcdump::wire::header::claims;
 use smcdump::wire::{ByteOrder, CdcVariant, DumpFrame, Layout, Payload, Span, MAGIC};
 
@@ -171,20 +174,23 @@ fn emitted(r: &mut Rng, layout: &Layout) -> Vec<u8> {
     emit::dump_frame(layout, &spec, &payload)
 }
 
-/// The UDP payloads of every IPv4/UDP frame in test-pcaps/.
-fn capture_payloads() -> Vec<Vec<u8>> {
+/// Every frame of every capture in test-pcaps/.
+fn capture_frames() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for name in support::CAPTURES {
         let path = support::pcap(name);
         let file = File::open(&path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
         let mut reader = PcapReader::new(file).expect("a pcap file");
         while let Some(packet) = reader.next_packet() {
-            let packet = packet.expect("a readable packet");
-            if let Some(payload) = udp_payload(&packet.data) {
-                out.push(payload.to_vec());
-            }
+            out.push(packet.expect("a readable packet").data.into_owned());
         }
     }
+    out
+}
+
+/// The UDP payloads of every IPv4/UDP frame in test-pcaps/.
+fn capture_payloads() -> Vec<Vec<u8>> {
+    let out: Vec<Vec<u8>> = capture_frames().iter().filter_map(|f| udp_payload(f)).map(<[u8]>::to_vec).collect();
     assert!(out.len() > 50, "test-pcaps/ holds only {} UDP payloads", out.len());
     out
 }
@@ -528,6 +534,40 @@ fn capture_frames_mutated() {
         check(&b, reported, &layout);
     }
     report("capture_frames_mutated");
+}
+
+/// The Ethernet heuristic's envelope test on whole frames: the captures' own, mutated anywhere (addresses,
+/// lengths, TTL, checksums, payload), and random ones. It must not panic, and a frame it takes must hold a payload
+/// the UDP heuristic claims, within the lengths the IP and UDP headers give.
+#[test]
+fn envelopes_mutated() {
+    let frames = capture_frames();
+    let mut r = Rng(0x0b57_ac1e_0000_0005);
+    let mut taken = 0;
+    for _ in 0..cases(10) {
+        let layout = if r.chance(2) { Layout::default() } else { random_layout(&mut r) };
+        let mut f = if r.chance(10) {
+            let n = r.below(120);
+            r.bytes(n)
+        } else {
+            frames[r.below(frames.len())].clone()
+        };
+        if !r.chance(6) {
+            mutate(&mut r, &mut f, &frames);
+        }
+        let reported = reported_len(&mut r, f.len());
+        if let Some(flow) = dump_flow(&f, reported, &layout) {
+            taken += 1;
+            let case = Case { captured: &f, reported, layout: &layout };
+            let udp_len = usize::from(u16::from_be_bytes([f[38], f[39]]));
+            let payload = &f[42..f.len().min(34 + udp_len)];
+            assert!(claims(payload, udp_len - 8, &layout), "{flow:?} taken, payload not claimed: {case}");
+            assert_eq!(flow.sport, u16::from_be_bytes([f[34], f[35]]), "{case}");
+            check(payload, udp_len - 8, &layout);
+        }
+    }
+    assert!(taken > cases(10) / 20, "only {taken} envelopes taken: the inputs miss the interesting cases");
+    eprintln!("robustness, envelopes: {} frames, {taken} taken", cases(10));
 }
 
 /// The checks are not vacuous: a request past the capture, or a value other than the bytes it covers, is caught.
