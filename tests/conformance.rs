@@ -9,7 +9,7 @@
 //!    names every function and typedef we declare, so one the real headers lack is an error too (a redeclaration
 //!    alone would not catch it).
 //! 2. Struct layouts: `sizeof` of every struct in `common/structs.h` and `offsetof`/`sizeof` of every member we
-//!    declare (and of the declared prefix of `struct _packet_info` in `<abi>/abi.h`).
+//!    declare (and of the declared prefix of `struct _packet_info` in `<abi>/packet_info.h`).
 //! 3. Constants: every enum member and every `#define` of a value in `common/constants.h` and `<abi>/abi.h`;
 //!    `SMCDUMP_WS_MAJOR`/`MINOR` against `WIRESHARK_VERSION_MAJOR`/`MINOR`.
 //!
@@ -381,6 +381,11 @@ fn parse_abi(headers: &Path, abi: &str) -> Result<Decls, String> {
         parse_file(&headers.join("common").join(file), false, &mut decls)?;
     }
     parse_file(&headers.join(abi).join("abi.h"), true, &mut decls)?;
+    // The release's packet_info prefix: layout-checked like common/structs.h.
+    let packet_info = headers.join(abi).join("packet_info.h");
+    if packet_info.is_file() {
+        parse_file(&packet_info, false, &mut decls)?;
+    }
     Ok(decls)
 }
 
@@ -787,7 +792,8 @@ fn parser_reads_our_headers() {
         }
         assert!(!d.constants.iter().any(|k| k.ends_with("_H")), "{abi}: include guard read as a constant");
         let packet_info = d.structs.iter().find(|s| s.c_name == "struct _packet_info").unwrap();
-        assert_eq!(packet_info.members, ["current_proto", "cinfo", "presence_flags", "num"]);
+        assert_eq!(packet_info.members[..4], ["current_proto", "cinfo", "presence_flags", "num"]);
+        assert_eq!(packet_info.members[packet_info.members.len() - 3..], ["ptype", "srcport", "destport"]);
         let plugin = d.structs.iter().find(|s| s.c_name == "proto_plugin").unwrap();
         assert_eq!(plugin.members, ["register_protoinfo", "register_handoff"]);
         let enum_val = d.structs.iter().find(|s| s.c_name == "enum_val_t").unwrap();

@@ -3,4 +3,5 @@
 #include "../common/constants.h"
 #include "../common/types.h"
 #include "../common/structs.h"
+#include "packet_info.h"
 #include "../common/functions.h"

@@ -26,12 +26,5 @@ typedef uint64_t ws_boolean_value;
 #define COL_INFO 25
 #define COL_PROTOCOL 35
 
-/* The start of packet_info: smcdump reads `cinfo` and `num` only, so later members are not declared. */
-struct _packet_info {
-    const char *current_proto;
-    struct epan_column_info *cinfo;
-    uint32_t presence_flags;
-    uint32_t num;
-};
 
 #endif

@@ -16,6 +16,10 @@ void proto_register_subtree_array(int *const *indices, const int num_indices);
 expert_module_t *expert_register_protocol(int id);
 void expert_register_field_array(expert_module_t *module, ei_register_info *ei, const int num_records);
 
+/* Called before a capture file is read (init) and after it is closed (cleanup). */
+void register_init_routine(void (*func)(void));
+void register_cleanup_routine(void (*func)(void));
+
 /* Dissector tables, heuristics, Decode As, conversations. */
 dissector_handle_t register_dissector(const char *name, dissector_t dissector, const int proto);
 void heur_dissector_add(const char *name, heur_dissector_t dissector, const char *display_name,
