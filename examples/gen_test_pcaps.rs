@@ -1052,10 +1052,35 @@ fn ports() -> Capture {
     cap
 }
 
+fn analysis() -> Capture {
+    let mut cap = Capture::new(
+        "analysis.pcap",
+        "One SMC-R direction, 10.4.0.1:46000 -> 10.4.0.2:12345, whose frames contradict each other where the \
+         connection analysis must notice: a sequence number skipped, a producer cursor that advances by other \
+         than the data dumped, cursors that go back; and the reverse direction, which is consistent.",
+    );
+    let l = Layout::default();
+    let (a, b) = (([10, 4, 0, 1], 46000), ([10, 4, 0, 2], 12345));
+    let raw = |n: usize| emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_raw), &text(n, "analysis"));
+    let cdc = |seqno: u16, prod: (u16, u32), cons: (u16, u32)| {
+        let spec = SmcrCdcSpec::new(seqno, 0x0401, prod, cons);
+        emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_cdc), &emit::smcr_cdc(&spec))
+    };
+    cap.push(dummy_frame(a, b, &cdc(1, (0, 0), (0, 0))), "CDC seq 1, cursors 0:0");
+    cap.push(dummy_frame(a, b, &raw(100)), "100 bytes of data");
+    cap.push(dummy_frame(a, b, &cdc(2, (0, 100), (0, 0))), "CDC seq 2, prod 0:100: advance matches the data");
+    cap.push(dummy_frame(b, a, &cdc(1, (0, 0), (0, 100))), "reverse direction: CDC seq 1, cons 0:100");
+    cap.push(dummy_frame(a, b, &raw(50)), "50 bytes of data");
+    cap.push(dummy_frame(a, b, &cdc(4, (0, 160), (0, 0))), "CDC seq 4 (3 skipped), prod 0:160: advance 60, data 50");
+    cap.push(dummy_frame(a, b, &cdc(5, (0, 120), (0, 0))), "CDC seq 5, prod 0:120: producer cursor went back");
+    cap.push(dummy_frame(b, a, &cdc(2, (0, 0), (0, 90))), "reverse direction: CDC seq 2, cons 0:90: went back");
+    cap
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "test-pcaps".into()));
     std::fs::create_dir_all(&dir)?;
-    let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), ports(), sample()];
+    let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), ports(), analysis(), sample()];
     for c in &captures {
         c.write(&dir)?;
         println!("{}: {} frames", dir.join(c.name).display(), c.frames.len());

@@ -3,6 +3,7 @@
 //! Data flows one way: bytes → [`wire`] (pure parsing) → plain values → [`dissect`] (fields, tree, columns) →
 //! [`epan`] (the only `unsafe` code: Wireshark's C API) → Wireshark.
 
+pub mod analysis;
 pub mod dissect;
 pub mod epan;
 pub mod wire;

@@ -41,6 +41,7 @@ fn ft_name(kind: FieldKind) -> &'static str {
     match kind {
         FieldKind::Label => "FT_NONE",
         FieldKind::Bytes => "FT_BYTES",
+        FieldKind::FrameNum => "FT_FRAMENUM",
         FieldKind::Flag { .. } => "FT_BOOLEAN",
         FieldKind::Uint { bytes: 1, .. } => "FT_UINT8",
         FieldKind::Uint { bytes: 2, .. } => "FT_UINT16",
@@ -75,7 +76,7 @@ fn every_field_is_registered_with_label_type_and_mask() {
                 FieldKind::Flag { .. } => "8",
                 FieldKind::Uint { hex: true, .. } => "BASE_HEX",
                 FieldKind::Uint { hex: false, .. } => "BASE_DEC",
-                FieldKind::Label | FieldKind::Bytes => "",
+                FieldKind::Label | FieldKind::Bytes | FieldKind::FrameNum => "",
             };
             assert_eq!(row.get(5).copied(), Some(base), "{}: display of {abbrev}", t.abi);
             if let FieldKind::Flag { mask } = def.kind {

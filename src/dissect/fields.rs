@@ -16,6 +16,8 @@ pub enum FieldKind {
     Flag { mask: u8 },
     /// Raw bytes (FT_BYTES).
     Bytes,
+    /// A frame number (FT_FRAMENUM): Wireshark shows it as a link to that frame.
+    FrameNum,
 }
 
 /// A header field's registration data.
@@ -115,6 +117,15 @@ declare_fields! {
 
     Data: c"smcdump.data", c"Data", FieldKind::Bytes, c"Bytes written into or read from the shared-memory ring";
     DataLen: c"smcdump.data.len", c"Data length", uint(4), c"Number of data bytes in this frame";
+
+    Analysis: c"smcdump.analysis", c"SMC connection analysis", FieldKind::Label,
+        c"What this frame says in relation to the earlier frames of its direction";
+    AnPrevCdc: c"smcdump.analysis.prev_cdc", c"Previous CDC in this direction", FieldKind::FrameNum,
+        c"The frame of the previous CDC message from the same source to the same destination";
+    AnDataBytes: c"smcdump.analysis.data_bytes", c"Data bytes since the previous CDC", uint(4),
+        c"Bytes of data dumped in this direction since the previous CDC message";
+    AnProdAdvance: c"smcdump.analysis.prod_advance", c"Producer cursor advance", uint(4),
+        c"How far the producer cursor moved since the previous CDC (same wrap only; the ring size is unknown)";
 }
 
 macro_rules! declare_subtrees {
@@ -128,7 +139,7 @@ macro_rules! declare_subtrees {
     };
 }
 
-declare_subtrees!(Root, Cdc, Prod, Cons, ProdFlags, ConnState);
+declare_subtrees!(Root, Cdc, Prod, Cons, ProdFlags, ConnState, Analysis);
 
 /// Expert info groups smcdump uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,6 +198,10 @@ declare_experts! {
     PeerDoneWriting: c"smcdump.cdc.peer_done_writing", Sequence, Chat, c"Peer done writing";
     WriteBlocked: c"smcdump.cdc.write_blocked", Sequence, Note, c"Writer blocked: peer receive buffer full";
     Truncated: c"smcdump.truncated", Malformed, Warn, c"Frame truncated by the capture";
+    SeqUnexpected: c"smcdump.analysis.seq_unexpected", Sequence, Warn, c"Unexpected CDC sequence number";
+    CursorBackwards: c"smcdump.analysis.cursor_backwards", Sequence, Warn, c"Cursor went backwards";
+    DataMismatch: c"smcdump.analysis.data_mismatch", Sequence, Warn,
+        c"Producer cursor advance differs from the data dumped";
 }
 
 #[cfg(test)]
@@ -195,9 +210,9 @@ mod tests {
 
     #[test]
     fn tables_match_their_enums() {
-        assert_eq!(FIELDS.len(), Hf::DataLen as usize + 1);
-        assert_eq!(EXPERTS.len(), Ei::Truncated as usize + 1);
-        assert_eq!(ETT_COUNT, Ett::ConnState as usize + 1);
+        assert_eq!(FIELDS.len(), Hf::AnProdAdvance as usize + 1);
+        assert_eq!(EXPERTS.len(), Ei::DataMismatch as usize + 1);
+        assert_eq!(ETT_COUNT, Ett::Analysis as usize + 1);
     }
 
     #[test]

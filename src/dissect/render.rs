@@ -5,6 +5,7 @@ use core::fmt::Write as _;
 
 use super::fields::{Ei, Ett, Hf};
 use super::tree::{TreeWriter, Value};
+use crate::analysis::FrameAnalysis;
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
 use crate::wire::{
@@ -25,8 +26,28 @@ pub const PROTOCOL_SHORT: &CStr = c"SMCDUMP";
 
 /// Dissects the captured bytes of a UDP payload (`reported` bytes on the wire) under `root`.
 pub fn dissect<W: TreeWriter>(w: &mut W, root: W::Node, captured: &[u8], reported: usize, layout: &Layout) -> Summary {
+    dissect_analysed(w, root, captured, reported, layout, |_| None)
+}
+
+/// Like [`dissect`], with the connection analysis `analyse` gives for the parsed frame shown too.
+pub fn dissect_analysed<W: TreeWriter>(
+    w: &mut W,
+    root: W::Node,
+    captured: &[u8],
+    reported: usize,
+    layout: &Layout,
+    analyse: impl FnOnce(&DumpFrame) -> Option<FrameAnalysis>,
+) -> Summary {
     match DumpFrame::parse(captured, reported, layout) {
-        Ok(frame) => Renderer { w, frame: &frame, visible: frame.visible_end() }.render(root),
+        Ok(frame) => {
+            let analysis = analyse(&frame);
+            let mut r = Renderer { w, frame: &frame, visible: frame.visible_end() };
+            let summary = r.render(root);
+            if let Some(a) = analysis {
+                r.analysis(root, &a);
+            }
+            summary
+        }
         Err(FrameError::HeaderTruncated { available, needed }) => {
             let msg = format!("{available} bytes, an SMC dump header needs {needed}");
             w.expert_at(root, Ei::HeaderTruncated, Span::new(0, available), &msg);
@@ -43,7 +64,7 @@ struct Renderer<'a, W: TreeWriter> {
 }
 
 impl<W: TreeWriter> Renderer<'_, W> {
-    fn render(mut self, root: W::Node) -> Summary {
+    fn render(&mut self, root: W::Node) -> Summary {
         let f = self.frame;
         self.header(root);
         let mut info = String::new();
@@ -91,6 +112,41 @@ impl<W: TreeWriter> Renderer<'_, W> {
             info.insert_str(0, "[bad magic] ");
         }
         Summary { protocol, info }
+    }
+
+    /// The connection analysis, as a subtree of its own (nothing when there is nothing to say).
+    fn analysis(&mut self, root: W::Node, a: &FrameAnalysis) {
+        if *a == FrameAnalysis::default() {
+            return;
+        }
+        let here = Span::new(0, 0);
+        let item = self.w.add(root, Hf::Analysis, here, Value::None);
+        let tree = self.w.subtree(item, Ett::Analysis);
+        let prev = a.prev_cdc.unwrap_or(0);
+        if let Some(p) = a.prev_cdc {
+            self.w.add(tree, Hf::AnPrevCdc, here, Value::Uint(p));
+        }
+        if let Some(d) = a.data_bytes {
+            self.w.add(tree, Hf::AnDataBytes, here, Value::Uint(u32::try_from(d).unwrap_or(u32::MAX)));
+        }
+        if let Some(adv) = a.prod_advance {
+            self.w.add(tree, Hf::AnProdAdvance, here, Value::Uint(adv));
+        }
+        if let Some(e) = a.seq_expected {
+            let msg = format!("Expected sequence number {e} after the CDC in frame {prev}");
+            self.w.expert(item, Ei::SeqUnexpected, &msg);
+        }
+        for (name, back) in [("Producer", a.prod_backwards), ("Consumer", a.cons_backwards)] {
+            if let Some((w, c)) = back {
+                let msg = format!("{name} cursor went back from {w}:{c} (frame {prev})");
+                self.w.expert(item, Ei::CursorBackwards, &msg);
+            }
+        }
+        if let Some((adv, data)) = a.data_mismatch() {
+            let msg =
+                format!("Producer cursor advanced {adv} bytes, {data} bytes of data were dumped since frame {prev}");
+            self.w.expert(item, Ei::DataMismatch, &msg);
+        }
     }
 
     fn header(&mut self, root: W::Node) {

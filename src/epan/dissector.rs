@@ -5,9 +5,13 @@ use core::ptr;
 use core::sync::atomic::Ordering;
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, PoisonError};
+
+use once_cell::sync::Lazy;
 
 use super::tree::WsTree;
 use super::{abi, prefs, registry, sys};
+use crate::analysis::{Analyzer, Direction};
 use crate::dissect::{self, Ett};
 use crate::wire::envelope::{dump_flow, Flow};
 use crate::wire::header::{claims, starts_dump_header};
@@ -33,6 +37,35 @@ unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
     (std::slice::from_raw_parts(data, captured as usize), reported)
 }
 
+/// The connection analysis of the capture file being read; emptied by [`reset_analysis`].
+static ANALYZER: Lazy<Mutex<Analyzer>> = Lazy::new(Mutex::default);
+
+/// Forgets the analysis state: registered as init and cleanup routine, so each capture file starts afresh.
+pub unsafe extern "C" fn reset_analysis() {
+    let _ = catch_unwind(|| ANALYZER.lock().unwrap_or_else(PoisonError::into_inner).clear());
+}
+
+/// The bytes of an address, if it has any that fit a [`Direction`].
+///
+/// # Safety
+/// `a` must be an address of the current packet's packet_info, whose `data` (when set) holds `len` bytes.
+unsafe fn address_bytes(a: &sys::address) -> &[u8] {
+    match usize::try_from(a.len) {
+        Ok(len @ 1..=16) if !a.data.is_null() => std::slice::from_raw_parts(a.data.cast(), len),
+        _ => &[],
+    }
+}
+
+/// The direction of the current packet: network source and destination, UDP ports.
+///
+/// # Safety
+/// `pinfo` must be the packet_info Wireshark passed to the current callback.
+unsafe fn direction(pinfo: *const sys::packet_info) -> Direction {
+    let p = &*pinfo;
+    let port = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+    Direction::new(address_bytes(&p.src), address_bytes(&p.dst), port(p.srcport), port(p.destport))
+}
+
 /// Dissects one dump frame; returns the bytes taken.
 ///
 /// # Safety
@@ -48,7 +81,15 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
         sys::proto_tree_add_item(tree, registry::PROTO.load(Ordering::Relaxed), tvb, 0, -1, sys::ENC_NA as c_uint);
     let root = sys::proto_item_add_subtree(item, registry::ett(Ett::Root));
     let mut writer = WsTree { tvb, pinfo, root, captured: bytes.len() };
-    let summary = dissect::dissect(&mut writer, root, bytes, reported, &prefs::layout());
+    let layout = prefs::layout();
+    let summary = if prefs::analyze() {
+        let (num, dir) = ((*pinfo).num, direction(pinfo));
+        dissect::dissect_analysed(&mut writer, root, bytes, reported, &layout, |frame| {
+            Some(ANALYZER.lock().unwrap_or_else(PoisonError::into_inner).analyze(num, dir, frame))
+        })
+    } else {
+        dissect::dissect(&mut writer, root, bytes, reported, &layout)
+    };
 
     sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
     let info = CString::new(summary.info).unwrap_or_default();

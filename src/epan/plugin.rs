@@ -81,6 +81,7 @@ fn header_field(name: &CStr, abbrev: &CStr, kind: FieldKind, blurb: &CStr) -> sy
     let (type_, display, strings, bitmask) = match kind {
         FieldKind::Label => (sys::FT_NONE, sys::BASE_NONE, ptr::null(), 0),
         FieldKind::Bytes => (sys::FT_BYTES, sys::BASE_NONE, ptr::null(), 0),
+        FieldKind::FrameNum => (sys::FT_FRAMENUM, sys::BASE_NONE, ptr::null(), 0),
         FieldKind::Flag { mask } => (sys::FT_BOOLEAN, 8, ptr::null(), u64::from(mask)),
         FieldKind::Uint { bytes, hex, names } => {
             let ft = match bytes {
@@ -175,6 +176,8 @@ unsafe extern "C" fn register_protoinfo() {
             sys::expert_register_field_array(module, ei.as_mut_ptr(), ei.len() as c_int);
 
             prefs::register(proto);
+            sys::register_init_routine(Some(dissector::reset_analysis));
+            sys::register_cleanup_routine(Some(dissector::reset_analysis));
 
             let handle = sys::register_dissector(c"smcdump".as_ptr(), Some(dissector::dissect), proto);
             HANDLE.store(handle, Ordering::Relaxed);

@@ -1,5 +1,5 @@
-//! smcdump's preferences: the inferred layout facts (header length, type codes, SMC-D byte order) and whether a
-//! recognised UDP flow is handed to smcdump as a whole.
+//! smcdump's preferences: the inferred layout facts (header length, type codes, SMC-D byte order), whether a
+//! recognised UDP flow is handed to smcdump as a whole, and whether connections are analysed.
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_uint, CStr};
@@ -35,6 +35,7 @@ static TYPE_RAW: PrefCell<c_uint> = PrefCell::new(DEFAULT_TYPE_RAW as c_uint);
 static TYPE_CDC: PrefCell<c_uint> = PrefCell::new(DEFAULT_TYPE_CDC as c_uint);
 static SMCD_ORDER: PrefCell<c_int> = PrefCell::new(0);
 static FOLLOW_CONVERSATIONS: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
+static ANALYZE: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 
 /// The choices of the SMC-D byte order preference; Wireshark keeps the pointer, so the array is static.
 struct EnumVals([sys::enum_val_t; 4]);
@@ -60,6 +61,11 @@ pub fn layout() -> Layout {
 /// Whether a flow the heuristic recognised goes to smcdump as a whole.
 pub fn follow_conversations() -> bool {
     abi::pref_bool_value(FOLLOW_CONVERSATIONS.get())
+}
+
+/// Whether frames get the connection analysis.
+pub fn analyze() -> bool {
+    abi::pref_bool_value(ANALYZE.get())
 }
 
 /// Registers the preferences under the `smcdump` module.
@@ -115,5 +121,14 @@ pub unsafe fn register(proto: c_int) {
         c"Decode whole recognised UDP flows".as_ptr(),
         c"Once a dump frame is recognised, hand later datagrams of the same UDP flow to smcdump directly".as_ptr(),
         FOLLOW_CONVERSATIONS.as_ptr(),
+    );
+    sys::prefs_register_bool_preference(
+        module,
+        c"analyze".as_ptr(),
+        c"Analyse SMC connections".as_ptr(),
+        c"Relate each frame to the earlier ones of its direction: previous CDC, data bytes and cursor advance, \
+          unexpected sequence numbers, cursors going backwards"
+            .as_ptr(),
+        ANALYZE.as_ptr(),
     );
 }

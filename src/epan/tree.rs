@@ -52,7 +52,7 @@ impl TreeWriter for WsTree {
         // proto_tree_add_* accepts); (start, len) lies within the captured bytes, so nothing can throw.
         unsafe {
             match (def.kind, value) {
-                (FieldKind::Uint { .. }, Value::Uint(v)) => {
+                (FieldKind::Uint { .. } | FieldKind::FrameNum, Value::Uint(v)) => {
                     sys::proto_tree_add_uint(parent, id, self.tvb, start, len, v)
                 }
                 (FieldKind::Flag { .. }, Value::Flags(bits)) => {

@@ -28,8 +28,16 @@ pub fn repo() -> PathBuf {
 }
 
 /// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
-pub const CAPTURES: [&str; 7] =
-    ["smcr.pcap", "smcd.pcap", "smcd-be.pcap", "bad-input.pcap", "sample.pcap", "not-smc.pcap", "ports.pcap"];
+pub const CAPTURES: [&str; 8] = [
+    "smcr.pcap",
+    "smcd.pcap",
+    "smcd-be.pcap",
+    "bad-input.pcap",
+    "sample.pcap",
+    "not-smc.pcap",
+    "ports.pcap",
+    "analysis.pcap",
+];
 
 /// A capture under test-pcaps/.
 pub fn pcap(name: &str) -> PathBuf {

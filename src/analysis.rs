@@ -1,0 +1,218 @@
+//! Connection analysis: relates the dump frames of one direction of a flow to each other.
+//!
+//! Pure Rust: the FFI layer hands in the frame number and the direction, and keeps one [`Analyzer`] per capture
+//! file. Frames are analysed on their first visit, in capture order (Wireshark's first pass); later visits (a
+//! second pass, a click in the GUI, a new display filter) get the cached result, so what a frame shows never
+//! depends on which frames were looked at before it.
+//!
+//! Within one direction (source → destination address and port), the dump carries the data blocks written into
+//! the peer's ring buffer and the CDC messages that announce them with a new producer cursor; for received data
+//! the blocks come before the CDC that announces them (spec 4.1). So, per direction:
+//! - each CDC's producer and consumer cursors must not go back from the previous CDC's;
+//! - when the producer cursor stayed in the same wrap, its advance equals the data bytes dumped since the
+//!   previous CDC (when any were dumped; a capture may hold CDCs only);
+//! - SMC-R sequence numbers grow by one (0 is the kernel's "rebuilt in immediate-data mode", not checked).
+
+use std::collections::HashMap;
+
+use crate::wire::{CdcVariant, DumpFrame, Payload};
+
+/// One direction of a UDP flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Direction {
+    src: [u8; 16],
+    dst: [u8; 16],
+    sport: u16,
+    dport: u16,
+}
+
+impl Direction {
+    /// The direction from `src`:`sport` to `dst`:`dport`; addresses longer than 16 bytes are cut (IPv4 is 4).
+    pub fn new(src: &[u8], dst: &[u8], sport: u16, dport: u16) -> Self {
+        let copy = |a: &[u8]| {
+            let mut out = [0u8; 16];
+            let n = a.len().min(16);
+            out[..n].copy_from_slice(&a[..n]);
+            out
+        };
+        Direction { src: copy(src), dst: copy(dst), sport, dport }
+    }
+}
+
+/// What the analysis says about one frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameAnalysis {
+    /// The previous CDC message in the same direction.
+    pub prev_cdc: Option<u32>,
+    /// For a CDC: bytes of data dumped in this direction since the previous CDC.
+    pub data_bytes: Option<u64>,
+    /// For a CDC: how far the producer cursor moved since the previous CDC, when both are in the same wrap.
+    pub prod_advance: Option<u32>,
+    /// SMC-R: the sequence number that should have followed the previous CDC's, when this one is another.
+    pub seq_expected: Option<u16>,
+    /// The previous CDC's producer cursor (wrap, count), when this CDC's lies before it.
+    pub prod_backwards: Option<(u16, u32)>,
+    /// The previous CDC's consumer cursor, when this CDC's lies before it.
+    pub cons_backwards: Option<(u16, u32)>,
+}
+
+impl FrameAnalysis {
+    /// The producer cursor advanced by a different amount than the data dumped since the previous CDC.
+    pub fn data_mismatch(&self) -> Option<(u32, u64)> {
+        match (self.prod_advance, self.data_bytes) {
+            (Some(advance), Some(data)) if data > 0 && u64::from(advance) != data => Some((advance, data)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct LastCdc {
+    frame: u32,
+    seqno: Option<u16>,
+    prod: (u16, u32),
+    cons: (u16, u32),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct DirState {
+    last_cdc: Option<LastCdc>,
+    data_since: u64,
+}
+
+/// Whether cursor `now` lies before `prev`: the same wrap and a lower count.
+fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
+    now.0 == prev.0 && now.1 < prev.1
+}
+
+/// The analysis state of one capture file.
+#[derive(Debug, Default)]
+pub struct Analyzer {
+    dirs: HashMap<Direction, DirState>,
+    frames: HashMap<u32, FrameAnalysis>,
+}
+
+impl Analyzer {
+    /// Forgets everything: a new capture file starts.
+    pub fn clear(&mut self) {
+        self.dirs.clear();
+        self.frames.clear();
+    }
+
+    /// The analysis of frame `num`, travelling in `dir`: computed on the first visit, cached afterwards.
+    pub fn analyze(&mut self, num: u32, dir: Direction, frame: &DumpFrame) -> FrameAnalysis {
+        if let Some(a) = self.frames.get(&num) {
+            return *a;
+        }
+        let state = self.dirs.entry(dir).or_default();
+        let mut a = FrameAnalysis { prev_cdc: state.last_cdc.map(|c| c.frame), ..FrameAnalysis::default() };
+        let visible = frame.visible_end();
+        match frame.payload {
+            _ if !frame.magic_ok => {}
+            Payload::Raw(span) => state.data_since = state.data_since.saturating_add(span.len as u64),
+            Payload::Cdc { cdc, .. } if cdc.conn_state.span.end() <= visible => {
+                let prod = (cdc.prod.wrap.value, cdc.prod.count.value);
+                let cons = (cdc.cons.wrap.value, cdc.cons.count.value);
+                let seqno = match cdc.variant {
+                    CdcVariant::SmcR(r) => Some(r.seqno.value),
+                    CdcVariant::SmcD(_) => None,
+                };
+                if let Some(prev) = state.last_cdc {
+                    a.data_bytes = Some(state.data_since);
+                    a.prod_advance = (prod.0 == prev.prod.0 && prod.1 >= prev.prod.1).then(|| prod.1 - prev.prod.1);
+                    a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
+                    a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
+                    a.seq_expected = match (prev.seqno, seqno) {
+                        (Some(p), Some(s)) if p != 0 && s != 0 && s != p.wrapping_add(1) => Some(p.wrapping_add(1)),
+                        _ => None,
+                    };
+                }
+                state.last_cdc = Some(LastCdc { frame: num, seqno, prod, cons });
+                state.data_since = 0;
+            }
+            Payload::Cdc { .. } | Payload::Undecoded(_) => {}
+        }
+        self.frames.insert(num, a);
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
+    use crate::wire::Layout;
+
+    fn parse(bytes: &[u8]) -> DumpFrame {
+        DumpFrame::parse(bytes, bytes.len(), &Layout::default()).unwrap()
+    }
+
+    fn cdc(seqno: u16, prod: (u16, u32), cons: (u16, u32)) -> Vec<u8> {
+        let l = Layout::default();
+        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(seqno, 1, prod, cons)))
+    }
+
+    fn data(n: usize) -> Vec<u8> {
+        let l = Layout::default();
+        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n])
+    }
+
+    const A: [u8; 4] = [10, 0, 0, 1];
+    const B: [u8; 4] = [10, 0, 0, 2];
+
+    #[test]
+    fn data_and_cursors_of_one_direction() {
+        let mut an = Analyzer::default();
+        let ab = Direction::new(&A, &B, 1000, 2000);
+        let ba = Direction::new(&B, &A, 2000, 1000);
+        assert_eq!(an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0)))), FrameAnalysis::default());
+        assert_eq!(an.analyze(2, ab, &parse(&data(100))).prev_cdc, Some(1));
+        // The other direction has its own state.
+        assert_eq!(an.analyze(3, ba, &parse(&cdc(1, (0, 7), (0, 0)))), FrameAnalysis::default());
+        assert_eq!(an.analyze(4, ab, &parse(&data(50))).prev_cdc, Some(1));
+        let a = an.analyze(5, ab, &parse(&cdc(2, (0, 150), (0, 7))));
+        assert_eq!(a.prev_cdc, Some(1));
+        assert_eq!((a.data_bytes, a.prod_advance, a.data_mismatch()), (Some(150), Some(150), None));
+        assert_eq!((a.seq_expected, a.prod_backwards, a.cons_backwards), (None, None, None));
+    }
+
+    #[test]
+    fn problems_are_reported() {
+        let mut an = Analyzer::default();
+        let ab = Direction::new(&A, &B, 1, 2);
+        an.analyze(1, ab, &parse(&cdc(5, (2, 500), (1, 300))));
+        an.analyze(2, ab, &parse(&data(10)));
+        let a = an.analyze(3, ab, &parse(&cdc(7, (2, 400), (1, 200))));
+        assert_eq!(a.seq_expected, Some(6));
+        assert_eq!(a.prod_backwards, Some((2, 500)));
+        assert_eq!(a.cons_backwards, Some((1, 300)));
+        assert_eq!(a.prod_advance, None);
+        let a = an.analyze(4, ab, &parse(&cdc(8, (2, 420), (1, 200))));
+        assert_eq!((a.seq_expected, a.prod_advance, a.data_bytes), (None, Some(20), Some(0)));
+        assert_eq!(a.data_mismatch(), None, "no data dumped: nothing to compare");
+        an.analyze(5, ab, &parse(&data(30)));
+        let a = an.analyze(6, ab, &parse(&cdc(9, (2, 440), (1, 200))));
+        assert_eq!(a.data_mismatch(), Some((20, 30)));
+    }
+
+    #[test]
+    fn wraps_and_immediate_mode_are_not_errors() {
+        let mut an = Analyzer::default();
+        let ab = Direction::new(&A, &B, 1, 2);
+        an.analyze(1, ab, &parse(&cdc(0, (0, 65000), (0, 0))));
+        let a = an.analyze(2, ab, &parse(&cdc(0, (1, 100), (0, 0))));
+        assert_eq!(a, FrameAnalysis { prev_cdc: Some(1), data_bytes: Some(0), ..FrameAnalysis::default() });
+    }
+
+    #[test]
+    fn results_are_cached_per_frame_and_cleared_per_file() {
+        let mut an = Analyzer::default();
+        let ab = Direction::new(&A, &B, 1, 2);
+        an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))));
+        let first = an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))));
+        an.analyze(3, ab, &parse(&cdc(4, (0, 0), (0, 0))));
+        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0)))), first);
+        an.clear();
+        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0)))), FrameAnalysis::default());
+    }
+}
