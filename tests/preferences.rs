@@ -110,3 +110,16 @@ fn recognised_flows_follow_the_preference() {
         assert!(got.len() == 3 && not_ours(&got[1]) && not_ours(&got[2]), "Wireshark {}: {got:?}", t.abi);
     }
 }
+
+#[test]
+fn analysis_follows_the_preference() {
+    let path = support::pcap("analysis.pcap");
+    let fields_of = ["frame.number", "smcdump.analysis.prev_cdc", "_ws.expert.message"];
+    for t in support::targets() {
+        let on = fields(&t, &path, &[], &fields_of);
+        assert_eq!(on[6], "7\t6\tProducer cursor went back from 0:160 (frame 6)", "Wireshark {}", t.abi);
+        let off = fields(&t, &path, &["smcdump.analyze:FALSE"], &fields_of);
+        let want: Vec<String> = (1..=8).map(|n| format!("{n}\t\t")).collect();
+        assert_eq!(off, want, "Wireshark {}", t.abi);
+    }
+}
