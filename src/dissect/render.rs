@@ -9,7 +9,7 @@ use crate::analysis::FrameAnalysis;
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
 use crate::wire::{
-    Cdc, CdcVariant, ConnState, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcdCdc, SmcrCdc, Span,
+    Cdc, CdcVariant, ConnState, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcrCdc, Span,
 };
 
 /// What the columns show for a frame.
@@ -195,39 +195,37 @@ impl<W: TreeWriter> Renderer<'_, W> {
             self.w.expert(item, Ei::CdcShort, &msg);
         }
         let mut info = String::from("CDC");
+        let mut flags = Vec::new();
         let ty = self.uint(tree, Hf::CdcType, cdc.ty);
+        // Items in wire order, which differs between the two layouts.
         match cdc.variant {
             CdcVariant::SmcR(r) => {
                 if self.shown(cdc.ty) && cdc.ty.value != CDC_MSG_TYPE {
                     self.w.expert(ty, Ei::SmcrBadType, &format!("CDC type is 0x{:02x}, not 0xfe", cdc.ty.value));
                 }
                 self.smcr_head(tree, &r, &mut info);
+                self.cursor(tree, Hf::CdcProd, cdc.prod, Ett::Prod, Some(r.prod_reserved));
+                self.cursor(tree, Hf::CdcCons, cdc.cons, Ett::Cons, Some(r.cons_reserved));
+                self.prod_flags(tree, cdc.prod_flags, &mut flags);
+                self.conn_state(tree, cdc.conn_state, &mut flags);
+                self.smcr_tail(tree, &r);
             }
-            CdcVariant::SmcD(_) => self.w.append_text(ty, UNINITIALISED_NOTE),
+            CdcVariant::SmcD(d) => {
+                self.w.append_text(ty, UNINITIALISED_NOTE);
+                self.smcd_reserved(tree, d.reserved_head);
+                self.cursor(tree, Hf::CdcProd, cdc.prod, Ett::Prod, None);
+                self.uint(tree, Hf::CdcCursFlags, d.prod_curs_flags);
+                self.uint(tree, Hf::CdcCursConnState, d.prod_curs_conn_state);
+                self.cursor(tree, Hf::CdcCons, cdc.cons, Ett::Cons, None);
+                self.prod_flags(tree, cdc.prod_flags, &mut flags);
+                self.conn_state(tree, cdc.conn_state, &mut flags);
+                self.smcd_reserved(tree, d.reserved_tail);
+            }
         }
-        if let CdcVariant::SmcD(d) = cdc.variant {
-            self.smcd_reserved(tree, d.reserved_head);
-        }
-        let smcr = match cdc.variant {
-            CdcVariant::SmcR(r) => Some(r),
-            CdcVariant::SmcD(_) => None,
-        };
-        self.cursor(tree, Hf::CdcProd, cdc.prod, Ett::Prod, smcr.map(|r| r.prod_reserved));
-        if let CdcVariant::SmcD(d) = cdc.variant {
-            self.smcd_cursor_flags(tree, &d);
-        }
-        self.cursor(tree, Hf::CdcCons, cdc.cons, Ett::Cons, smcr.map(|r| r.cons_reserved));
         for (name, c) in [("prod", cdc.prod), ("cons", cdc.cons)] {
             if self.shown(c.wrap) && self.shown(c.count) {
                 let _ = write!(info, " {name}={}:{}", c.wrap.value, c.count.value);
             }
-        }
-        let mut flags = Vec::new();
-        self.prod_flags(tree, cdc.prod_flags, &mut flags);
-        self.conn_state(tree, cdc.conn_state, &mut flags);
-        match cdc.variant {
-            CdcVariant::SmcR(r) => self.smcr_tail(tree, &r),
-            CdcVariant::SmcD(d) => self.smcd_reserved(tree, d.reserved_tail),
         }
         if !flags.is_empty() {
             let _ = write!(info, " [{}]", flags.join(","));
@@ -260,11 +258,6 @@ impl<W: TreeWriter> Renderer<'_, W> {
     fn smcd_reserved(&mut self, tree: W::Node, span: Span) {
         let item = self.bytes(tree, Hf::CdcReserved, span);
         self.w.append_text(item, UNINITIALISED_NOTE);
-    }
-
-    fn smcd_cursor_flags(&mut self, tree: W::Node, d: &SmcdCdc) {
-        self.uint(tree, Hf::CdcCursFlags, d.prod_curs_flags);
-        self.uint(tree, Hf::CdcCursConnState, d.prod_curs_conn_state);
     }
 
     fn cursor(
@@ -352,11 +345,10 @@ impl<W: TreeWriter> Renderer<'_, W> {
     }
 
     fn uint<T: Into<u32>>(&mut self, parent: W::Node, hf: Hf, f: Field<T>) -> W::Node {
-        let span = f.span;
-        if !span.within(self.visible) {
-            return self.w.add(parent, hf, Span::new(usize::MAX, 0), Value::None);
+        if !f.span.within(self.visible) {
+            return self.w.add(parent, hf, NOWHERE, Value::None);
         }
-        self.w.add(parent, hf, span, Value::Uint(f.value.into()))
+        self.w.add(parent, hf, f.span, Value::Uint(f.value.into()))
     }
 
     fn bytes(&mut self, parent: W::Node, hf: Hf, span: Span) -> W::Node {
@@ -366,10 +358,14 @@ impl<W: TreeWriter> Renderer<'_, W> {
     /// Adds a value-less item over the part of `span` that may be shown (nothing if none of it may).
     fn add_visible(&mut self, parent: W::Node, hf: Hf, span: Span) -> W::Node {
         let len = span.len.min(self.visible.saturating_sub(span.off));
-        let shown = if len == 0 && span.len > 0 { Span::new(usize::MAX, 0) } else { Span::new(span.off, len) };
+        let shown = if len == 0 && span.len > 0 { NOWHERE } else { Span::new(span.off, len) };
         self.w.add(parent, hf, shown, Value::None)
     }
 }
+
+/// A span no capture holds: a writer drops an item over it and hands back its "no item" node, which later calls
+/// (subtrees, text, expert items) accept. Used for fields the capture does not hold.
+const NOWHERE: Span = Span::new(usize::MAX, 0);
 
 /// A flags byte: its field, its subtree, and the names of its bits.
 #[derive(Clone, Copy)]
@@ -384,3 +380,112 @@ const CONN_STATE: FlagByte = FlagByte { hf: Hf::CdcConnState, ett: Ett::ConnStat
 
 /// Appended to SMC-D bytes that a receiving kernel leaves uninitialised.
 const UNINITIALISED_NOTE: &str = " (meaningful only when this host sent the message; uninitialised when received)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::RecordingTree;
+    use crate::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+    use crate::wire::ByteOrder;
+
+    fn smcr_frame() -> Vec<u8> {
+        let l = Layout::default();
+        let mut spec = SmcrCdcSpec::new(7, 0xdead_beef, (1, 4096), (0, 512));
+        spec.prod_flags = ProdFlags::WRITE_BLOCKED;
+        spec.conn_state = ConnState::PEER_CONN_ABORT;
+        dump_frame(&l, &HeaderSpec::new(2, 1, l.type_cdc), &smcr_cdc(&spec))
+    }
+
+    #[test]
+    fn smcr_cdc_items_in_wire_order_with_exact_spans() {
+        let bytes = smcr_frame();
+        let mut t = RecordingTree::new(bytes.len());
+        let s = dissect(&mut t, 0, &bytes, bytes.len(), &Layout::default());
+        assert_eq!(s.protocol, c"SMC-R");
+        assert_eq!(s.info, "CDC seq=7 prod=1:4096 cons=0:512 [WriteBlocked,PeerConnAbort]");
+        let order: Vec<Hf> = t.items.iter().map(|r| r.hf).collect();
+        use Hf::*;
+        assert_eq!(
+            order,
+            [
+                Magic,
+                HdrVer,
+                SmcVer,
+                Mode,
+                Type,
+                Len,
+                Reserved,
+                Cdc,
+                CdcType,
+                CdcLen,
+                CdcSeqno,
+                CdcToken,
+                CdcProd,
+                CdcCursReserved,
+                CdcProdWrap,
+                CdcProdCount,
+                CdcCons,
+                CdcCursReserved,
+                CdcConsWrap,
+                CdcConsCount,
+                CdcProdFlags,
+                PfWriteBlocked,
+                PfUrgPending,
+                PfUrgPresent,
+                PfCursUpdReq,
+                PfFailover,
+                CdcConnState,
+                CsDoneWriting,
+                CsConnClosed,
+                CsConnAbort,
+                CdcCredits,
+                CdcReserved,
+                CdcPadding,
+            ]
+        );
+        let seqno = t.find(CdcSeqno).unwrap();
+        assert_eq!((seqno.span, seqno.value), (Span::new(18, 2), Value::Uint(7)));
+        assert_eq!(t.find(CdcProd).unwrap().span, Span::new(24, 8));
+        assert_eq!(t.find(CdcProd).unwrap().text, ": 1:4096");
+        assert_eq!(t.find(CdcProdFlags).unwrap().text, " (WriteBlocked)");
+        assert_eq!(t.find(CsConnAbort).unwrap().value, Value::Flags(ConnState::PEER_CONN_ABORT));
+        assert_eq!(t.expert_ids(), [Ei::WriteBlocked, Ei::PeerConnAbort]);
+    }
+
+    #[test]
+    fn smcd_cdc_labels_the_uninitialised_bytes() {
+        let l = Layout::default();
+        let spec = SmcdCdcSpec::sent(ByteOrder::Little, (2, 300), (1, 20));
+        let bytes = dump_frame(&l, &HeaderSpec::new(1, 2, l.type_cdc), &smcd_cdc(&spec));
+        let mut t = RecordingTree::new(bytes.len());
+        let s = dissect(&mut t, 0, &bytes, bytes.len(), &l);
+        assert_eq!((s.protocol, s.info.as_str()), (c"SMC-D", "CDC prod=2:300 cons=1:20"));
+        assert!(t.find(Hf::CdcSeqno).is_none() && t.find(Hf::CdcCredits).is_none());
+        let reserved: Vec<_> = t.items.iter().filter(|r| r.hf == Hf::CdcReserved).collect();
+        assert_eq!(reserved.len(), 2);
+        assert_eq!((reserved[0].span, reserved[1].span), (Span::new(17, 7), Span::new(40, 8)));
+        assert!(reserved.iter().all(|r| r.text == UNINITIALISED_NOTE));
+        assert_eq!(t.find(Hf::CdcType).unwrap().text, UNINITIALISED_NOTE);
+        assert_eq!(t.find(Hf::CdcCursFlags).unwrap().span, Span::new(30, 1));
+    }
+
+    #[test]
+    fn truncated_frame_shows_only_captured_fields() {
+        let bytes = smcr_frame();
+        let mut t = RecordingTree::new(30);
+        let s = dissect(&mut t, 0, &bytes[..30], bytes.len(), &Layout::default());
+        assert_eq!(s.info, "CDC seq=7 [truncated]");
+        assert!(t.items.iter().all(|r| r.span.within(30)), "{:?}", t.items);
+        assert!(t.find(Hf::CdcToken).is_some() && t.find(Hf::CdcProdCount).is_none());
+        assert_eq!(t.experts.last().map(|e| (e.1, e.2.as_str())), Some((Ei::Truncated, "Captured 30 of 64 bytes")));
+    }
+
+    #[test]
+    fn too_short_for_a_header() {
+        let mut t = RecordingTree::new(9);
+        let s = dissect(&mut t, 0, &[0xCF; 9], 9, &Layout::default());
+        assert_eq!((s.protocol, s.info.as_str()), (PROTOCOL_SHORT, "Malformed: 9 bytes, an SMC dump header needs 16"));
+        assert!(t.items.is_empty());
+        assert_eq!(t.expert_ids(), [Ei::HeaderTruncated]);
+    }
+}
