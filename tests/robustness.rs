@@ -591,7 +591,6 @@ fn checks_catch_broken_requests() {
 
 /// Bytes after the announced length are captured, so they must be shown as `smcdump.trailer`.
 #[test]
-#[ignore = "finding: render.rs clips the trailer to the payload's end, so it is never shown (docs/robustness.md)"]
 fn trailer_is_shown() {
     let layout = Layout::default();
     let spec = HeaderSpec { len: Some(18), ..HeaderSpec::new(1, 1, 1) };

@@ -80,8 +80,11 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 info = self.cdc(root, &cdc, needed);
                 if let Some(extra) = extra {
                     let item = self.bytes(root, Hf::CdcExtra, extra);
-                    let msg =
-                        format!("{} bytes after the {}-byte CDC record", extra.len, extra.off - f.payload_span.off);
+                    let msg = format!(
+                        "{} bytes after the {}-byte CDC record",
+                        extra.len,
+                        extra.off.saturating_sub(f.payload_span.off)
+                    );
                     self.w.expert(item, Ei::CdcExtra, &msg);
                 }
             }
@@ -94,7 +97,10 @@ impl<W: TreeWriter> Renderer<'_, W> {
             }
         }
         if let Some(trailer) = f.trailer {
-            self.bytes(root, Hf::Trailer, trailer);
+            // The trailer lies past the payload by definition: clip it to the capture, not to the payload.
+            let len = trailer.len.min(f.captured.saturating_sub(trailer.off));
+            let shown = if len == 0 { NOWHERE } else { Span::new(trailer.off, len) };
+            self.w.add(root, Hf::Trailer, shown, Value::None);
         }
         if f.is_truncated() {
             let msg = format!("Captured {} of {} bytes", f.captured, f.reported);
@@ -187,7 +193,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
     /// Renders a CDC message; returns its Info text.
     fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize) -> String {
         let f = self.frame;
-        let record = Span::new(f.payload_span.off, f.payload_span.len.min(self.visible - f.payload_span.off));
+        let record =
+            Span::new(f.payload_span.off, f.payload_span.len.min(self.visible.saturating_sub(f.payload_span.off)));
         let item = self.w.add(root, Hf::Cdc, record, Value::None);
         let tree = self.w.subtree(item, Ett::Cdc);
         if f.payload_span.len < needed {
@@ -269,7 +276,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         reserved: Option<Field<u16>>,
     ) -> W::Node {
         let start = reserved.map_or(c.wrap.span.off, |r| r.span.off);
-        let span = Span::new(start, c.count.span.end() - start);
+        let span = Span::new(start, c.count.span.end().saturating_sub(start));
         let item = self.add_visible(tree, hf, span);
         if self.shown(c.wrap) && self.shown(c.count) {
             self.w.append_text(item, &format!(": {}:{}", c.wrap.value, c.count.value));

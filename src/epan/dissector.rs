@@ -196,23 +196,24 @@ pub unsafe extern "C" fn heuristic(
     if tvb.is_null() || pinfo.is_null() {
         return abi::heur_result(false);
     }
-    let claimed = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: Wireshark's arguments for this packet; nothing is touched unless the header checks pass.
-        unsafe {
-            let (bytes, reported) = tvb_bytes(tvb);
-            if !claims(bytes, reported, &prefs::layout()) {
-                return false;
+    // SAFETY (both blocks): Wireshark's arguments for this packet; nothing is touched unless the header checks pass.
+    let claimed = catch_unwind(|| unsafe {
+        let (bytes, reported) = tvb_bytes(tvb);
+        claims(bytes, reported, &prefs::layout())
+    });
+    if !matches!(claimed, Ok(true)) {
+        return abi::heur_result(false);
+    }
+    // From here on the packet is ours, even if something below fails: columns or the tree may already show it.
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+        let handle = registry::FLOW_HANDLE.load(Ordering::Relaxed);
+        if prefs::follow_conversations() && !handle.is_null() {
+            let conversation = sys::find_or_create_conversation(pinfo);
+            if !conversation.is_null() {
+                sys::conversation_set_dissector(conversation, handle);
             }
-            let handle = registry::FLOW_HANDLE.load(Ordering::Relaxed);
-            if prefs::follow_conversations() && !handle.is_null() {
-                let conversation = sys::find_or_create_conversation(pinfo);
-                if !conversation.is_null() {
-                    sys::conversation_set_dissector(conversation, handle);
-                }
-            }
-            dissect_frame(tvb, pinfo, tree);
-            true
         }
+        dissect_frame(tvb, pinfo, tree);
     }));
-    abi::heur_result(claimed.unwrap_or(false))
+    abi::heur_result(true)
 }
