@@ -20,12 +20,12 @@ fn install(home: &Path, args: &[&str]) -> String {
     text
 }
 
-/// The sample's frame protocols with `target`'s tshark, run with an empty HOME: only an installed plugin can
-/// decode the dump frames.
-fn sample_protocols(target: &support::Target, home: Option<&Path>) -> Vec<String> {
+/// The numbers of the sample's frames smcdump decodes with `target`'s tshark, with `home` (or an empty HOME) and,
+/// with `global_plugins`, the global plugin folder: only the installed plugin can decode them.
+fn smcdump_frames(target: &support::Target, home: Option<&Path>, global_plugins: bool) -> Vec<String> {
     let runner = support::Target { plugin: support::NO_PLUGIN.into(), ..target.clone() };
-    let run = runner
-        .tshark_with_home(home, &["-r", "{pcap:sample.pcap}", "-Y", "smcdump", "-T", "fields", "-e", "frame.number"]);
+    let args = ["-r", "{pcap:sample.pcap}", "-Y", "smcdump", "-T", "fields", "-e", "frame.number"];
+    let run = runner.tshark_with_home(home, global_plugins, &args);
     run.stdout.lines().map(String::from).collect()
 }
 
@@ -40,12 +40,12 @@ fn installed_plugins_decode_the_sample() {
                 let printed = install(&home, &["--personal"]);
                 let dest = home.join(format!(".local/lib/wireshark/plugins/{}/epan/smcdump.so", t.abi));
                 assert!(printed.contains(&dest.display().to_string()), "install said: {printed}");
-                assert_eq!(sample_protocols(&t, Some(&home)), want, "Wireshark {} (personal)", t.abi);
+                assert_eq!(smcdump_frames(&t, Some(&home), false), want, "Wireshark {} (personal)", t.abi);
             }
             Some(root) if t.abi == "4.4" => {
                 let printed = install(&home, &["--abi", "4.4", "--chroot", &root.display().to_string()]);
                 let dest = printed.lines().last().and_then(|l| l.split(" installed as ").nth(1)).expect(&printed);
-                let result = sample_protocols(&t, None);
+                let result = smcdump_frames(&t, None, true);
                 // The chroot is shared with the other tests, which bring their own plugin: take this one out.
                 fs::remove_file(dest).unwrap();
                 assert!(dest.starts_with(&root.display().to_string()), "{dest}");

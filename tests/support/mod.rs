@@ -136,19 +136,20 @@ impl Target {
     }
 
     /// Like [`Target::tshark`], but with `home` (a host folder, for the host's tshark) as HOME instead of a
-    /// throwaway one; no plugin is copied into a given HOME.
-    pub fn tshark_with_home(&self, home: Option<&Path>, args: &[&str]) -> Run {
-        let run = self.run(home, args);
+    /// throwaway one, into which no plugin is copied (`None`: a throwaway HOME without a plugin); and, with
+    /// `global_plugins`, the release's global plugin folder too: what an installed plugin sees.
+    pub fn tshark_with_home(&self, home: Option<&Path>, global_plugins: bool, args: &[&str]) -> Run {
+        let run = self.run(home, !global_plugins, args);
         assert!(run.stderr.is_empty(), "tshark {} ({args:?}) wrote to stderr:\n{}", self.abi, run.stderr);
         run
     }
 
     /// Like [`Target::tshark`], but returns stderr instead of failing on it.
     pub fn tshark_allow_stderr(&self, args: &[&str]) -> Run {
-        self.run(None, args)
+        self.run(None, true, args)
     }
 
-    fn run(&self, given_home: Option<&Path>, args: &[&str]) -> Run {
+    fn run(&self, given_home: Option<&Path>, isolate: bool, args: &[&str]) -> Run {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("smcdump-home-{}-{n}", std::process::id());
         // The HOME, as seen from outside (`host`) and by tshark (`inner`).
@@ -181,12 +182,17 @@ impl Target {
             }
         }
         let home = inner.to_string_lossy().into_owned();
-        let env = [
+        let mut env = vec![
             format!("HOME={home}"),
             format!("XDG_CONFIG_HOME={home}/.config"),
             "LC_ALL=C.UTF-8".to_string(),
             "PATH=/usr/bin:/bin".to_string(),
         ];
+        if isolate {
+            // An empty global plugin folder: a smcdump.so installed system-wide (scripts/install as root) would
+            // otherwise load too, and tshark would complain that the plugin was found twice.
+            env.push(format!("WIRESHARK_PLUGIN_DIR={home}/no-global-plugins"));
+        }
         let mut cmd = match (&self.chroot, is_root()) {
             (Some(root), _) => {
                 let mut c = Command::new("chroot");
