@@ -100,7 +100,7 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
     c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
 }
 
-/// The dissector behind Decode As and recognised conversations: always decodes, flagging what is wrong.
+/// The dissector Decode As offers on `udp.port`: decodes whatever it is given, flagging what is wrong.
 pub unsafe extern "C" fn dissect(
     tvb: *mut sys::tvbuff_t,
     pinfo: *mut sys::packet_info,
