@@ -1026,6 +1026,76 @@ fn readme(captures: &[Capture]) -> String {
     out
 }
 
+/// Ordinary UDP traffic on a real NIC (own MACs, IP checksums computed), none of it SMC dump.
+fn other_udp() -> Capture {
+    let mut cap = Capture::new(
+        "other-udp.pcap",
+        "UDP traffic that is not SMC dump, none of which smcdump may claim (also with heuristics first): DNS, \
+         NTP, QUIC-like and RTP-like datagrams, seeded random payloads, payloads starting with three of the \
+         four magic bytes, the magic with impossible lengths; and two frames in the dump device's envelope \
+         whose payload is not a consistent dump header.",
+    );
+    let nic = |src: (Ip, u16), dst: (Ip, u16), payload: &[u8]| {
+        let mut u = (src.1.to_be_bytes().iter().chain(&dst.1.to_be_bytes())).copied().collect::<Vec<u8>>();
+        u.extend_from_slice(&u16::try_from(8 + payload.len()).unwrap_or(u16::MAX).to_be_bytes());
+        u.extend_from_slice(&[0, 0]); // UDP checksum: optional over IPv4
+        u.extend_from_slice(payload);
+        let ip = IpOpts { id: 0x1234, dont_fragment: true, ttl: 63, compute_checksum: true };
+        ethernet(CLIENT_NIC_MAC, SERVER_NIC_MAC, &ipv4(src.0, dst.0, 17, &ip, &u))
+    };
+    let (a, b) = ([192, 168, 7, 1], [192, 168, 7, 2]);
+    // DNS: query and answer for example.com, A record.
+    let mut q = vec![0x4d, 0x2a, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7];
+    q.extend_from_slice(b"example\x03com\x00\x00\x01\x00\x01");
+    cap.push(nic((a, 40053), (b, 53), &q), "DNS query example.com A");
+    let mut r = q.clone();
+    r[2..8].copy_from_slice(&[0x81, 0x80, 0, 1, 0, 1]);
+    r.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 93, 184, 216, 34]);
+    cap.push(nic((b, 53), (a, 40053), &r), "DNS answer");
+    // NTP v4 client request: LI 0, VN 4, mode 3, then zeros and a transmit time stamp.
+    let mut ntp = vec![0x23, 0, 6, 0xec];
+    ntp.resize(40, 0);
+    ntp.extend_from_slice(&[0xe9, 0x5b, 0x2c, 0x80, 0x12, 0x34, 0x56, 0x78]);
+    cap.push(nic((a, 40123), (b, 123), &ntp), "NTP v4 client request");
+    // QUIC-like long header: Initial, version 1, 8-byte connection IDs, padded to 1200 bytes.
+    let mut quic = vec![0xc3, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0];
+    quic.extend(text(1200 - quic.len(), "quic").iter());
+    cap.push(nic((a, 40443), (b, 443), &quic), "QUIC-like Initial, 1200 bytes");
+    // RTP-like: version 2, payload type 0, sequence, time stamp, SSRC, 160 bytes of audio.
+    let mut rtp = vec![0x80, 0x00, 0x12, 0x34, 0, 0, 0x0f, 0xa0, 0xde, 0xad, 0xbe, 0xef];
+    rtp.extend_from_slice(&[0xd5; 160]);
+    cap.push(nic((a, 45004), (b, 5004), &rtp), "RTP-like, PT 0");
+    // Seeded random payloads of assorted sizes.
+    let mut x: u64 = 0x0dd5_eed5_0f0f_1234;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for (i, len) in [1usize, 15, 16, 17, 64, 333, 1400].into_iter().enumerate() {
+        let payload: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        let port = 47000 + i as u16;
+        cap.push(nic((a, port), (b, port + 100), &payload), format!("random payload, {len} bytes"));
+    }
+    let l = Layout::default();
+    let good = emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_raw), &text(48, "not a dump, really"));
+    let mut three = good.clone();
+    three[3] = 0x00;
+    cap.push(nic((a, 48001), (b, 48101), &three), "CF D3 E7 00: three of the four magic bytes");
+    for (n, len) in [(2u16, 0u16), (3, 15), (4, 0xFFFF)] {
+        let mut lie = good.clone();
+        lie[8..10].copy_from_slice(&len.to_be_bytes());
+        cap.push(nic((a, 48000 + n), (b, 48100 + n), &lie), format!("magic, impossible length field {len}"));
+    }
+    // The dump device's envelope around payloads the heuristics must still refuse.
+    let mut lie = good.clone();
+    lie[8..10].copy_from_slice(&500u16.to_be_bytes());
+    cap.push(dummy_frame((a, 48010), (b, 48110), &lie), "dump envelope, magic, length field beyond the datagram");
+    cap.push(dummy_frame((a, 48011), (b, 48111), &text(40, "plain")), "dump envelope, no magic");
+    cap
+}
+
 fn ports() -> Capture {
     let mut cap = Capture::new(
         "ports.pcap",
@@ -1080,7 +1150,7 @@ fn analysis() -> Capture {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "test-pcaps".into()));
     std::fs::create_dir_all(&dir)?;
-    let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), ports(), analysis(), sample()];
+    let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), other_udp(), ports(), analysis(), sample()];
     for c in &captures {
         c.write(&dir)?;
         println!("{}: {} frames", dir.join(c.name).display(), c.frames.len());

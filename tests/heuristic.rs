@@ -36,3 +36,22 @@ fn foreign_datagrams_stay_udp_data() {
         }
     }
 }
+
+#[test]
+fn ordinary_udp_traffic_is_never_claimed() {
+    // other-udp.pcap: DNS, NTP, QUIC-like, RTP-like, random payloads, three of four magic bytes, impossible
+    // lengths, and the dump device's envelope around payloads that are no consistent dump header.
+    for t in support::targets() {
+        for extra in [&[][..], &["-o", "udp.try_heuristic_first:TRUE"][..]] {
+            let mut args = vec!["-r", "{pcap:other-udp.pcap}", "-T", "fields", "-e", "frame.protocols"];
+            args.extend_from_slice(extra);
+            let out = t.tshark(&args).stdout;
+            assert_eq!(out.lines().count(), 18, "Wireshark {} {extra:?}", t.abi);
+            let claimed: Vec<(usize, &str)> =
+                out.lines().enumerate().filter(|(_, l)| l.contains("smcdump")).map(|(n, l)| (n + 1, l)).collect();
+            assert!(claimed.is_empty(), "Wireshark {} {extra:?}: claimed {claimed:?}", t.abi);
+            let first: Vec<&str> = out.lines().take(3).collect();
+            assert_eq!(first, ["eth:ethertype:ip:udp:dns", "eth:ethertype:ip:udp:dns", "eth:ethertype:ip:udp:ntp"]);
+        }
+    }
+}

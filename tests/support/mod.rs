@@ -28,13 +28,14 @@ pub fn repo() -> PathBuf {
 }
 
 /// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
-pub const CAPTURES: [&str; 8] = [
+pub const CAPTURES: [&str; 9] = [
     "smcr.pcap",
     "smcd.pcap",
     "smcd-be.pcap",
     "bad-input.pcap",
     "sample.pcap",
     "not-smc.pcap",
+    "other-udp.pcap",
     "ports.pcap",
     "analysis.pcap",
 ];
