@@ -8,20 +8,10 @@ mod support;
 use smcdump::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
 use smcdump::wire::Layout;
 use support::capture::{udp_frame, write_pcap};
+use support::rng::Rng;
 
 /// Messages compared per release.
 const MESSAGES: usize = 1000;
-
-/// xorshift64, seeded: the same messages on every run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 fn random_cdcs() -> Vec<SmcrCdcSpec> {
     let mut rng = Rng(0x5eed_0ac1_e5ee_d001);

@@ -28,54 +28,19 @@ use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use pcap_file::pcap::PcapReader;
-use smcdump::dissect::{dissect, Ei, Ett, Hf, RecordingTree, TreeWriter, Value};
+use smcdump::dissect::{dissect, Ei, Hf, RecordingTree, Value, NOWHERE};
 use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
 use smcdump::wire::envelope::dump_flow;
 use smcdump::wire::header::claims;
 use smcdump::wire::{ByteOrder, CdcVariant, DumpFrame, Layout, Payload, Span, MAGIC};
+use support::rng::Rng;
 
 /// Cases over all tests, unless `SMCDUMP_ROBUSTNESS_CASES` says otherwise.
 const DEFAULT_CASES: usize = 1_000_000;
 
-/// The marker span the renderer uses for an item it does not show.
-const HIDDEN: Span = Span::new(usize::MAX, 0);
-
 fn cases(share_percent: usize) -> usize {
     let total = std::env::var("SMCDUMP_ROBUSTNESS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CASES);
     total * share_percent / 100
-}
-
-/// xorshift64: the same inputs on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// A value in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn u8(&mut self) -> u8 {
-        self.next() as u8
-    }
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.next() % one_in == 0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.u8()).collect()
-    }
-    fn array<const N: usize>(&mut self) -> [u8; N] {
-        let mut a = [0; N];
-        a.iter_mut().for_each(|b| *b = self.u8());
-        a
-    }
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.below(from.len())]
-    }
 }
 
 /// A layout from random preference values, the way a user could set them (out-of-range ones included).
@@ -303,35 +268,6 @@ fn reported_len(r: &mut Rng, captured: usize) -> usize {
 // ---------------------------------------------------------------------------------------------------------------
 // The checks
 
-/// A tree writer that keeps every request, the ones the recording tree drops included.
-struct Checking {
-    tree: RecordingTree,
-    /// Field, span and value of every `add`, and `None`/span/None for every `expert_at`.
-    requests: Vec<(Option<Hf>, Span, Value)>,
-}
-
-impl TreeWriter for Checking {
-    type Node = usize;
-
-    fn add(&mut self, parent: usize, hf: Hf, span: Span, value: Value) -> usize {
-        self.requests.push((Some(hf), span, value));
-        self.tree.add(parent, hf, span, value)
-    }
-    fn subtree(&mut self, item: usize, ett: Ett) -> usize {
-        self.tree.subtree(item, ett)
-    }
-    fn append_text(&mut self, item: usize, text: &str) {
-        self.tree.append_text(item, text)
-    }
-    fn expert(&mut self, item: usize, ei: Ei, message: &str) {
-        self.tree.expert(item, ei, message)
-    }
-    fn expert_at(&mut self, parent: usize, ei: Ei, span: Span, message: &str) {
-        self.requests.push((None, span, Value::None));
-        self.tree.expert_at(parent, ei, span, message)
-    }
-}
-
 /// One input that broke an invariant, printed so it can be replayed.
 struct Case<'a> {
     captured: &'a [u8],
@@ -398,14 +334,14 @@ fn check(captured: &[u8], reported: usize, layout: &Layout) {
         assert_eq!(f.trailer, trailer, "trailer: {case}");
     }
 
-    let mut w = Checking { tree: RecordingTree::new(captured.len()), requests: Vec::new() };
+    let mut w = RecordingTree::new(captured.len());
     let summary = dissect(&mut w, 0, captured, reported, layout);
 
-    for item in &w.tree.items {
+    for item in &w.items {
         assert!(item.span.within(captured.len()), "recorded item {item:?} beyond the capture: {case}");
-        assert!(item.parent <= w.tree.items.len(), "item {item:?} under a parent that does not exist: {case}");
+        assert!(item.parent <= w.items.len(), "item {item:?} under a parent that does not exist: {case}");
     }
-    if let Err(e) = check_requests(&w.requests, &case) {
+    if let Err(e) = check_requests(&w.requested, &case) {
         panic!("{e}: {case}");
     }
 
@@ -413,16 +349,16 @@ fn check(captured: &[u8], reported: usize, layout: &Layout) {
         Ok(f) => {
             let truncated = captured.len() < f.reported;
             assert_eq!(summary.info.ends_with(" [truncated]"), truncated, "Info {:?}: {case}", summary.info);
-            assert!(!w.tree.expert_ids().contains(&Ei::HeaderTruncated), "header expert on a whole header: {case}");
+            assert!(!w.expert_ids().contains(&Ei::HeaderTruncated), "header expert on a whole header: {case}");
         }
-        Err(_) => assert_eq!(w.tree.expert_ids(), [Ei::HeaderTruncated], "experts of a short frame: {case}"),
+        Err(_) => assert_eq!(w.expert_ids(), [Ei::HeaderTruncated], "experts of a short frame: {case}"),
     }
 }
 
 /// Every span handed to the writer is within the capture or hidden; every value shows the bytes it covers.
 fn check_requests(requests: &[(Option<Hf>, Span, Value)], case: &Case) -> Result<(), String> {
     for &(hf, span, value) in requests {
-        if !span.within(case.captured.len()) && span != HIDDEN {
+        if !span.within(case.captured.len()) && span != NOWHERE {
             return Err(format!("{hf:?} requested over {span:?}"));
         }
         let Some(bytes) = case.captured.get(span.range()) else { continue };
@@ -576,7 +512,7 @@ fn checks_catch_broken_requests() {
     let frame = emit::dump_frame(&Layout::default(), &HeaderSpec::new(1, 1, 1), b"data");
     let layout = Layout::default();
     let case = Case { captured: &frame, reported: frame.len(), layout: &layout };
-    let good = [(Some(Hf::Magic), Span::new(0, 4), Value::Uint(MAGIC)), (Some(Hf::Data), HIDDEN, Value::None)];
+    let good = [(Some(Hf::Magic), Span::new(0, 4), Value::Uint(MAGIC)), (Some(Hf::Data), NOWHERE, Value::None)];
     let bad: [&[(Option<Hf>, Span, Value)]; 4] = [
         &[(Some(Hf::Data), Span::new(16, 5), Value::None)],
         &[(Some(Hf::Magic), Span::new(0, 4), Value::Uint(MAGIC ^ 1))],

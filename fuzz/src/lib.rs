@@ -12,15 +12,12 @@
 //!
 //! `fuzz/make-seeds` writes the UDP payloads of test-pcaps/ behind the prefix `10 01 02 00 00 00` (the defaults).
 
-use smcdump::dissect::{Ei, Ett, Hf, RecordingTree, TreeWriter, Value};
+use smcdump::dissect::{RecordingTree, NOWHERE};
 use smcdump::wire::header::claims;
 use smcdump::wire::{DumpFrame, Layout, Span};
 
 /// Bytes before the payload.
 pub const PREFIX: usize = 6;
-
-/// The marker span the renderer uses for an item it does not show.
-pub const HIDDEN: Span = Span::new(usize::MAX, 0);
 
 /// One fuzz input, decoded.
 pub struct Input<'a> {
@@ -58,49 +55,15 @@ pub fn check_parse(input: &Input) {
     }
 }
 
-/// A tree writer that keeps every span it is asked for, the ones a real tree drops included.
-pub struct Checking {
-    pub tree: RecordingTree,
-    pub requested: Vec<(Option<Hf>, Span, Value)>,
-}
-
-impl Checking {
-    pub fn new(captured: usize) -> Self {
-        Checking { tree: RecordingTree::new(captured), requested: Vec::new() }
-    }
-}
-
-impl TreeWriter for Checking {
-    type Node = usize;
-
-    fn add(&mut self, parent: usize, hf: Hf, span: Span, value: Value) -> usize {
-        self.requested.push((Some(hf), span, value));
-        self.tree.add(parent, hf, span, value)
-    }
-    fn subtree(&mut self, item: usize, ett: Ett) -> usize {
-        self.tree.subtree(item, ett)
-    }
-    fn append_text(&mut self, item: usize, text: &str) {
-        self.tree.append_text(item, text)
-    }
-    fn expert(&mut self, item: usize, ei: Ei, message: &str) {
-        self.tree.expert(item, ei, message)
-    }
-    fn expert_at(&mut self, parent: usize, ei: Ei, span: Span, message: &str) {
-        self.requested.push((None, span, Value::None));
-        self.tree.expert_at(parent, ei, span, message)
-    }
-}
-
 /// Renders the input and checks that every recorded item, and every span asked for, lies within the capture.
 pub fn check_dissect(input: &Input) {
-    let mut w = Checking::new(input.captured.len());
+    let mut w = RecordingTree::new(input.captured.len());
     let summary = smcdump::dissect::dissect(&mut w, 0, input.captured, input.reported, &input.layout);
-    for item in &w.tree.items {
+    for item in &w.items {
         assert!(item.span.within(input.captured.len()), "recorded {item:?}");
     }
     for (hf, span, _) in &w.requested {
-        assert!(span.within(input.captured.len()) || *span == HIDDEN, "{hf:?} asked for {span:?}");
+        assert!(span.within(input.captured.len()) || *span == NOWHERE, "{hf:?} asked for {span:?}");
     }
     assert!(!summary.info.contains('\0'));
 }

@@ -7,4 +7,4 @@ pub mod tree;
 
 pub use fields::{Ei, Ett, Hf, EXPERTS, FIELDS};
 pub use render::{dissect, dissect_analysed, Summary};
-pub use tree::{RecordingTree, TreeWriter, Value};
+pub use tree::{RecordingTree, TreeWriter, Value, NOWHERE};

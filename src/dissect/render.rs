@@ -4,7 +4,7 @@ use core::ffi::CStr;
 use core::fmt::Write as _;
 
 use super::fields::{Ei, Ett, Hf};
-use super::tree::{TreeWriter, Value};
+use super::tree::{TreeWriter, Value, NOWHERE};
 use crate::analysis::FrameAnalysis;
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
@@ -369,10 +369,6 @@ impl<W: TreeWriter> Renderer<'_, W> {
         self.w.add(parent, hf, shown, Value::None)
     }
 }
-
-/// A span no capture holds: a writer drops an item over it and hands back its "no item" node, which later calls
-/// (subtrees, text, expert items) accept. Used for fields the capture does not hold.
-const NOWHERE: Span = Span::new(usize::MAX, 0);
 
 /// A flags byte: its field, its subtree, and the names of its bits.
 #[derive(Clone, Copy)]

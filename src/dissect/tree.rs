@@ -6,6 +6,11 @@
 use super::fields::{Ei, Ett, Hf};
 use crate::wire::Span;
 
+/// A span no capture holds. The dissection asks for an item over it when the field exists in the layout but not
+/// in the capture; a writer drops the item and hands back its "no item" node, which later calls (subtrees, text,
+/// expert items) accept.
+pub const NOWHERE: Span = Span::new(usize::MAX, 0);
+
 /// The value an item shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -55,6 +60,9 @@ pub struct RecordingTree {
     pub captured: usize,
     pub items: Vec<Recorded>,
     pub experts: Vec<(usize, Ei, String)>,
+    /// Every item asked for, the dropped ones included: (field, span, value) of each `add`, and
+    /// (`None`, span, [`Value::None`]) of each `expert_at`. Robustness tests check these spans.
+    pub requested: Vec<(Option<Hf>, Span, Value)>,
 }
 
 impl RecordingTree {
@@ -78,6 +86,7 @@ impl TreeWriter for RecordingTree {
     type Node = usize;
 
     fn add(&mut self, parent: usize, hf: Hf, span: Span, value: Value) -> usize {
+        self.requested.push((Some(hf), span, value));
         if !span.within(self.captured) {
             return 0;
         }
@@ -102,7 +111,8 @@ impl TreeWriter for RecordingTree {
         self.experts.push((item, ei, message.to_string()));
     }
 
-    fn expert_at(&mut self, parent: usize, ei: Ei, _span: Span, message: &str) {
+    fn expert_at(&mut self, parent: usize, ei: Ei, span: Span, message: &str) {
+        self.requested.push((None, span, Value::None));
         self.experts.push((parent, ei, message.to_string()));
     }
 }

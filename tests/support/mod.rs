@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod rng;
 
 use std::collections::HashMap;
 use std::fs;
