@@ -338,6 +338,28 @@ struct Conn {
 }
 
 impl Conn {
+    /// A connection between `local` and `peer` with 16 KiB buffers, cursors at 0, SMCv1, little-endian SMC-D.
+    fn new(mode: u8, local: (Ip, u16), peer: (Ip, u16), peer_token: u32, local_token: u32) -> Self {
+        Conn {
+            local,
+            peer,
+            mode,
+            smc_ver: 1,
+            peer_rmb: 16384,
+            local_rmb: 16384,
+            tx: Cursor::default(),
+            tx_cons: Cursor::default(),
+            rx: Cursor::default(),
+            rx_cons: Cursor::default(),
+            seq_tx: 0,
+            seq_rx: 0,
+            peer_token,
+            local_token,
+            smcd_order: ByteOrder::Little,
+            garbage: 0,
+        }
+    }
+
     fn layout() -> Layout {
         Layout::default()
     }
@@ -479,24 +501,7 @@ fn smcr() -> Capture {
          10.1.0.2:15201, SMCv2 header) uses RDMA-write-with-immediate mode: seqno 0, padding 0, credits only on \
          credit-carrying messages; it ends with an abort.",
     );
-    let mut c = Conn {
-        local: ([10, 1, 0, 1], 47120),
-        peer: ([10, 1, 0, 2], 15201),
-        mode: MODE_SMCR,
-        smc_ver: 1,
-        peer_rmb: 16384,
-        local_rmb: 16384,
-        tx: Cursor::default(),
-        tx_cons: Cursor::default(),
-        rx: Cursor::default(),
-        rx_cons: Cursor::default(),
-        seq_tx: 0,
-        seq_rx: 0,
-        peer_token: 0x0000_0a01,
-        local_token: 0x0000_0b01,
-        smcd_order: ByteOrder::Big,
-        garbage: 0,
-    };
+    let mut c = Conn::new(MODE_SMCR, ([10, 1, 0, 1], 47120), ([10, 1, 0, 2], 15201), 0x0000_0a01, 0x0000_0b01);
     use Dir::{Received as R, Sent as S};
     let request = text(100, "PUT /object/42 HTTP/1.1\r\n");
     c.data(&mut cap, S, &request, ", a request");
@@ -567,24 +572,7 @@ fn smcr() -> Capture {
 }
 
 fn smcd_conn(order: ByteOrder, local: (Ip, u16), peer: (Ip, u16)) -> Conn {
-    Conn {
-        local,
-        peer,
-        mode: MODE_SMCD,
-        smc_ver: 1,
-        peer_rmb: 16384,
-        local_rmb: 16384,
-        tx: Cursor::default(),
-        tx_cons: Cursor::default(),
-        rx: Cursor::default(),
-        rx_cons: Cursor::default(),
-        seq_tx: 0,
-        seq_rx: 0,
-        peer_token: 0,
-        local_token: 0,
-        smcd_order: order,
-        garbage: 0,
-    }
+    Conn { smcd_order: order, ..Conn::new(MODE_SMCD, local, peer, 0, 0) }
 }
 
 fn smcd() -> Capture {
@@ -954,24 +942,7 @@ fn sample() -> Capture {
     t.segment(&mut cap, false, TCP_ACK, &[], &[], "ACK");
 
     cap.pause(Duration::from_millis(2));
-    let mut c = Conn {
-        local: client,
-        peer: server,
-        mode: MODE_SMCR,
-        smc_ver: 1,
-        peer_rmb: 16384,
-        local_rmb: 16384,
-        tx: Cursor::default(),
-        tx_cons: Cursor::default(),
-        rx: Cursor::default(),
-        rx_cons: Cursor::default(),
-        seq_tx: 0,
-        seq_rx: 0,
-        peer_token: SERVER_TOKEN,
-        local_token: CLIENT_TOKEN,
-        smcd_order: ByteOrder::Little,
-        garbage: 0,
-    };
+    let mut c = Conn::new(MODE_SMCR, client, server, SERVER_TOKEN, CLIENT_TOKEN);
     use Dir::{Received as R, Sent as S};
     let credits = CdcOpts { credits: 16, ..CdcOpts::default() };
     let exchanges: [(&[u8], &[u8], &str); 2] = [
