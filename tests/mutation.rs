@@ -17,6 +17,7 @@ use std::process::Command;
 
 use smcdump::wire::MAGIC;
 use support::capture::{udp_frame, write_pcap};
+use support::rng::Rng;
 
 /// editcap variants: error probability per byte, first byte that may change (42: UDP payload, 34: UDP header,
 /// 14: IP header, 0: whole frame), snap length, seed.
@@ -63,13 +64,8 @@ fn frame_count(path: &Path) -> usize {
 
 /// Random UDP datagrams that start with the magic; mode, type and length field mostly plausible, often lying.
 fn planted(path: &Path) {
-    let mut x: u64 = 0x6d75_7461_7465_0001;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut r = Rng(0x6d75_7461_7465_0001);
+    let mut next = move || r.next();
     let frames: Vec<Vec<u8>> = (0..PLANTED)
         .map(|i| {
             let len = 4 + (next() % 80) as usize;
