@@ -153,43 +153,9 @@ pub struct Cdc {
     pub variant: CdcVariant,
 }
 
-impl Cdc {
-    /// The same message with every span moved `base` bytes further.
-    pub fn shifted(self, base: usize) -> Self {
-        let cursor = |c: Cursor| Cursor { wrap: c.wrap.shifted(base), count: c.count.shifted(base) };
-        let variant = match self.variant {
-            CdcVariant::SmcR(r) => CdcVariant::SmcR(SmcrCdc {
-                len: r.len.shifted(base),
-                seqno: r.seqno.shifted(base),
-                token: r.token.shifted(base),
-                prod_reserved: r.prod_reserved.shifted(base),
-                cons_reserved: r.cons_reserved.shifted(base),
-                credits: r.credits.shifted(base),
-                reserved: r.reserved.shifted(base),
-                padding: r.padding.shifted(base),
-                ..r
-            }),
-            CdcVariant::SmcD(d) => CdcVariant::SmcD(SmcdCdc {
-                reserved_head: d.reserved_head.shifted(base),
-                prod_curs_flags: d.prod_curs_flags.shifted(base),
-                prod_curs_conn_state: d.prod_curs_conn_state.shifted(base),
-                reserved_tail: d.reserved_tail.shifted(base),
-                ..d
-            }),
-        };
-        Cdc {
-            ty: self.ty.shifted(base),
-            prod: cursor(self.prod),
-            cons: cursor(self.cons),
-            prod_flags: self.prod_flags.shifted(base),
-            conn_state: self.conn_state.shifted(base),
-            variant,
-        }
-    }
-}
-
-/// Parses an SMC-R CDC record: the 44-byte message and its 4 bytes of padding.
-pub fn smcr_cdc(input: &[u8]) -> IResult<&[u8], Cdc> {
+/// Parses an SMC-R CDC record: the 44-byte message and its 4 bytes of padding. Spans count from `base`, the
+/// record's offset in the frame.
+pub fn smcr_cdc(input: &[u8], base: usize) -> IResult<&[u8], Cdc> {
     let (rest, ty) = byte(input)?;
     let (rest, len) = byte(rest)?;
     let (rest, seqno) = be_u16(rest)?;
@@ -206,21 +172,21 @@ pub fn smcr_cdc(input: &[u8]) -> IResult<&[u8], Cdc> {
     let (rest, reserved) = take(17usize)(rest)?;
     let (rest, _padding) = take(4usize)(rest)?;
     let cdc = Cdc {
-        ty: Field::new(0, 1, ty),
-        prod: Cursor { wrap: Field::new(10, 2, prod_wrap), count: Field::new(12, 4, prod_count) },
-        cons: Cursor { wrap: Field::new(18, 2, cons_wrap), count: Field::new(20, 4, cons_count) },
-        prod_flags: Field::new(24, 1, ProdFlags(prod_flags)),
-        conn_state: Field::new(25, 1, ConnState(conn_state)),
+        ty: Field::new(base + 0, 1, ty),
+        prod: Cursor { wrap: Field::new(base + 10, 2, prod_wrap), count: Field::new(base + 12, 4, prod_count) },
+        cons: Cursor { wrap: Field::new(base + 18, 2, cons_wrap), count: Field::new(base + 20, 4, cons_count) },
+        prod_flags: Field::new(base + 24, 1, ProdFlags(prod_flags)),
+        conn_state: Field::new(base + 25, 1, ConnState(conn_state)),
         variant: CdcVariant::SmcR(SmcrCdc {
-            len: Field::new(1, 1, len),
-            seqno: Field::new(2, 2, seqno),
-            token: Field::new(4, 4, token),
-            prod_reserved: Field::new(8, 2, prod_reserved),
-            cons_reserved: Field::new(16, 2, cons_reserved),
-            credits: Field::new(26, 1, credits),
-            reserved: Span::new(27, 17),
+            len: Field::new(base + 1, 1, len),
+            seqno: Field::new(base + 2, 2, seqno),
+            token: Field::new(base + 4, 4, token),
+            prod_reserved: Field::new(base + 8, 2, prod_reserved),
+            cons_reserved: Field::new(base + 16, 2, cons_reserved),
+            credits: Field::new(base + 26, 1, credits),
+            reserved: Span::new(base + 27, 17),
             reserved_nonzero: reserved.iter().any(|&b| b != 0),
-            padding: Span::new(44, 4),
+            padding: Span::new(base + 44, 4),
         }),
     };
     Ok((rest, cdc))
@@ -261,8 +227,9 @@ fn smcd_order(cursor_bytes: &[u8], pref: SmcdByteOrder) -> ByteOrder {
     }
 }
 
-/// Parses a 32-byte SMC-D CDC record, reading the cursors in the order `pref` picks.
-pub fn smcd_cdc(input: &[u8], pref: SmcdByteOrder) -> IResult<&[u8], Cdc> {
+/// Parses a 32-byte SMC-D CDC record, reading the cursors in the order `pref` picks. Spans count from `base`, the
+/// record's offset in the frame.
+pub fn smcd_cdc(input: &[u8], pref: SmcdByteOrder, base: usize) -> IResult<&[u8], Cdc> {
     let (rest, ty) = byte(input)?;
     let (rest, head) = take(7usize)(rest)?;
     let (_, cursor_bytes) = take(14usize)(rest)?;
@@ -277,16 +244,16 @@ pub fn smcd_cdc(input: &[u8], pref: SmcdByteOrder) -> IResult<&[u8], Cdc> {
     };
     let looks_sent = ty == CDC_MSG_TYPE && head.iter().chain(tail).all(|&b| b == 0);
     let cdc = Cdc {
-        ty: Field::new(0, 1, ty),
-        prod: Cursor { wrap: Field::new(8, 2, prod_wrap), count: Field::new(10, 4, prod_count) },
-        cons: Cursor { wrap: Field::new(16, 2, cons_wrap), count: Field::new(18, 4, cons_count) },
-        prod_flags: Field::new(22, 1, ProdFlags(prod_flags)),
-        conn_state: Field::new(23, 1, ConnState(conn_state)),
+        ty: Field::new(base + 0, 1, ty),
+        prod: Cursor { wrap: Field::new(base + 8, 2, prod_wrap), count: Field::new(base + 10, 4, prod_count) },
+        cons: Cursor { wrap: Field::new(base + 16, 2, cons_wrap), count: Field::new(base + 18, 4, cons_count) },
+        prod_flags: Field::new(base + 22, 1, ProdFlags(prod_flags)),
+        conn_state: Field::new(base + 23, 1, ConnState(conn_state)),
         variant: CdcVariant::SmcD(SmcdCdc {
-            reserved_head: Span::new(1, 7),
-            prod_curs_flags: Field::new(14, 1, curs_flags),
-            prod_curs_conn_state: Field::new(15, 1, curs_conn_state),
-            reserved_tail: Span::new(24, 8),
+            reserved_head: Span::new(base + 1, 7),
+            prod_curs_flags: Field::new(base + 14, 1, curs_flags),
+            prod_curs_conn_state: Field::new(base + 15, 1, curs_conn_state),
+            reserved_tail: Span::new(base + 24, 8),
             byte_order: order,
             looks_sent,
         }),
@@ -314,7 +281,7 @@ mod tests {
 
     #[test]
     fn smcr_from_spec_bytes() {
-        let (rest, c) = smcr_cdc(&SMCR).unwrap();
+        let (rest, c) = smcr_cdc(&SMCR, 0).unwrap();
         assert!(rest.is_empty());
         assert_eq!(c.ty, Field::new(0, 1, 0xFE));
         assert_eq!(c.prod.wrap, Field::new(10, 2, 3));
@@ -338,7 +305,7 @@ mod tests {
 
     #[test]
     fn smcr_needs_all_48_bytes() {
-        assert!(smcr_cdc(&SMCR[..47]).is_err());
+        assert!(smcr_cdc(&SMCR[..47], 0).is_err());
     }
 
     /// An SMC-D CDC as sent by an x86-64 host (section 4.4).
@@ -354,7 +321,7 @@ mod tests {
 
     #[test]
     fn smcd_little_endian_from_spec_bytes() {
-        let (rest, c) = smcd_cdc(&SMCD_LE, SmcdByteOrder::Auto).unwrap();
+        let (rest, c) = smcd_cdc(&SMCD_LE, SmcdByteOrder::Auto, 0).unwrap();
         assert!(rest.is_empty());
         assert_eq!(c.prod.wrap, Field::new(8, 2, 5));
         assert_eq!(c.prod.count, Field::new(10, 4, 0x1000));
@@ -375,11 +342,11 @@ mod tests {
         let mut be = SMCD_LE;
         be[8..14].copy_from_slice(&[0x00, 0x05, 0x00, 0x00, 0x10, 0x00]);
         be[16..22].copy_from_slice(&[0x00, 0x01, 0x00, 0x00, 0x12, 0x34]);
-        let (_, c) = smcd_cdc(&be, SmcdByteOrder::Auto).unwrap();
+        let (_, c) = smcd_cdc(&be, SmcdByteOrder::Auto, 0).unwrap();
         assert_eq!((c.prod.wrap.value, c.prod.count.value), (5, 0x1000));
         assert_eq!((c.cons.wrap.value, c.cons.count.value), (1, 0x1234));
         // Forcing little-endian reads the same bytes the other way.
-        let (_, c) = smcd_cdc(&be, SmcdByteOrder::Little).unwrap();
+        let (_, c) = smcd_cdc(&be, SmcdByteOrder::Little, 0).unwrap();
         assert_eq!(c.prod.count.value, 0x0010_0000);
         assert_eq!(c.prod.wrap.value, 0x0500);
     }
@@ -388,7 +355,7 @@ mod tests {
     fn smcd_auto_falls_back_to_little_when_undecided() {
         let mut b = SMCD_LE;
         b[10..14].copy_from_slice(&[0xFF; 4]);
-        let (_, c) = smcd_cdc(&b, SmcdByteOrder::Auto).unwrap();
+        let (_, c) = smcd_cdc(&b, SmcdByteOrder::Auto, 0).unwrap();
         let CdcVariant::SmcD(d) = c.variant else { panic!("not SMC-D") };
         assert_eq!(d.byte_order, ByteOrder::Little);
     }
@@ -398,7 +365,7 @@ mod tests {
         let mut b = SMCD_LE;
         b[0] = 0x13;
         b[30] = 0x77;
-        let (_, c) = smcd_cdc(&b, SmcdByteOrder::Auto).unwrap();
+        let (_, c) = smcd_cdc(&b, SmcdByteOrder::Auto, 0).unwrap();
         let CdcVariant::SmcD(d) = c.variant else { panic!("not SMC-D") };
         assert!(!d.looks_sent);
         assert_eq!(c.ty.value, 0x13);

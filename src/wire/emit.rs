@@ -339,7 +339,7 @@ mod tests {
         for _ in 0..ROUNDS {
             let s = random_smcr(&mut r);
             let bytes = smcr_cdc(&s);
-            let (rest, c) = parse_smcr(&bytes).unwrap();
+            let (rest, c) = parse_smcr(&bytes, 0).unwrap();
             assert!(rest.is_empty());
             assert_eq!(c.ty.value, s.ty);
             assert_eq!((c.prod.wrap.value, c.prod.count.value), s.prod);
@@ -365,7 +365,7 @@ mod tests {
         for _ in 0..ROUNDS {
             let s = random_smcd(&mut r);
             let bytes = smcd_cdc(&s);
-            let (rest, c) = parse_smcd(&bytes, forced(s.order)).unwrap();
+            let (rest, c) = parse_smcd(&bytes, forced(s.order), 0).unwrap();
             assert!(rest.is_empty());
             assert_eq!(c.ty.value, s.ty);
             assert_eq!((c.prod.wrap.value, c.prod.count.value), s.prod);

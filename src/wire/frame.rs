@@ -72,10 +72,10 @@ impl DumpFrame {
         let payload = match (header.kind, header.mode.value) {
             (Kind::Raw, _) => Payload::Raw(payload_span),
             (Kind::Cdc, Mode::SmcR) => cdc_payload(available, payload_span, SMCR_DUMP_SIZE, SMCR_MSG_SIZE, |b| {
-                smcr_cdc(b).ok().map(|(_, c)| c)
+                smcr_cdc(b, payload_span.off).ok().map(|(_, c)| c)
             }),
             (Kind::Cdc, Mode::SmcD) => cdc_payload(available, payload_span, SMCD_DUMP_SIZE, SMCD_DUMP_SIZE, |b| {
-                smcd_cdc(b, layout.smcd_byte_order).ok().map(|(_, c)| c)
+                smcd_cdc(b, layout.smcd_byte_order, payload_span.off).ok().map(|(_, c)| c)
             }),
             (Kind::Cdc, Mode::Unknown(_)) | (Kind::Unknown(_), _) => Payload::Undecoded(payload_span),
         };
@@ -127,7 +127,7 @@ fn cdc_payload(
     };
     match parsed {
         Some(cdc) => Payload::Cdc {
-            cdc: cdc.shifted(base),
+            cdc,
             needed,
             extra: (payload_span.len > record).then(|| Span::new(base + record, payload_span.len - record)),
         },

@@ -50,11 +50,6 @@ impl Span {
     pub const fn within(&self, captured: usize) -> bool {
         self.end() <= captured
     }
-
-    /// The same span moved `base` bytes further (used when a payload is parsed on its own).
-    pub const fn shifted(self, base: usize) -> Self {
-        Span { off: self.off.saturating_add(base), len: self.len }
-    }
 }
 
 /// A value read from the wire, with the bytes it came from.
@@ -68,10 +63,5 @@ impl<T> Field<T> {
     /// A value read from `len` bytes at `off`.
     pub const fn new(off: usize, len: usize, value: T) -> Self {
         Field { span: Span::new(off, len), value }
-    }
-
-    /// The same field moved `base` bytes further.
-    pub fn shifted(self, base: usize) -> Self {
-        Field { span: self.span.shifted(base), value: self.value }
     }
 }
