@@ -155,6 +155,8 @@ pub struct Cdc {
 
 /// Parses an SMC-R CDC record: the 44-byte message and its 4 bytes of padding. Spans count from `base`, the
 /// record's offset in the frame.
+// `base + 0` keeps every offset as the spec table writes it.
+#[allow(clippy::identity_op)]
 pub fn smcr_cdc(input: &[u8], base: usize) -> IResult<&[u8], Cdc> {
     let (rest, ty) = byte(input)?;
     let (rest, len) = byte(rest)?;
@@ -229,6 +231,8 @@ fn smcd_order(cursor_bytes: &[u8], pref: SmcdByteOrder) -> ByteOrder {
 
 /// Parses a 32-byte SMC-D CDC record, reading the cursors in the order `pref` picks. Spans count from `base`, the
 /// record's offset in the frame.
+// `base + 0` keeps every offset as the spec table writes it.
+#[allow(clippy::identity_op)]
 pub fn smcd_cdc(input: &[u8], pref: SmcdByteOrder, base: usize) -> IResult<&[u8], Cdc> {
     let (rest, ty) = byte(input)?;
     let (rest, head) = take(7usize)(rest)?;
