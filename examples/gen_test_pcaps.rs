@@ -338,6 +338,15 @@ struct Conn {
 }
 
 impl Conn {
+    /// The host shuts down writing, the peer closes, the host closes: the three CDCs of an orderly close.
+    fn orderly_close(&mut self, cap: &mut Capture) {
+        use Dir::{Received as R, Sent as S};
+        self.cdc(cap, S, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING), ", shutdown(SHUT_WR)");
+        let closing = ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED;
+        self.cdc(cap, R, CdcOpts::flags(0, closing), ", peer closes");
+        self.cdc(cap, S, CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED), ", close()");
+    }
+
     /// A connection between `local` and `peer` with 16 KiB buffers, cursors at 0, SMCv1, little-endian SMC-D.
     fn new(mode: u8, local: (Ip, u16), peer: (Ip, u16), peer_token: u32, local_token: u32) -> Self {
         Conn {
@@ -541,9 +550,7 @@ fn smcr() -> Capture {
     c.consume_tx(16384);
     c.cdc(&mut cap, R, CdcOpts::default(), ", peer consumed everything");
     c.cdc(&mut cap, R, CdcOpts::flags(ProdFlags::FAILOVER_VALIDATION, 0), ", after a link failover");
-    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING), ", shutdown(SHUT_WR)");
-    c.cdc(&mut cap, R, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED), ", peer closes");
-    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED), ", close()");
+    c.orderly_close(&mut cap);
 
     // Connection 2: SMCv2, RDMA write with immediate data.
     cap.pause(Duration::from_millis(5));
@@ -597,9 +604,7 @@ fn smcd() -> Capture {
     c.data(&mut cap, R, &more, ", crossing the ring end");
     c.cdc(&mut cap, R, CdcOpts::default(), ", producer wrapped");
     c.consume_rx(6000);
-    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING), ", shutdown(SHUT_WR)");
-    c.cdc(&mut cap, R, CdcOpts::flags(0, ConnState::PEER_DONE_WRITING | ConnState::PEER_CONN_CLOSED), ", peer closes");
-    c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED), ", close()");
+    c.orderly_close(&mut cap);
     cap
 }
 

@@ -25,5 +25,4 @@ typedef uint32_t ws_boolean_value;
 #define COL_INFO 28
 #define COL_PROTOCOL 37
 
-
 #endif

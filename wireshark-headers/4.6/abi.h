@@ -26,5 +26,4 @@ typedef uint64_t ws_boolean_value;
 #define COL_INFO 25
 #define COL_PROTOCOL 35
 
-
 #endif
