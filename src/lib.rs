@@ -6,4 +6,5 @@
 pub mod analysis;
 pub mod dissect;
 pub mod epan;
+pub mod releases;
 pub mod wire;

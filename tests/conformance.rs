@@ -27,9 +27,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The Debian release whose chroot holds each ABI's Wireshark (created by `scripts/ensure-chroot NAME`).
-const CHROOT_FOR_ABI: [(&str, &str); 3] = [("4.0", "bookworm"), ("4.4", "trixie"), ("4.6", "forky")];
-
 /// Structs declared as a prefix of the real one: no `sizeof` comparison for them.
 const PREFIX_ONLY: [&str; 1] = ["struct _packet_info"];
 
@@ -513,9 +510,9 @@ fn toolchain_for(abi: &str) -> Result<Toolchain, String> {
     if Toolchain::Host.wireshark_version().is_some_and(|v| major_minor(&v) == abi) {
         return Ok(Toolchain::Host);
     }
-    let name = CHROOT_FOR_ABI.iter().find(|(a, _)| *a == abi).map(|(_, n)| *n).unwrap_or_else(|| {
-        panic!("no chroot is known for ABI {abi}: add it to CHROOT_FOR_ABI and scripts/ensure-chroot")
-    });
+    let name = smcdump::releases::find(abi)
+        .map(|r| r.suite)
+        .unwrap_or_else(|| panic!("Wireshark {abi} is not in wireshark-headers/releases.tsv"));
     let dir = chroot_base().join(name);
     if !dir.is_dir() {
         return Err(format!("chroot {} missing (run scripts/ensure-chroot {name})", dir.display()));
@@ -712,16 +709,9 @@ fn run_probes(
     }
 }
 
-/// The ABI folders of wireshark-headers/ (those with an abi.h), in order.
-fn abis() -> Vec<String> {
-    let mut abis: Vec<String> = fs::read_dir(our_headers())
-        .expect("wireshark-headers/ is readable")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("abi.h").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    abis.sort();
-    abis
+/// The supported releases (wireshark-headers/releases.tsv), each with its folder of declarations.
+fn abis() -> Vec<(String, String)> {
+    smcdump::releases::RELEASES.iter().map(|r| (r.release.to_string(), r.headers.to_string())).collect()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -732,11 +722,11 @@ fn abis() -> Vec<String> {
 #[test]
 fn declarations_match_real_headers() {
     let abis = abis();
-    assert!(abis.len() >= 3, "expected the 4.0, 4.4 and 4.6 folders in wireshark-headers/, found {abis:?}");
+    assert!(!abis.is_empty(), "wireshark-headers/releases.tsv lists no release");
     let mut checked = Vec::new();
     let mut skipped = Vec::new();
     let mut failures = Vec::new();
-    for abi in &abis {
+    for (abi, folder) in &abis {
         let toolchain = match toolchain_for(abi) {
             Ok(t) => t,
             Err(why) => {
@@ -745,7 +735,7 @@ fn declarations_match_real_headers() {
                 continue;
             }
         };
-        match check_abi(&our_headers(), abi, &toolchain) {
+        match check_abi(&our_headers(), folder, &toolchain) {
             Ok(s) => {
                 report(&format!(
                     "conformance: CHECKED {abi} against Wireshark {} ({}): {} functions, {} typedefs, \
@@ -782,8 +772,8 @@ fn declarations_match_real_headers() {
 /// The parser finds what our headers declare (guards against a checker that silently checks nothing).
 #[test]
 fn parser_reads_our_headers() {
-    for abi in abis() {
-        let d = parse_abi(&our_headers(), &abi).unwrap();
+    for (abi, folder) in abis() {
+        let d = parse_abi(&our_headers(), &folder).unwrap();
         for c in ["FT_UINT8", "BASE_HEX", "ENC_LITTLE_ENDIAN", "PI_WARN", "HEURISTIC_ENABLE", "HF_REF_TYPE_DIRECT"] {
             assert!(d.constants.iter().any(|k| k == c), "{abi}: {c} not found in {:?}", d.constants);
         }

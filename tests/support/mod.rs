@@ -95,15 +95,14 @@ fn host_abi() -> String {
 /// A [`Target::plugin`] that means "copy no plugin into the throwaway HOME".
 pub const NO_PLUGIN: &str = "";
 
-/// The Debian releases whose chroot provides a Wireshark other than the host's.
-pub const CHROOT_RELEASES: [(&str, &str); 2] = [("4.4", "trixie"), ("4.6", "forky")];
-
-/// The releases the suite can test here: the host's, and each release whose chroot exists (scripts/ensure-chroot)
-/// when running as root. Prints what runs and what is skipped; with SMCDUMP_REQUIRE_ALL_ABIS set, a skip fails.
+/// The releases the suite can test here: the host's, and each other release of wireshark-headers/releases.tsv
+/// whose chroot exists (scripts/ensure-chroot) when running as root. Prints what runs and what is skipped; with
+/// SMCDUMP_REQUIRE_ALL_ABIS set, a skip fails.
 pub fn targets() -> Vec<Target> {
     let host = host_abi();
-    let mut out = vec![Target { plugin: plugin_for(&host), abi: host, chroot: None }];
-    for (abi, suite) in CHROOT_RELEASES {
+    let mut out = vec![Target { plugin: plugin_for(&host), abi: host.clone(), chroot: None }];
+    for r in smcdump::releases::RELEASES.iter().filter(|r| r.release != host) {
+        let (abi, suite) = (r.release, r.suite);
         let dir = chroot_dir().join(suite);
         if dir.join("usr/bin/tshark").exists() && is_root() {
             out.push(Target { abi: abi.into(), chroot: Some(dir), plugin: plugin_for(abi) });
