@@ -96,7 +96,8 @@ fn main() {
 
 /// The release table as Rust source, for `src/releases.rs`.
 fn releases_rs(releases: &[Release]) -> String {
-    let mut out = String::from("/// The rows of wireshark-headers/releases.tsv.\npub const RELEASES: &[Release] = &[\n");
+    let mut out =
+        String::from("/// The rows of wireshark-headers/releases.tsv.\npub const RELEASES: &[Release] = &[\n");
     for r in releases {
         out.push_str(&format!(
             "    Release {{ release: {:?}, suite: {:?}, headers: {:?} }},\n",

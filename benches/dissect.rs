@@ -20,6 +20,7 @@ impl TreeWriter for Counting {
     fn append_text(&mut self, _: (), text: &str) {
         self.0 += text.len();
     }
+    fn generated(&mut self, _: ()) {}
     fn expert(&mut self, _: (), _: Ei, message: &str) {
         self.0 += message.len();
     }

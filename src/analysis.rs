@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use crate::wire::{CdcVariant, DumpFrame, Payload};
+use crate::wire::{Cdc, CdcVariant, DumpFrame, Payload};
 
 /// One direction of a UDP flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -80,6 +80,29 @@ struct DirState {
     data_since: u64,
 }
 
+impl DirState {
+    /// Relates CDC `cdc` of frame `num`, whose (producer, consumer) cursors are `cursors`, to the previous CDC of
+    /// this direction, filling in `a`; it becomes the previous CDC.
+    fn cdc(&mut self, num: u32, cdc: &Cdc, (prod, cons): ((u16, u32), (u16, u32)), a: &mut FrameAnalysis) {
+        let seqno = match cdc.variant {
+            CdcVariant::SmcR(r) => r.seqno.map(|f| f.value),
+            CdcVariant::SmcD(_) => None,
+        };
+        if let Some(prev) = self.last_cdc {
+            a.data_bytes = Some(self.data_since);
+            a.prod_advance = (prod.0 == prev.prod.0 && prod.1 >= prev.prod.1).then(|| prod.1 - prev.prod.1);
+            a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
+            a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
+            a.seq_expected = match (prev.seqno, seqno) {
+                (Some(p), Some(s)) if p != 0 && s != 0 && s != p.wrapping_add(1) => Some(p.wrapping_add(1)),
+                _ => None,
+            };
+        }
+        self.last_cdc = Some(LastCdc { frame: num, seqno, prod, cons });
+        self.data_since = 0;
+    }
+}
+
 /// Whether cursor `now` lies before `prev`: the same wrap and a lower count.
 fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
     now.0 == prev.0 && now.1 < prev.1
@@ -106,31 +129,16 @@ impl Analyzer {
         }
         let state = self.dirs.entry(dir).or_default();
         let mut a = FrameAnalysis { prev_cdc: state.last_cdc.map(|c| c.frame), ..FrameAnalysis::default() };
-        let visible = frame.visible_end();
         match frame.payload {
             _ if !frame.magic_ok => {}
             Payload::Raw(span) => state.data_since = state.data_since.saturating_add(span.len as u64),
-            Payload::Cdc { cdc, .. } if cdc.conn_state.span.end() <= visible => {
-                let prod = (cdc.prod.wrap.value, cdc.prod.count.value);
-                let cons = (cdc.cons.wrap.value, cdc.cons.count.value);
-                let seqno = match cdc.variant {
-                    CdcVariant::SmcR(r) => Some(r.seqno.value),
-                    CdcVariant::SmcD(_) => None,
-                };
-                if let Some(prev) = state.last_cdc {
-                    a.data_bytes = Some(state.data_since);
-                    a.prod_advance = (prod.0 == prev.prod.0 && prod.1 >= prev.prod.1).then(|| prod.1 - prev.prod.1);
-                    a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
-                    a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
-                    a.seq_expected = match (prev.seqno, seqno) {
-                        (Some(p), Some(s)) if p != 0 && s != 0 && s != p.wrapping_add(1) => Some(p.wrapping_add(1)),
-                        _ => None,
-                    };
+            // A CDC whose cursors and flags were not all captured says nothing reliable about the connection.
+            Payload::Cdc { cdc, .. } => {
+                if let Some(cursors) = cdc.complete_cursors() {
+                    state.cdc(num, &cdc, cursors, &mut a);
                 }
-                state.last_cdc = Some(LastCdc { frame: num, seqno, prod, cons });
-                state.data_since = 0;
             }
-            Payload::Cdc { .. } | Payload::Undecoded(_) => {}
+            Payload::Undecoded(_) => {}
         }
         self.frames.insert(num, a);
         a

@@ -28,7 +28,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Structs declared as a prefix of the real one: no `sizeof` comparison for them.
-const PREFIX_ONLY: [&str; 1] = ["struct _packet_info"];
+const PREFIX_ONLY: [&str; 2] = ["struct _packet_info", "struct field_info"];
 
 /// Constants of ours that the real headers spell differently.
 const REAL_ALIASES: [(&str, &str); 2] =
@@ -378,10 +378,12 @@ fn parse_abi(headers: &Path, abi: &str) -> Result<Decls, String> {
         parse_file(&headers.join("common").join(file), false, &mut decls)?;
     }
     parse_file(&headers.join(abi).join("abi.h"), true, &mut decls)?;
-    // The release's packet_info prefix: layout-checked like common/structs.h.
-    let packet_info = headers.join(abi).join("packet_info.h");
-    if packet_info.is_file() {
-        parse_file(&packet_info, false, &mut decls)?;
+    // The release's packet_info prefix and tree node: layout-checked like common/structs.h.
+    for file in ["packet_info.h", "proto_node.h"] {
+        let path = headers.join(abi).join(file);
+        if path.is_file() {
+            parse_file(&path, false, &mut decls)?;
+        }
     }
     Ok(decls)
 }

@@ -145,9 +145,10 @@ fn frames_where(capture: &str, pred: impl Fn(&smcdump::wire::DumpFrame) -> bool)
 #[test]
 fn display_filters_select_exactly_the_expected_frames() {
     use smcdump::wire::{ConnState, Mode, Payload};
-    let abort = |f: &smcdump::wire::DumpFrame| matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.conn_state.value.has(ConnState::PEER_CONN_ABORT));
+    let abort = |f: &smcdump::wire::DumpFrame| matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.conn_state.is_some_and(|s| s.value.has(ConnState::PEER_CONN_ABORT)));
     let smcd_moving = |f: &smcdump::wire::DumpFrame| {
-        f.header.mode.value == Mode::SmcD && matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.prod.count.value > 0)
+        f.header.mode.value == Mode::SmcD
+            && matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.prod.count.is_some_and(|c| c.value > 0))
     };
     type Predicate<'a> = &'a dyn Fn(&smcdump::wire::DumpFrame) -> bool;
     let cases: [(&str, Predicate); 2] = [
@@ -167,5 +168,27 @@ fn display_filters_select_exactly_the_expected_frames() {
             }
             assert!(total > 0, "{filter} selects nothing in any capture: the test would prove nothing");
         }
+    }
+}
+
+/// Items smcdump computes rather than reads (the data length, the connection analysis) are marked as generated,
+/// which Wireshark shows in brackets; items read from the packet are not.
+#[test]
+fn generated_items_are_shown_in_brackets() {
+    for t in support::targets() {
+        let out =
+            t.tshark(&["-r", "{pcap:analysis.pcap}", "-V", "-Y", "frame.number == 2 || frame.number == 3"]).stdout;
+        let lines: Vec<&str> = out.lines().map(str::trim).collect();
+        for want in [
+            "[Data length: 100]",
+            "[SMC connection analysis]",
+            "[Previous CDC in this direction: 1]",
+            "[Data bytes since the previous CDC: 100]",
+            "[Producer cursor advance: 100]",
+            "Sequence number: 2",
+        ] {
+            assert!(lines.contains(&want), "Wireshark {}: no line {want:?} in:\n{out}", t.abi);
+        }
+        assert!(!lines.iter().any(|l| l.starts_with("[Sequence number")), "Wireshark {}: wire field bracketed", t.abi);
     }
 }

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use pcap_file::pcap::PcapReader;
 use smcdump::dissect::{dissect, Ei, Hf, RecordingTree, Value, NOWHERE};
 use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
-use smcdump::wire::envelope::dump_flow;
+use smcdump::wire::envelope::{self, dump_flow, udp_field, ETH_PAYLOAD, ETH_UDP};
 use smcdump::wire::header::claims;
 use smcdump::wire::{ByteOrder, CdcVariant, DumpFrame, Layout, Payload, Span, MAGIC};
 use support::rng::Rng;
@@ -384,11 +384,13 @@ fn check_smcr_round_trip(frame: &[u8], layout: &Layout, s: &SmcrCdcSpec) {
     let f = DumpFrame::parse(frame, frame.len(), layout).expect("an emitted frame parses");
     let Payload::Cdc { cdc, extra: None, .. } = f.payload else { panic!("not a CDC: {:?}", f.payload) };
     let CdcVariant::SmcR(v) = cdc.variant else { panic!("not SMC-R: {cdc:?}") };
-    assert_eq!((cdc.prod.wrap.value, cdc.prod.count.value), s.prod);
-    assert_eq!((cdc.cons.wrap.value, cdc.cons.count.value), s.cons);
-    assert_eq!((v.seqno.value, v.token.value, v.credits.value), (s.seqno, s.token, s.credits));
-    assert_eq!((cdc.prod_flags.value.0, cdc.conn_state.value.0), (s.prod_flags, s.conn_state));
-    assert_eq!(cdc.ty.span.off, layout.header_len);
+    assert_eq!(cdc.prod.value(), Some(s.prod));
+    assert_eq!(cdc.cons.value(), Some(s.cons));
+    let value = |f: Option<smcdump::wire::Field<u32>>| f.map(|f| f.value);
+    assert_eq!(v.seqno.map(|f| f.value), Some(s.seqno));
+    assert_eq!((value(v.token), v.credits.map(|f| f.value)), (Some(s.token), Some(s.credits)));
+    assert_eq!(flags(&cdc), Some((s.prod_flags, s.conn_state)));
+    assert_eq!(cdc.ty.map(|t| t.span.off), Some(layout.header_len));
 }
 
 fn check_smcd_round_trip(frame: &[u8], layout: &Layout, s: &SmcdCdcSpec) {
@@ -396,10 +398,15 @@ fn check_smcd_round_trip(frame: &[u8], layout: &Layout, s: &SmcdCdcSpec) {
     let Payload::Cdc { cdc, extra: None, .. } = f.payload else { panic!("not a CDC: {:?}", f.payload) };
     let CdcVariant::SmcD(v) = cdc.variant else { panic!("not SMC-D: {cdc:?}") };
     if v.byte_order == s.order {
-        assert_eq!((cdc.prod.wrap.value, cdc.prod.count.value), s.prod);
-        assert_eq!((cdc.cons.wrap.value, cdc.cons.count.value), s.cons);
+        assert_eq!(cdc.prod.value(), Some(s.prod));
+        assert_eq!(cdc.cons.value(), Some(s.cons));
     }
-    assert_eq!((cdc.prod_flags.value.0, cdc.conn_state.value.0), (s.prod_flags, s.conn_state));
+    assert_eq!(flags(&cdc), Some((s.prod_flags, s.conn_state)));
+}
+
+/// A CDC's producer flags and connection state bytes, when both were captured.
+fn flags(cdc: &smcdump::wire::Cdc) -> Option<(u8, u8)> {
+    Some((cdc.prod_flags?.value.0, cdc.conn_state?.value.0))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -495,11 +502,13 @@ fn envelopes_mutated() {
         if let Some(flow) = dump_flow(&f, reported, &layout) {
             taken += 1;
             let case = Case { captured: &f, reported, layout: &layout };
-            let udp_len = usize::from(u16::from_be_bytes([f[38], f[39]]));
-            let payload = &f[42..f.len().min(34 + udp_len)];
-            assert!(claims(payload, udp_len - 8, &layout), "{flow:?} taken, payload not claimed: {case}");
-            assert_eq!(flow.sport, u16::from_be_bytes([f[34], f[35]]), "{case}");
-            check(payload, udp_len - 8, &layout);
+            let udp_len = envelope::udp_len(&f).expect("a taken frame has a UDP length");
+            let payload = &f[ETH_PAYLOAD..f.len().min(ETH_UDP + udp_len)];
+            let payload_len = udp_len - udp_field::LEN_HEADER;
+            assert!(claims(payload, payload_len, &layout), "{flow:?} taken, payload not claimed: {case}");
+            let sport = &f[ETH_UDP + udp_field::SPORT.start..ETH_UDP + udp_field::SPORT.end];
+            assert_eq!(flow.sport.to_be_bytes(), sport, "{case}");
+            check(payload, payload_len, &layout);
         }
     }
     assert!(taken > cases(10) / 20, "only {taken} envelopes taken: the inputs miss the interesting cases");

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smcdump::wire::envelope::dump_flow;
+use smcdump::wire::envelope::{dump_flow, udp_field, udp_len, ETH_PAYLOAD, ETH_UDP};
 use smcdump::wire::header::claims;
 use smcdump_fuzz::{check_dissect, check_parse, Input};
 
@@ -11,10 +11,11 @@ fuzz_target!(|data: &[u8]| {
     let Some(input) = Input::new(data) else { return };
     let frame = input.captured;
     if dump_flow(frame, input.reported, &input.layout).is_some() {
-        let udp_len = usize::from(u16::from_be_bytes([frame[38], frame[39]]));
-        let payload = &frame[42..frame.len().min(34 + udp_len)];
-        assert!(claims(payload, udp_len - 8, &input.layout));
-        let inner = Input { layout: input.layout, captured: payload, reported: udp_len - 8 };
+        let udp_len = udp_len(frame).expect("a taken frame has a UDP length");
+        let payload = &frame[ETH_PAYLOAD..frame.len().min(ETH_UDP + udp_len)];
+        let payload_len = udp_len - udp_field::LEN_HEADER;
+        assert!(claims(payload, payload_len, &input.layout));
+        let inner = Input { layout: input.layout, captured: payload, reported: payload_len };
         check_parse(&inner);
         check_dissect(&inner);
     }

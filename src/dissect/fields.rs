@@ -5,6 +5,8 @@
 
 use core::ffi::CStr;
 
+use crate::wire::{ConnState, ProdFlags};
+
 /// How a field is typed and displayed. Mapped onto Wireshark's FT_*/BASE_* in the FFI layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKind {
@@ -89,22 +91,22 @@ declare_fields! {
     CdcCursReserved: c"smcdump.cdc.curs_reserved", c"Cursor reserved", hex(2), c"Reserved half of an SMC-R cursor";
     CdcProdFlags: c"smcdump.cdc.prod_flags", c"Producer flags", hex(1), c"Producer flags byte";
     PfWriteBlocked: c"smcdump.cdc.prod_flags.write_blocked", c"Write blocked",
-        FieldKind::Flag { mask: 0x80 }, c"The sender waits for free space in the peer's receive buffer";
+        FieldKind::Flag { mask: ProdFlags::WRITE_BLOCKED }, c"The sender waits for free space in the peer's receive buffer";
     PfUrgPending: c"smcdump.cdc.prod_flags.urg_data_pending", c"Urgent data pending",
-        FieldKind::Flag { mask: 0x40 }, c"Urgent data is on its way";
+        FieldKind::Flag { mask: ProdFlags::URG_DATA_PENDING }, c"Urgent data is on its way";
     PfUrgPresent: c"smcdump.cdc.prod_flags.urg_data_present", c"Urgent data present",
-        FieldKind::Flag { mask: 0x20 }, c"Urgent data is in the receive buffer";
+        FieldKind::Flag { mask: ProdFlags::URG_DATA_PRESENT }, c"Urgent data is in the receive buffer";
     PfCursUpdReq: c"smcdump.cdc.prod_flags.cons_curs_upd_req", c"Consumer cursor update requested",
-        FieldKind::Flag { mask: 0x10 }, c"The sender asks the peer to report its consumer cursor";
+        FieldKind::Flag { mask: ProdFlags::CONS_CURS_UPD_REQ }, c"The sender asks the peer to report its consumer cursor";
     PfFailover: c"smcdump.cdc.prod_flags.failover_validation", c"Failover validation",
-        FieldKind::Flag { mask: 0x08 }, c"Message validating a link after failover";
+        FieldKind::Flag { mask: ProdFlags::FAILOVER_VALIDATION }, c"Message validating a link after failover";
     CdcConnState: c"smcdump.cdc.conn_state", c"Connection state flags", hex(1), c"Connection state flags byte";
     CsDoneWriting: c"smcdump.cdc.conn_state.peer_done_writing", c"Peer done writing",
-        FieldKind::Flag { mask: 0x80 }, c"The sender will write no more data (shutdown for writing)";
+        FieldKind::Flag { mask: ConnState::PEER_DONE_WRITING }, c"The sender will write no more data (shutdown for writing)";
     CsConnClosed: c"smcdump.cdc.conn_state.peer_conn_closed", c"Peer connection closed",
-        FieldKind::Flag { mask: 0x40 }, c"The sender closed the connection";
+        FieldKind::Flag { mask: ConnState::PEER_CONN_CLOSED }, c"The sender closed the connection";
     CsConnAbort: c"smcdump.cdc.conn_state.peer_conn_abort", c"Peer connection abort",
-        FieldKind::Flag { mask: 0x20 }, c"The sender aborted the connection";
+        FieldKind::Flag { mask: ConnState::PEER_CONN_ABORT }, c"The sender aborted the connection";
     CdcCredits: c"smcdump.cdc.credits", c"Credits", uint(1), c"Receive credits announced (ANCK)";
     CdcReserved: c"smcdump.cdc.reserved", c"Reserved", FieldKind::Bytes, c"Reserved CDC bytes";
     CdcPadding: c"smcdump.cdc.padding", c"Padding", FieldKind::Bytes,

@@ -9,7 +9,7 @@ use crate::analysis::FrameAnalysis;
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
 use crate::wire::{
-    Cdc, CdcVariant, ConnState, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcrCdc, Span,
+    Cdc, CdcVariant, ConnState, Cursor, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcrCdc, Span,
 };
 
 /// What the columns show for a frame.
@@ -73,7 +73,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 let shown = Span::new(span.off, span.len.min(self.visible.saturating_sub(span.off)));
                 self.w.add(root, Hf::Data, shown, Value::None);
                 let len = u32::try_from(span.len).unwrap_or(u32::MAX);
-                self.w.add(root, Hf::DataLen, shown, Value::Uint(len));
+                let item = self.w.add(root, Hf::DataLen, shown, Value::Uint(len));
+                self.w.generated(item);
                 let _ = write!(info, "Data len={}", span.len);
             }
             Payload::Cdc { cdc, needed, extra } => {
@@ -127,16 +128,19 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
         let here = Span::new(0, 0);
         let item = self.w.add(root, Hf::Analysis, here, Value::None);
+        self.w.generated(item);
         let tree = self.w.subtree(item, Ett::Analysis);
         let prev = a.prev_cdc.unwrap_or(0);
-        if let Some(p) = a.prev_cdc {
-            self.w.add(tree, Hf::AnPrevCdc, here, Value::Uint(p));
-        }
-        if let Some(d) = a.data_bytes {
-            self.w.add(tree, Hf::AnDataBytes, here, Value::Uint(u32::try_from(d).unwrap_or(u32::MAX)));
-        }
-        if let Some(adv) = a.prod_advance {
-            self.w.add(tree, Hf::AnProdAdvance, here, Value::Uint(adv));
+        let values = [
+            (Hf::AnPrevCdc, a.prev_cdc),
+            (Hf::AnDataBytes, a.data_bytes.map(|d| u32::try_from(d).unwrap_or(u32::MAX))),
+            (Hf::AnProdAdvance, a.prod_advance),
+        ];
+        for (hf, value) in values {
+            if let Some(v) = value {
+                let item = self.w.add(tree, hf, here, Value::Uint(v));
+                self.w.generated(item);
+            }
         }
         if let Some(e) = a.seq_expected {
             let msg = format!("Expected sequence number {e} after the CDC in frame {prev}");
@@ -207,12 +211,16 @@ impl<W: TreeWriter> Renderer<'_, W> {
         // Items in wire order, which differs between the two layouts.
         match cdc.variant {
             CdcVariant::SmcR(r) => {
-                if self.shown(cdc.ty) && cdc.ty.value != CDC_MSG_TYPE {
-                    self.w.expert(ty, Ei::SmcrBadType, &format!("CDC type is 0x{:02x}, not 0xfe", cdc.ty.value));
+                if let Some(t) = cdc.ty.filter(|t| t.value != CDC_MSG_TYPE) {
+                    self.w.expert(ty, Ei::SmcrBadType, &format!("CDC type is 0x{:02x}, not 0xfe", t.value));
                 }
                 self.smcr_head(tree, &r, &mut info);
-                self.cursor(tree, Hf::CdcProd, cdc.prod, Ett::Prod, Some(r.prod_reserved));
-                self.cursor(tree, Hf::CdcCons, cdc.cons, Ett::Cons, Some(r.cons_reserved));
+                let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod, Ett::Prod);
+                self.cursor_reserved(prod, r.prod_reserved);
+                self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod);
+                let cons = self.cursor_label(tree, Hf::CdcCons, cdc.cons, Ett::Cons);
+                self.cursor_reserved(cons, r.cons_reserved);
+                self.cursor_parts(cons, (Hf::CdcConsWrap, Hf::CdcConsCount), cdc.cons);
                 self.prod_flags(tree, cdc.prod_flags, &mut flags);
                 self.conn_state(tree, cdc.conn_state, &mut flags);
                 self.smcr_tail(tree, &r);
@@ -220,18 +228,20 @@ impl<W: TreeWriter> Renderer<'_, W> {
             CdcVariant::SmcD(d) => {
                 self.w.append_text(ty, UNINITIALISED_NOTE);
                 self.smcd_reserved(tree, d.reserved_head);
-                self.cursor(tree, Hf::CdcProd, cdc.prod, Ett::Prod, None);
+                let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod, Ett::Prod);
+                self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod);
                 self.uint(tree, Hf::CdcCursFlags, d.prod_curs_flags);
                 self.uint(tree, Hf::CdcCursConnState, d.prod_curs_conn_state);
-                self.cursor(tree, Hf::CdcCons, cdc.cons, Ett::Cons, None);
+                let cons = self.cursor_label(tree, Hf::CdcCons, cdc.cons, Ett::Cons);
+                self.cursor_parts(cons, (Hf::CdcConsWrap, Hf::CdcConsCount), cdc.cons);
                 self.prod_flags(tree, cdc.prod_flags, &mut flags);
                 self.conn_state(tree, cdc.conn_state, &mut flags);
                 self.smcd_reserved(tree, d.reserved_tail);
             }
         }
         for (name, c) in [("prod", cdc.prod), ("cons", cdc.cons)] {
-            if self.shown(c.wrap) && self.shown(c.count) {
-                let _ = write!(info, " {name}={}:{}", c.wrap.value, c.count.value);
+            if let Some((wrap, count)) = c.value() {
+                let _ = write!(info, " {name}={wrap}:{count}");
             }
         }
         if !flags.is_empty() {
@@ -242,13 +252,13 @@ impl<W: TreeWriter> Renderer<'_, W> {
 
     fn smcr_head(&mut self, tree: W::Node, r: &SmcrCdc, info: &mut String) {
         let len = self.uint(tree, Hf::CdcLen, r.len);
-        if self.shown(r.len) && r.len.value != SMCR_CDC_LEN {
-            self.w.expert(len, Ei::SmcrBadLen, &format!("CDC length is {}, not 44", r.len.value));
+        if let Some(l) = r.len.filter(|l| l.value != SMCR_CDC_LEN) {
+            self.w.expert(len, Ei::SmcrBadLen, &format!("CDC length is {}, not 44", l.value));
         }
         self.uint(tree, Hf::CdcSeqno, r.seqno);
         self.uint(tree, Hf::CdcToken, r.token);
-        if self.shown(r.seqno) {
-            let _ = write!(info, " seq={}", r.seqno.value);
+        if let Some(seqno) = r.seqno {
+            let _ = write!(info, " seq={}", seqno.value);
         }
     }
 
@@ -267,38 +277,31 @@ impl<W: TreeWriter> Renderer<'_, W> {
         self.w.append_text(item, UNINITIALISED_NOTE);
     }
 
-    fn cursor(
-        &mut self,
-        tree: W::Node,
-        hf: Hf,
-        c: crate::wire::Cursor,
-        ett: Ett,
-        reserved: Option<Field<u16>>,
-    ) -> W::Node {
-        let start = reserved.map_or(c.wrap.span.off, |r| r.span.off);
-        let span = Span::new(start, c.count.span.end().saturating_sub(start));
-        let item = self.add_visible(tree, hf, span);
-        if self.shown(c.wrap) && self.shown(c.count) {
-            self.w.append_text(item, &format!(": {}:{}", c.wrap.value, c.count.value));
+    /// A cursor's label item (`wrap:count` appended when both were captured); returns its subtree.
+    fn cursor_label(&mut self, tree: W::Node, hf: Hf, c: Cursor, ett: Ett) -> W::Node {
+        let item = self.add_visible(tree, hf, c.span);
+        if let Some((wrap, count)) = c.value() {
+            self.w.append_text(item, &format!(": {wrap}:{count}"));
         }
-        let sub = self.w.subtree(item, ett);
-        if let Some(r) = reserved {
-            let ri = self.uint(sub, Hf::CdcCursReserved, r);
-            if self.shown(r) && r.value != 0 {
-                self.w.expert(ri, Ei::ReservedNonzero, "Reserved cursor bytes are not zero");
-            }
-        }
-        let (wrap_hf, count_hf) =
-            if hf == Hf::CdcProd { (Hf::CdcProdWrap, Hf::CdcProdCount) } else { (Hf::CdcConsWrap, Hf::CdcConsCount) };
-        self.uint(sub, wrap_hf, c.wrap);
-        self.uint(sub, count_hf, c.count);
-        item
+        self.w.subtree(item, ett)
     }
 
-    fn prod_flags(&mut self, tree: W::Node, f: Field<ProdFlags>, names: &mut Vec<&'static str>) {
-        if !self.shown(f) {
-            return;
+    /// The reserved half of an SMC-R cursor.
+    fn cursor_reserved(&mut self, sub: W::Node, reserved: Option<Field<u16>>) {
+        let item = self.uint(sub, Hf::CdcCursReserved, reserved);
+        if reserved.is_some_and(|r| r.value != 0) {
+            self.w.expert(item, Ei::ReservedNonzero, "Reserved cursor bytes are not zero");
         }
+    }
+
+    /// A cursor's wrap and count.
+    fn cursor_parts(&mut self, sub: W::Node, (wrap_hf, count_hf): (Hf, Hf), c: Cursor) {
+        self.uint(sub, wrap_hf, c.wrap);
+        self.uint(sub, count_hf, c.count);
+    }
+
+    fn prod_flags(&mut self, tree: W::Node, f: Option<Field<ProdFlags>>, names: &mut Vec<&'static str>) {
+        let Some(f) = f else { return };
         let bits = f.value.0;
         let bit_hfs = [Hf::PfWriteBlocked, Hf::PfUrgPending, Hf::PfUrgPresent, Hf::PfCursUpdReq, Hf::PfFailover];
         let sub = self.flag_byte(tree, PROD_FLAGS, f.span, bits, names);
@@ -310,10 +313,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
     }
 
-    fn conn_state(&mut self, tree: W::Node, f: Field<ConnState>, names: &mut Vec<&'static str>) {
-        if !self.shown(f) {
-            return;
-        }
+    fn conn_state(&mut self, tree: W::Node, f: Option<Field<ConnState>>, names: &mut Vec<&'static str>) {
+        let Some(f) = f else { return };
         let bits = f.value.0;
         let sub = self.flag_byte(tree, CONN_STATE, f.span, bits, names);
         for (hf, bit, ei, msg) in [
@@ -346,16 +347,12 @@ impl<W: TreeWriter> Renderer<'_, W> {
         self.w.subtree(item, byte.ett)
     }
 
-    /// Whether a field lies within the bytes that may be shown.
-    fn shown<T>(&self, f: Field<T>) -> bool {
-        f.span.within(self.visible)
-    }
-
-    fn uint<T: Into<u32>>(&mut self, parent: W::Node, hf: Hf, f: Field<T>) -> W::Node {
-        if !f.span.within(self.visible) {
-            return self.w.add(parent, hf, NOWHERE, Value::None);
+    /// An integer item; a field the capture does not hold is asked for over [`NOWHERE`], which writers drop.
+    fn uint<T: Into<u32>>(&mut self, parent: W::Node, hf: Hf, f: impl Into<Option<Field<T>>>) -> W::Node {
+        match f.into() {
+            Some(f) => self.w.add(parent, hf, f.span, Value::Uint(f.value.into())),
+            None => self.w.add(parent, hf, NOWHERE, Value::Uint(0)),
         }
-        self.w.add(parent, hf, f.span, Value::Uint(f.value.into()))
     }
 
     fn bytes(&mut self, parent: W::Node, hf: Hf, span: Span) -> W::Node {
@@ -399,59 +396,60 @@ mod tests {
         dump_frame(&l, &HeaderSpec::new(2, 1, l.type_cdc), &smcr_cdc(&spec))
     }
 
+    /// The header lines of a frame of `len` bytes, SMC version `ver`, mode `mode`, type `ty` (with its label).
+    fn header_lines(ver: u8, mode: u8, ty: &str, len: usize) -> Vec<String> {
+        vec![
+            format!("Magic 0+4 = {}", crate::wire::MAGIC),
+            "HdrVer 4+1 = 1".into(),
+            format!("SmcVer 5+1 = {ver}"),
+            format!("Mode 6+1 = {mode}"),
+            format!("Type 7+1 = {ty}"),
+            format!("Len 8+2 = {len}"),
+            "Reserved 10+6".into(),
+        ]
+    }
+
+    fn assert_tree(t: &RecordingTree, head: Vec<String>, rest: &[&str]) {
+        let want: Vec<&str> = head.iter().map(String::as_str).chain(rest.iter().copied()).collect();
+        t.assert_lines(&want);
+    }
+
     #[test]
-    fn smcr_cdc_items_in_wire_order_with_exact_spans() {
+    fn smcr_cdc_items_in_wire_order_with_exact_values() {
         let bytes = smcr_frame();
         let mut t = RecordingTree::new(bytes.len());
         let s = dissect(&mut t, 0, &bytes, bytes.len(), &Layout::default());
         assert_eq!(s.protocol, c"SMC-R");
         assert_eq!(s.info, "CDC seq=7 prod=1:4096 cons=0:512 [WriteBlocked,PeerConnAbort]");
-        let order: Vec<Hf> = t.items.iter().map(|r| r.hf).collect();
-        use Hf::*;
-        assert_eq!(
-            order,
-            [
-                Magic,
-                HdrVer,
-                SmcVer,
-                Mode,
-                Type,
-                Len,
-                Reserved,
-                Cdc,
-                CdcType,
-                CdcLen,
-                CdcSeqno,
-                CdcToken,
-                CdcProd,
-                CdcCursReserved,
-                CdcProdWrap,
-                CdcProdCount,
-                CdcCons,
-                CdcCursReserved,
-                CdcConsWrap,
-                CdcConsCount,
-                CdcProdFlags,
-                PfWriteBlocked,
-                PfUrgPending,
-                PfUrgPresent,
-                PfCursUpdReq,
-                PfFailover,
-                CdcConnState,
-                CsDoneWriting,
-                CsConnClosed,
-                CsConnAbort,
-                CdcCredits,
-                CdcReserved,
-                CdcPadding,
-            ]
-        );
-        let seqno = t.find(CdcSeqno).unwrap();
-        assert_eq!((seqno.span, seqno.value), (Span::new(18, 2), Value::Uint(7)));
-        assert_eq!(t.find(CdcProd).unwrap().span, Span::new(24, 8));
-        assert_eq!(t.find(CdcProd).unwrap().text, ": 1:4096");
-        assert_eq!(t.find(CdcProdFlags).unwrap().text, " (WriteBlocked)");
-        assert_eq!(t.find(CsConnAbort).unwrap().value, Value::Flags(ConnState::PEER_CONN_ABORT));
+        let rest = [
+            "Cdc 16+48",
+            "  CdcType 16+1 = 254",
+            "  CdcLen 17+1 = 44",
+            "  CdcSeqno 18+2 = 7",
+            "  CdcToken 20+4 = 3735928559",
+            "  CdcProd 24+8 \": 1:4096\"",
+            "    CdcCursReserved 24+2 = 0",
+            "    CdcProdWrap 26+2 = 1",
+            "    CdcProdCount 28+4 = 4096",
+            "  CdcCons 32+8 \": 0:512\"",
+            "    CdcCursReserved 32+2 = 0",
+            "    CdcConsWrap 34+2 = 0",
+            "    CdcConsCount 36+4 = 512",
+            "  CdcProdFlags 40+1 = 128 \" (WriteBlocked)\"",
+            "    PfWriteBlocked 40+1 = 0x80",
+            "    PfUrgPending 40+1 = 0x80",
+            "    PfUrgPresent 40+1 = 0x80",
+            "    PfCursUpdReq 40+1 = 0x80",
+            "    PfFailover 40+1 = 0x80",
+            "  CdcConnState 41+1 = 32 \" (PeerConnAbort)\"",
+            "    CsDoneWriting 41+1 = 0x20",
+            "    CsConnClosed 41+1 = 0x20",
+            "    CsConnAbort 41+1 = 0x20",
+            "  CdcCredits 42+1 = 0",
+            "  CdcReserved 43+17",
+            "  CdcPadding 60+4",
+        ];
+        assert_tree(&t, header_lines(2, 1, "2 \" (CDC message)\"", 64), &rest);
         assert_eq!(t.expert_ids(), [Ei::WriteBlocked, Ei::PeerConnAbort]);
     }
 
@@ -463,13 +461,33 @@ mod tests {
         let mut t = RecordingTree::new(bytes.len());
         let s = dissect(&mut t, 0, &bytes, bytes.len(), &l);
         assert_eq!((s.protocol, s.info.as_str()), (c"SMC-D", "CDC prod=2:300 cons=1:20"));
-        assert!(t.find(Hf::CdcSeqno).is_none() && t.find(Hf::CdcCredits).is_none());
-        let reserved: Vec<_> = t.items.iter().filter(|r| r.hf == Hf::CdcReserved).collect();
-        assert_eq!(reserved.len(), 2);
-        assert_eq!((reserved[0].span, reserved[1].span), (Span::new(17, 7), Span::new(40, 8)));
-        assert!(reserved.iter().all(|r| r.text == UNINITIALISED_NOTE));
-        assert_eq!(t.find(Hf::CdcType).unwrap().text, UNINITIALISED_NOTE);
-        assert_eq!(t.find(Hf::CdcCursFlags).unwrap().span, Span::new(30, 1));
+        let note = format!("{UNINITIALISED_NOTE:?}");
+        let rest = [
+            "Cdc 16+32",
+            &format!("  CdcType 16+1 = 254 {note}"),
+            &format!("  CdcReserved 17+7 {note}"),
+            "  CdcProd 24+6 \": 2:300\"",
+            "    CdcProdWrap 24+2 = 2",
+            "    CdcProdCount 26+4 = 300",
+            "  CdcCursFlags 30+1 = 0",
+            "  CdcCursConnState 31+1 = 0",
+            "  CdcCons 32+6 \": 1:20\"",
+            "    CdcConsWrap 32+2 = 1",
+            "    CdcConsCount 34+4 = 20",
+            "  CdcProdFlags 38+1 = 0",
+            "    PfWriteBlocked 38+1 = 0x00",
+            "    PfUrgPending 38+1 = 0x00",
+            "    PfUrgPresent 38+1 = 0x00",
+            "    PfCursUpdReq 38+1 = 0x00",
+            "    PfFailover 38+1 = 0x00",
+            "  CdcConnState 39+1 = 0",
+            "    CsDoneWriting 39+1 = 0x00",
+            "    CsConnClosed 39+1 = 0x00",
+            "    CsConnAbort 39+1 = 0x00",
+            &format!("  CdcReserved 40+8 {note}"),
+        ];
+        assert_tree(&t, header_lines(1, 2, "2 \" (CDC message)\"", 48), &rest);
+        assert!(t.experts.is_empty());
     }
 
     #[test]
@@ -478,9 +496,39 @@ mod tests {
         let mut t = RecordingTree::new(30);
         let s = dissect(&mut t, 0, &bytes[..30], bytes.len(), &Layout::default());
         assert_eq!(s.info, "CDC seq=7 [truncated]");
-        assert!(t.items.iter().all(|r| r.span.within(30)), "{:?}", t.items);
-        assert!(t.find(Hf::CdcToken).is_some() && t.find(Hf::CdcProdCount).is_none());
+        let rest = [
+            "Cdc 16+14",
+            "  CdcType 16+1 = 254",
+            "  CdcLen 17+1 = 44",
+            "  CdcSeqno 18+2 = 7",
+            "  CdcToken 20+4 = 3735928559",
+            "  CdcProd 24+6",
+            "    CdcCursReserved 24+2 = 0",
+            "    CdcProdWrap 26+2 = 1",
+        ];
+        assert_tree(&t, header_lines(2, 1, "2 \" (CDC message)\"", 64), &rest);
         assert_eq!(t.experts.last().map(|e| (e.1, e.2.as_str())), Some((Ei::Truncated, "Captured 30 of 64 bytes")));
+    }
+
+    #[test]
+    fn data_and_analysis_items_are_generated() {
+        let l = Layout::default();
+        let bytes = dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), b"hello");
+        let mut t = RecordingTree::new(bytes.len());
+        let analysis =
+            FrameAnalysis { prev_cdc: Some(3), data_bytes: Some(10), prod_advance: Some(20), ..Default::default() };
+        let s = dissect_analysed(&mut t, 0, &bytes, bytes.len(), &l, |_| Some(analysis));
+        assert_eq!((s.protocol, s.info.as_str()), (c"SMC-R", "Data len=5"));
+        let rest = [
+            "Data 16+5",
+            "DataLen 16+5 = 5 [generated]",
+            "Analysis 0+0 [generated]",
+            "  AnPrevCdc 0+0 = 3 [generated]",
+            "  AnDataBytes 0+0 = 10 [generated]",
+            "  AnProdAdvance 0+0 = 20 [generated]",
+        ];
+        assert_tree(&t, header_lines(1, 1, "1 \" (raw data)\"", 21), &rest);
+        assert_eq!(t.expert_ids(), [Ei::DataMismatch]);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! The FFI layer implements it over Wireshark's tree; [`RecordingTree`] implements it in memory so the whole
 //! dissection can be tested without Wireshark.
 
-use super::fields::{Ei, Ett, Hf};
+use core::fmt::Write as _;
+
+use super::fields::{Ei, Ett, FieldKind, Hf, FIELDS};
 use crate::wire::Span;
 
 /// A span no capture holds. The dissection asks for an item over it when the field exists in the layout but not
@@ -36,6 +38,8 @@ pub trait TreeWriter {
     fn subtree(&mut self, item: Self::Node, ett: Ett) -> Self::Node;
     /// Appends text to an item's label.
     fn append_text(&mut self, item: Self::Node, text: &str);
+    /// Marks `item` as generated: computed by smcdump, not read from the packet (Wireshark shows it in brackets).
+    fn generated(&mut self, item: Self::Node);
     /// Attaches an expert item with `message` to `item`.
     fn expert(&mut self, item: Self::Node, ei: Ei, message: &str);
     /// Adds an expert item of its own under `parent`, over `span`.
@@ -51,6 +55,7 @@ pub struct Recorded {
     pub value: Value,
     pub text: String,
     pub ett: Option<Ett>,
+    pub generated: bool,
 }
 
 /// An in-memory [`TreeWriter`] for tests: nodes are indices into `items` (0 is the root).
@@ -80,17 +85,69 @@ impl RecordingTree {
     pub fn expert_ids(&self) -> Vec<Ei> {
         self.experts.iter().map(|e| e.1).collect()
     }
+
+    /// Every item, one line each, indented by depth: `Hf off+len = value "text" [generated]`. Tests compare the
+    /// whole list, so an item nobody expected fails them.
+    pub fn lines(&self) -> Vec<String> {
+        let mut depth = vec![0usize; self.items.len() + 1];
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let d = if r.parent == 0 { 0 } else { depth[r.parent] + 1 };
+                depth[i + 1] = d;
+                let mut line = format!("{}{:?} {}+{}", "  ".repeat(d), r.hf, r.span.off, r.span.len);
+                match r.value {
+                    Value::None => {}
+                    Value::Uint(v) => {
+                        let _ = write!(line, " = {v}");
+                    }
+                    Value::Flags(b) => {
+                        let _ = write!(line, " = 0x{b:02x}");
+                    }
+                }
+                if !r.text.is_empty() {
+                    let _ = write!(line, " {:?}", r.text);
+                }
+                if r.generated {
+                    line.push_str(" [generated]");
+                }
+                line
+            })
+            .collect()
+    }
+
+    /// Fails (panics) unless the items are exactly `want`, as [`RecordingTree::lines`] writes them.
+    pub fn assert_lines(&self, want: &[&str]) {
+        let got = self.lines();
+        if got != want {
+            panic!("tree items differ.\n got:\n{}\nwant:\n{}", got.join("\n"), want.join("\n"));
+        }
+    }
+}
+
+/// Whether `value` is what a field of `kind` takes: Wireshark silently drops (or, with a dissector-bug assertion,
+/// refuses) an item whose value does not fit its registered type.
+fn fits(kind: FieldKind, value: Value) -> bool {
+    match (kind, value) {
+        (FieldKind::Uint { bytes, .. }, Value::Uint(v)) => bytes >= 4 || v < 1 << (8 * u32::from(bytes)),
+        (FieldKind::FrameNum, Value::Uint(_)) | (FieldKind::Flag { .. }, Value::Flags(_)) => true,
+        (FieldKind::Bytes | FieldKind::Label, Value::None) => true,
+        _ => false,
+    }
 }
 
 impl TreeWriter for RecordingTree {
     type Node = usize;
 
     fn add(&mut self, parent: usize, hf: Hf, span: Span, value: Value) -> usize {
+        let kind = FIELDS[hf as usize].kind;
+        assert!(fits(kind, value), "{hf:?} is registered as {kind:?}, but was given {value:?}");
         self.requested.push((Some(hf), span, value));
         if !span.within(self.captured) {
             return 0;
         }
-        self.items.push(Recorded { parent, hf, span, value, text: String::new(), ett: None });
+        self.items.push(Recorded { parent, hf, span, value, text: String::new(), ett: None, generated: false });
         self.items.len()
     }
 
@@ -107,6 +164,12 @@ impl TreeWriter for RecordingTree {
         }
     }
 
+    fn generated(&mut self, item: usize) {
+        if let Some(r) = item.checked_sub(1).and_then(|i| self.items.get_mut(i)) {
+            r.generated = true;
+        }
+    }
+
     fn expert(&mut self, item: usize, ei: Ei, message: &str) {
         self.experts.push((item, ei, message.to_string()));
     }
@@ -114,5 +177,35 @@ impl TreeWriter for RecordingTree {
     fn expert_at(&mut self, parent: usize, ei: Ei, span: Span, message: &str) {
         self.requested.push((None, span, Value::None));
         self.experts.push((parent, ei, message.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_must_fit_the_registered_kind() {
+        assert!(fits(FIELDS[Hf::Mode as usize].kind, Value::Uint(255)));
+        assert!(!fits(FIELDS[Hf::Mode as usize].kind, Value::Uint(256)));
+        assert!(!fits(FIELDS[Hf::Data as usize].kind, Value::Uint(1)));
+        assert!(!fits(FIELDS[Hf::PfWriteBlocked as usize].kind, Value::Uint(1)));
+        assert!(fits(FIELDS[Hf::AnPrevCdc as usize].kind, Value::Uint(u32::MAX)));
+        let caught = std::panic::catch_unwind(|| {
+            let mut t = RecordingTree::new(10);
+            t.add(0, Hf::Magic, Span::new(0, 4), Value::Flags(1));
+        });
+        assert!(caught.is_err(), "a flags value on a uint field went unnoticed");
+    }
+
+    #[test]
+    fn lines_show_depth_values_text_and_generated() {
+        let mut t = RecordingTree::new(10);
+        let a = t.add(0, Hf::Cdc, Span::new(0, 4), Value::None);
+        let b = t.add(a, Hf::CdcSeqno, Span::new(2, 2), Value::Uint(7));
+        t.append_text(b, " x");
+        let c = t.add(a, Hf::AnDataBytes, Span::new(0, 0), Value::Uint(3));
+        t.generated(c);
+        t.assert_lines(&["Cdc 0+4", "  CdcSeqno 2+2 = 7 \" x\"", "  AnDataBytes 0+0 = 3 [generated]"]);
     }
 }

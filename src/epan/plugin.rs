@@ -9,7 +9,7 @@ use core::ptr;
 use core::sync::atomic::{AtomicI32, Ordering};
 use std::panic::catch_unwind;
 
-use super::registry::{self, EI, ETT, FLOW_HANDLE, HANDLE, HF, PROTO};
+use super::registry::{self, EI, ETT, FLOW_HANDLE, HANDLE, HF, PROTO, REGISTERED};
 use super::{dissector, prefs, sys};
 use crate::dissect::fields::{FieldKind, Group, Severity, EXPERTS, FIELDS};
 
@@ -183,12 +183,17 @@ unsafe extern "C" fn register_protoinfo() {
             HANDLE.store(handle, Ordering::Relaxed);
             let flow = sys::register_dissector(c"smcdump_flow".as_ptr(), Some(dissector::dissect_flow), proto);
             FLOW_HANDLE.store(flow, Ordering::Relaxed);
+            REGISTERED.store(!handle.is_null() && !flow.is_null(), Ordering::Relaxed);
         }
     });
 }
 
-/// Hooks the dissector in: the heuristics on UDP and on Ethernet, and Decode As on `udp.port`.
+/// Hooks the dissector in: the heuristics on UDP and on Ethernet, and Decode As on `udp.port`. Nothing, if
+/// registration did not complete.
 unsafe extern "C" fn register_handoff() {
+    if !REGISTERED.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = catch_unwind(|| {
         // SAFETY: called once by Wireshark after every protocol registered; the strings are static.
         unsafe {

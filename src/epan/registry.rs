@@ -6,7 +6,7 @@
 
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
 
 use super::sys;
 use crate::dissect::fields::{Ei, Ett, Hf, ETT_COUNT, EXPERTS, FIELDS};
@@ -30,6 +30,9 @@ impl ExpertCell {
     }
 }
 
+/// Set once registration ran to its end: every id below is assigned. The hand-off installs nothing otherwise, so
+/// no dissector of ours can run with ids Wireshark never gave out.
+pub static REGISTERED: AtomicBool = AtomicBool::new(false);
 pub static PROTO: AtomicI32 = AtomicI32::new(-1);
 pub static HF: [AtomicI32; FIELDS.len()] = [const { AtomicI32::new(-1) }; FIELDS.len()];
 pub static ETT: [AtomicI32; ETT_COUNT] = [const { AtomicI32::new(-1) }; ETT_COUNT];

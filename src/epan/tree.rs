@@ -80,6 +80,21 @@ impl TreeWriter for WsTree {
         unsafe { sys::proto_item_append_text(item, PERCENT_S.as_ptr(), text.as_ptr()) }
     }
 
+    fn generated(&mut self, item: Self::Node) {
+        if item.is_null() {
+            return;
+        }
+        // SAFETY: a non-NULL item of this packet's tree; its finfo is NULL or its field_info (the layout
+        // wireshark-headers/<release>/proto_node.h declares, checked by the conformance test). This is what the
+        // static inline proto_item_set_generated() does.
+        unsafe {
+            let finfo = (*item).finfo;
+            if !finfo.is_null() {
+                (*finfo).flags |= sys::FI_GENERATED;
+            }
+        }
+    }
+
     fn expert(&mut self, item: Self::Node, ei: Ei, message: &str) {
         if item.is_null() {
             // Without an item (no tree on this pass, or the field was not captured) the expert item still has to

@@ -5,13 +5,13 @@
 //! parses back under that layout. Nothing here validates: a spec may hold any value, wrong ones included, because
 //! test captures need broken frames too.
 
-use super::cdc::{CDC_MSG_TYPE, SMCD_DUMP_SIZE, SMCR_CDC_LEN, SMCR_DUMP_SIZE};
+use super::cdc::{smcd_field, smcr_field, CDC_MSG_TYPE, SMCD_DUMP_SIZE, SMCR_CDC_LEN, SMCR_DUMP_SIZE};
 use super::header::MAGIC;
-use super::layout::MIN_HEADER_LEN;
-use super::{ByteOrder, Layout};
+use super::layout::{header_field, DEFAULT_HEADER_LEN, MIN_HEADER_LEN};
+use super::{put, ByteOrder, Layout};
 
 /// Number of reserved header bytes a [`HeaderSpec`] can set; the default layout has exactly this many.
-pub const SPEC_RESERVED_LEN: usize = 6;
+pub const SPEC_RESERVED_LEN: usize = DEFAULT_HEADER_LEN - MIN_HEADER_LEN;
 
 /// The values of a dump header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,39 +133,45 @@ impl SmcdCdcSpec {
 pub fn header(layout: &Layout, spec: &HeaderSpec, payload_len: usize) -> Vec<u8> {
     let len =
         spec.len.unwrap_or_else(|| u16::try_from(layout.header_len.saturating_add(payload_len)).unwrap_or(u16::MAX));
-    let mut out = Vec::with_capacity(layout.header_len);
-    out.extend_from_slice(&MAGIC.to_be_bytes());
-    out.extend_from_slice(&[spec.hdr_ver, spec.smc_ver, spec.mode, spec.type_code]);
-    out.extend_from_slice(&len.to_be_bytes());
-    debug_assert_eq!(out.len(), MIN_HEADER_LEN);
-    let reserved_len = layout.reserved_len();
-    out.extend(spec.reserved.iter().copied().chain(core::iter::repeat(0)).take(reserved_len));
+    let mut out = vec![0u8; layout.header_len.max(MIN_HEADER_LEN)];
+    put(&mut out, &header_field::MAGIC, &MAGIC.to_be_bytes());
+    put(&mut out, &header_field::HDR_VER, &[spec.hdr_ver]);
+    put(&mut out, &header_field::SMC_VER, &[spec.smc_ver]);
+    put(&mut out, &header_field::MODE, &[spec.mode]);
+    put(&mut out, &header_field::TYPE, &[spec.type_code]);
+    put(&mut out, &header_field::LEN, &len.to_be_bytes());
+    for (dst, src) in out[header_field::RESERVED..].iter_mut().zip(spec.reserved) {
+        *dst = src;
+    }
+    out.truncate(layout.header_len);
     out
 }
 
 /// Writes an SMC-R CDC record (48 bytes).
 pub fn smcr_cdc(spec: &SmcrCdcSpec) -> [u8; SMCR_DUMP_SIZE] {
+    use smcr_field as f;
     let mut out = [0u8; SMCR_DUMP_SIZE];
-    out[0] = spec.ty;
-    out[1] = spec.len;
-    out[2..4].copy_from_slice(&spec.seqno.to_be_bytes());
-    out[4..8].copy_from_slice(&spec.token.to_be_bytes());
-    out[8..10].copy_from_slice(&spec.prod_reserved.to_be_bytes());
-    out[10..12].copy_from_slice(&spec.prod.0.to_be_bytes());
-    out[12..16].copy_from_slice(&spec.prod.1.to_be_bytes());
-    out[16..18].copy_from_slice(&spec.cons_reserved.to_be_bytes());
-    out[18..20].copy_from_slice(&spec.cons.0.to_be_bytes());
-    out[20..24].copy_from_slice(&spec.cons.1.to_be_bytes());
-    out[24] = spec.prod_flags;
-    out[25] = spec.conn_state;
-    out[26] = spec.credits;
-    out[27..44].copy_from_slice(&spec.reserved);
-    out[44..48].copy_from_slice(&spec.padding);
+    put(&mut out, &f::TYPE, &[spec.ty]);
+    put(&mut out, &f::LEN, &[spec.len]);
+    put(&mut out, &f::SEQNO, &spec.seqno.to_be_bytes());
+    put(&mut out, &f::TOKEN, &spec.token.to_be_bytes());
+    put(&mut out, &f::PROD_RESERVED, &spec.prod_reserved.to_be_bytes());
+    put(&mut out, &f::PROD_WRAP, &spec.prod.0.to_be_bytes());
+    put(&mut out, &f::PROD_COUNT, &spec.prod.1.to_be_bytes());
+    put(&mut out, &f::CONS_RESERVED, &spec.cons_reserved.to_be_bytes());
+    put(&mut out, &f::CONS_WRAP, &spec.cons.0.to_be_bytes());
+    put(&mut out, &f::CONS_COUNT, &spec.cons.1.to_be_bytes());
+    put(&mut out, &f::PROD_FLAGS, &[spec.prod_flags]);
+    put(&mut out, &f::CONN_STATE, &[spec.conn_state]);
+    put(&mut out, &f::CREDITS, &[spec.credits]);
+    put(&mut out, &f::RESERVED, &spec.reserved);
+    put(&mut out, &f::PADDING, &spec.padding);
     out
 }
 
 /// Writes an SMC-D CDC record (32 bytes).
 pub fn smcd_cdc(spec: &SmcdCdcSpec) -> [u8; SMCD_DUMP_SIZE] {
+    use smcd_field as f;
     let u16b = |v: u16| match spec.order {
         ByteOrder::Little => v.to_le_bytes(),
         ByteOrder::Big => v.to_be_bytes(),
@@ -175,16 +181,17 @@ pub fn smcd_cdc(spec: &SmcdCdcSpec) -> [u8; SMCD_DUMP_SIZE] {
         ByteOrder::Big => v.to_be_bytes(),
     };
     let mut out = [0u8; SMCD_DUMP_SIZE];
-    out[0] = spec.ty;
-    out[1..8].copy_from_slice(&spec.head);
-    out[8..10].copy_from_slice(&u16b(spec.prod.0));
-    out[10..14].copy_from_slice(&u32b(spec.prod.1));
-    out[14..16].copy_from_slice(&spec.curs_flags);
-    out[16..18].copy_from_slice(&u16b(spec.cons.0));
-    out[18..22].copy_from_slice(&u32b(spec.cons.1));
-    out[22] = spec.prod_flags;
-    out[23] = spec.conn_state;
-    out[24..32].copy_from_slice(&spec.tail);
+    put(&mut out, &f::TYPE, &[spec.ty]);
+    put(&mut out, &f::RESERVED_HEAD, &spec.head);
+    put(&mut out, &f::PROD_WRAP, &u16b(spec.prod.0));
+    put(&mut out, &f::PROD_COUNT, &u32b(spec.prod.1));
+    put(&mut out, &f::PROD_CURS_FLAGS, &[spec.curs_flags[0]]);
+    put(&mut out, &f::PROD_CURS_CONN_STATE, &[spec.curs_flags[1]]);
+    put(&mut out, &f::CONS_WRAP, &u16b(spec.cons.0));
+    put(&mut out, &f::CONS_COUNT, &u32b(spec.cons.1));
+    put(&mut out, &f::PROD_FLAGS, &[spec.prod_flags]);
+    put(&mut out, &f::CONN_STATE, &[spec.conn_state]);
+    put(&mut out, &f::RESERVED_TAIL, &spec.tail);
     out
 }
 
@@ -339,20 +346,20 @@ mod tests {
         for _ in 0..ROUNDS {
             let s = random_smcr(&mut r);
             let bytes = smcr_cdc(&s);
-            let (rest, c) = parse_smcr(&bytes, 0).unwrap();
-            assert!(rest.is_empty());
-            assert_eq!(c.ty.value, s.ty);
-            assert_eq!((c.prod.wrap.value, c.prod.count.value), s.prod);
-            assert_eq!((c.cons.wrap.value, c.cons.count.value), s.cons);
-            assert_eq!(c.prod_flags.value.0, s.prod_flags);
-            assert_eq!(c.conn_state.value.0, s.conn_state);
+            let c = parse_smcr(&bytes, 0);
+            let value = |f: Option<crate::wire::Field<u8>>| f.map(|f| f.value);
+            assert_eq!(value(c.ty), Some(s.ty));
+            assert_eq!(c.prod.value(), Some(s.prod));
+            assert_eq!(c.cons.value(), Some(s.cons));
+            assert_eq!(c.prod_flags.map(|f| f.value.0), Some(s.prod_flags));
+            assert_eq!(c.conn_state.map(|f| f.value.0), Some(s.conn_state));
             let CdcVariant::SmcR(v) = c.variant else { panic!("not SMC-R") };
-            assert_eq!(v.len.value, s.len);
-            assert_eq!(v.seqno.value, s.seqno);
-            assert_eq!(v.token.value, s.token);
-            assert_eq!(v.prod_reserved.value, s.prod_reserved);
-            assert_eq!(v.cons_reserved.value, s.cons_reserved);
-            assert_eq!(v.credits.value, s.credits);
+            assert_eq!(value(v.len), Some(s.len));
+            assert_eq!(v.seqno.map(|f| f.value), Some(s.seqno));
+            assert_eq!(v.token.map(|f| f.value), Some(s.token));
+            assert_eq!(v.prod_reserved.map(|f| f.value), Some(s.prod_reserved));
+            assert_eq!(v.cons_reserved.map(|f| f.value), Some(s.cons_reserved));
+            assert_eq!(value(v.credits), Some(s.credits));
             assert_eq!(v.reserved_nonzero, s.reserved.iter().any(|&b| b != 0));
             assert_eq!(&bytes[v.reserved.range()], &s.reserved);
             assert_eq!(&bytes[v.padding.range()], &s.padding);
@@ -365,17 +372,16 @@ mod tests {
         for _ in 0..ROUNDS {
             let s = random_smcd(&mut r);
             let bytes = smcd_cdc(&s);
-            let (rest, c) = parse_smcd(&bytes, forced(s.order), 0).unwrap();
-            assert!(rest.is_empty());
-            assert_eq!(c.ty.value, s.ty);
-            assert_eq!((c.prod.wrap.value, c.prod.count.value), s.prod);
-            assert_eq!((c.cons.wrap.value, c.cons.count.value), s.cons);
-            assert_eq!(c.prod_flags.value.0, s.prod_flags);
-            assert_eq!(c.conn_state.value.0, s.conn_state);
+            let c = parse_smcd(&bytes, forced(s.order), 0);
+            assert_eq!(c.ty.map(|f| f.value), Some(s.ty));
+            assert_eq!(c.prod.value(), Some(s.prod));
+            assert_eq!(c.cons.value(), Some(s.cons));
+            assert_eq!(c.prod_flags.map(|f| f.value.0), Some(s.prod_flags));
+            assert_eq!(c.conn_state.map(|f| f.value.0), Some(s.conn_state));
             let CdcVariant::SmcD(v) = c.variant else { panic!("not SMC-D") };
             assert_eq!(v.byte_order, s.order);
-            assert_eq!(v.prod_curs_flags.value, s.curs_flags[0]);
-            assert_eq!(v.prod_curs_conn_state.value, s.curs_flags[1]);
+            assert_eq!(v.prod_curs_flags.map(|f| f.value), Some(s.curs_flags[0]));
+            assert_eq!(v.prod_curs_conn_state.map(|f| f.value), Some(s.curs_flags[1]));
             assert_eq!(&bytes[v.reserved_head.range()], &s.head);
             assert_eq!(&bytes[v.reserved_tail.range()], &s.tail);
             let sent_like = s.ty == CDC_MSG_TYPE && s.head.iter().chain(&s.tail).all(|&b| b == 0);
@@ -430,20 +436,20 @@ mod tests {
                 }
                 Payload::Cdc { cdc, extra, .. } => {
                     assert_eq!(extra, None);
-                    assert_eq!(cdc.ty.span.off, layout.header_len);
+                    assert_eq!(cdc.ty.map(|t| t.span.off), Some(layout.header_len));
                     match cdc.variant {
                         CdcVariant::SmcR(v) => {
                             assert_eq!(mode, 1);
-                            assert_eq!(v.token.value, smcr.token);
-                            assert_eq!(v.seqno.value, smcr.seqno);
-                            assert_eq!((cdc.prod.wrap.value, cdc.prod.count.value), smcr.prod);
-                            assert_eq!((cdc.cons.wrap.value, cdc.cons.count.value), smcr.cons);
+                            assert_eq!(v.token.map(|f| f.value), Some(smcr.token));
+                            assert_eq!(v.seqno.map(|f| f.value), Some(smcr.seqno));
+                            assert_eq!(cdc.prod.value(), Some(smcr.prod));
+                            assert_eq!(cdc.cons.value(), Some(smcr.cons));
                         }
                         CdcVariant::SmcD(_) => {
                             assert_eq!(mode, 2);
-                            assert_eq!((cdc.prod.wrap.value, cdc.prod.count.value), smcd.prod);
-                            assert_eq!((cdc.cons.wrap.value, cdc.cons.count.value), smcd.cons);
-                            assert_eq!(cdc.prod_flags.value.0, smcd.prod_flags);
+                            assert_eq!(cdc.prod.value(), Some(smcd.prod));
+                            assert_eq!(cdc.cons.value(), Some(smcd.cons));
+                            assert_eq!(cdc.prod_flags.map(|f| f.value.0), Some(smcd.prod_flags));
                         }
                     }
                 }

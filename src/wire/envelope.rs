@@ -5,26 +5,72 @@
 //! its heuristics first. The envelope is distinctive: the same MAC on both sides, an IPv4 header with ID 0, no
 //! fragmentation flags, TTL 64 and a checksum left at 0, a UDP checksum left at 0, and a dump header inside.
 
-use super::header::claims;
-use super::Layout;
+use core::ops::Range;
 
-/// Byte offsets inside an Ethernet frame carrying an option-less IPv4 header.
-mod field {
-    pub const ETH_DST: core::ops::Range<usize> = 0..6;
-    pub const ETH_SRC: core::ops::Range<usize> = 6..12;
-    pub const ETHERTYPE: core::ops::Range<usize> = 12..14;
-    pub const IP: usize = 14;
-    pub const IP_TOTAL_LEN: core::ops::Range<usize> = 16..18;
-    pub const IP_ID_FRAG: core::ops::Range<usize> = 18..22;
-    pub const IP_TTL_PROTO: core::ops::Range<usize> = 22..24;
-    pub const IP_CHECKSUM: core::ops::Range<usize> = 24..26;
-    pub const IP_SRC: core::ops::Range<usize> = 26..30;
-    pub const IP_DST: core::ops::Range<usize> = 30..34;
-    pub const UDP_SPORT: core::ops::Range<usize> = 34..36;
-    pub const UDP_DPORT: core::ops::Range<usize> = 36..38;
-    pub const UDP_LEN: core::ops::Range<usize> = 38..40;
-    pub const UDP_CHECKSUM: core::ops::Range<usize> = 40..42;
-    pub const PAYLOAD: usize = 42;
+use super::header::claims;
+use super::{put, FieldRange, Layout};
+
+/// Where the fields of an Ethernet II header lie.
+pub mod eth_field {
+    use crate::wire::FieldRange;
+
+    pub const DST: FieldRange = 0..6;
+    pub const SRC: FieldRange = 6..12;
+    pub const ETHERTYPE: FieldRange = 12..14;
+    /// Header length.
+    pub const LEN: usize = ETHERTYPE.end;
+}
+
+/// Where the fields of an IPv4 header without options lie.
+pub mod ip_field {
+    use crate::wire::FieldRange;
+
+    /// Version 4 and header length 5 words: 0x45.
+    pub const VERSION_IHL: FieldRange = 0..1;
+    pub const TOS: FieldRange = 1..2;
+    pub const TOTAL_LEN: FieldRange = 2..4;
+    /// Identification, flags and fragment offset.
+    pub const ID_FRAG: FieldRange = 4..8;
+    pub const TTL: FieldRange = 8..9;
+    pub const PROTOCOL: FieldRange = 9..10;
+    pub const CHECKSUM: FieldRange = 10..12;
+    pub const SRC: FieldRange = 12..16;
+    pub const DST: FieldRange = 16..20;
+    /// Header length.
+    pub const LEN: usize = DST.end;
+}
+
+/// Where the fields of a UDP header lie.
+pub mod udp_field {
+    use crate::wire::FieldRange;
+
+    pub const SPORT: FieldRange = 0..2;
+    pub const DPORT: FieldRange = 2..4;
+    /// Header plus payload.
+    pub const LEN: FieldRange = 4..6;
+    pub const CHECKSUM: FieldRange = 6..8;
+    /// Header length.
+    pub const LEN_HEADER: usize = CHECKSUM.end;
+}
+
+/// Offset of the IPv4 header in an Ethernet frame of the dump device.
+pub const ETH_IP: usize = eth_field::LEN;
+/// Offset of the UDP header in an Ethernet frame of the dump device.
+pub const ETH_UDP: usize = ETH_IP + ip_field::LEN;
+/// Offset of the UDP payload (the dump header) in an Ethernet frame of the dump device.
+pub const ETH_PAYLOAD: usize = ETH_UDP + udp_field::LEN_HEADER;
+
+/// The values the dump device writes into every IPv4 header: version/IHL, ID and fragment field, TTL, protocol,
+/// checksum. (Spec section 2: ID 0, no DF, TTL 64, UDP, header checksum left 0.)
+const IP_VERSION_IHL: u8 = 0x45;
+const IP_ID_FRAG: [u8; 4] = [0; 4];
+const IP_TTL: u8 = 64;
+const IP_PROTO_UDP: u8 = 17;
+const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
+
+/// `r`, a range of a header that starts at `base`.
+fn at(base: usize, r: &FieldRange) -> Range<usize> {
+    base + r.start..base + r.end
 }
 
 /// The UDP flow a dump frame travels in.
@@ -42,68 +88,75 @@ pub const DUMMY_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
 /// Writes the dump device's envelope around `udp_payload`: the inverse of [`dump_flow`], used to build test
 /// captures. Payloads too long for the 16-bit length fields get saturated lengths (test captures never need them).
 pub fn emit(flow: &Flow, udp_payload: &[u8]) -> Vec<u8> {
-    let udp_len = u16::try_from(8 + udp_payload.len()).unwrap_or(u16::MAX);
-    let ip_len = udp_len.saturating_add(20);
-    let mut f = Vec::with_capacity(field::PAYLOAD + udp_payload.len());
-    f.extend_from_slice(&DUMMY_MAC);
-    f.extend_from_slice(&DUMMY_MAC);
-    f.extend_from_slice(&[0x08, 0x00]);
-    // Version 4, IHL 5, TOS 0; ID 0, no flags; TTL 64, UDP; checksum left 0, as the kernel leaves it.
-    f.extend_from_slice(&[0x45, 0]);
-    f.extend_from_slice(&ip_len.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0]);
-    f.extend_from_slice(&flow.src);
-    f.extend_from_slice(&flow.dst);
-    f.extend_from_slice(&flow.sport.to_be_bytes());
-    f.extend_from_slice(&flow.dport.to_be_bytes());
-    f.extend_from_slice(&udp_len.to_be_bytes());
-    f.extend_from_slice(&[0, 0]);
+    let udp_len = u16::try_from(udp_field::LEN_HEADER + udp_payload.len()).unwrap_or(u16::MAX);
+    let ip_len = udp_len.saturating_add(ip_field::LEN as u16);
+    let mut f = vec![0u8; ETH_PAYLOAD];
+    put(&mut f, &eth_field::DST, &DUMMY_MAC);
+    put(&mut f, &eth_field::SRC, &DUMMY_MAC);
+    put(&mut f, &eth_field::ETHERTYPE, &ETHERTYPE_IPV4);
+    put(&mut f, &at(ETH_IP, &ip_field::VERSION_IHL), &[IP_VERSION_IHL]);
+    put(&mut f, &at(ETH_IP, &ip_field::TOTAL_LEN), &ip_len.to_be_bytes());
+    put(&mut f, &at(ETH_IP, &ip_field::ID_FRAG), &IP_ID_FRAG);
+    put(&mut f, &at(ETH_IP, &ip_field::TTL), &[IP_TTL]);
+    put(&mut f, &at(ETH_IP, &ip_field::PROTOCOL), &[IP_PROTO_UDP]);
+    // The checksums stay 0, as the kernel leaves them.
+    put(&mut f, &at(ETH_IP, &ip_field::SRC), &flow.src);
+    put(&mut f, &at(ETH_IP, &ip_field::DST), &flow.dst);
+    put(&mut f, &at(ETH_UDP, &udp_field::SPORT), &flow.sport.to_be_bytes());
+    put(&mut f, &at(ETH_UDP, &udp_field::DPORT), &flow.dport.to_be_bytes());
+    put(&mut f, &at(ETH_UDP, &udp_field::LEN), &udp_len.to_be_bytes());
     f.extend_from_slice(udp_payload);
     f
 }
 
-fn be16(frame: &[u8], r: core::ops::Range<usize>) -> Option<u16> {
-    match frame.get(r)? {
-        &[hi, lo] => Some(u16::from_be_bytes([hi, lo])),
-        _ => None,
-    }
+fn be16(frame: &[u8], r: Range<usize>) -> Option<u16> {
+    Some(u16::from_be_bytes(frame.get(r)?.try_into().ok()?))
 }
 
-fn ipv4(frame: &[u8], r: core::ops::Range<usize>) -> Option<[u8; 4]> {
+fn ipv4(frame: &[u8], r: Range<usize>) -> Option<[u8; 4]> {
     frame.get(r)?.try_into().ok()
+}
+
+/// The UDP length field of the dump frame in `frame`, an Ethernet frame [`dump_flow`] took.
+pub fn udp_len(frame: &[u8]) -> Option<usize> {
+    be16(frame, at(ETH_UDP, &udp_field::LEN)).map(usize::from)
 }
 
 /// The flow of `frame` (captured bytes of an Ethernet frame `reported` bytes long on the wire) if it is a dump
 /// frame in the dump device's envelope; `None` for anything else. Cheapest checks first: this runs on every
 /// Ethernet frame of a capture.
 pub fn dump_flow(frame: &[u8], reported: usize, layout: &Layout) -> Option<Flow> {
-    if frame.len() < field::PAYLOAD + layout.header_len
-        || frame.get(field::ETHERTYPE)? != [0x08, 0x00]
-        || frame.get(field::IP)? != &0x45
-        || frame.get(field::ETH_DST)? != frame.get(field::ETH_SRC)?
-        || frame.get(field::IP_ID_FRAG)? != [0, 0, 0, 0]
-        || frame.get(field::IP_TTL_PROTO)? != [64, 17]
-        || frame.get(field::IP_CHECKSUM)? != [0, 0]
-        || frame.get(field::UDP_CHECKSUM)? != [0, 0]
+    let ip = |r: &FieldRange| frame.get(at(ETH_IP, r));
+    let udp = |r: &FieldRange| frame.get(at(ETH_UDP, r));
+    if frame.len() < ETH_PAYLOAD + layout.header_len
+        || frame.get(eth_field::ETHERTYPE)? != ETHERTYPE_IPV4
+        || ip(&ip_field::VERSION_IHL)? != [IP_VERSION_IHL]
+        || frame.get(eth_field::DST)? != frame.get(eth_field::SRC)?
+        || ip(&ip_field::ID_FRAG)? != IP_ID_FRAG
+        || ip(&ip_field::TTL)? != [IP_TTL]
+        || ip(&ip_field::PROTOCOL)? != [IP_PROTO_UDP]
+        || ip(&ip_field::CHECKSUM)? != [0, 0]
+        || udp(&udp_field::CHECKSUM)? != [0, 0]
     {
         return None;
     }
-    let ip_len = usize::from(be16(frame, field::IP_TOTAL_LEN)?);
-    let udp_len = usize::from(be16(frame, field::UDP_LEN)?);
+    let ip_len = usize::from(be16(frame, at(ETH_IP, &ip_field::TOTAL_LEN))?);
+    let udp_len = udp_len(frame)?;
     // Ethernet may pad a short frame, so the IP datagram may end before the frame; never after it.
-    if ip_len != udp_len + 20 || udp_len < 8 || field::IP + ip_len > reported {
+    if ip_len != udp_len + ip_field::LEN || udp_len < udp_field::LEN_HEADER || ETH_IP + ip_len > reported {
         return None;
     }
-    let payload = frame.get(field::PAYLOAD..)?;
-    let payload = payload.get(..payload.len().min(udp_len - 8))?;
-    if !claims(payload, udp_len - 8, layout) {
+    let payload_len = udp_len - udp_field::LEN_HEADER;
+    let payload = frame.get(ETH_PAYLOAD..)?;
+    let payload = payload.get(..payload.len().min(payload_len))?;
+    if !claims(payload, payload_len, layout) {
         return None;
     }
     Some(Flow {
-        src: ipv4(frame, field::IP_SRC)?,
-        dst: ipv4(frame, field::IP_DST)?,
-        sport: be16(frame, field::UDP_SPORT)?,
-        dport: be16(frame, field::UDP_DPORT)?,
+        src: ipv4(frame, at(ETH_IP, &ip_field::SRC))?,
+        dst: ipv4(frame, at(ETH_IP, &ip_field::DST))?,
+        sport: be16(frame, at(ETH_UDP, &udp_field::SPORT))?,
+        dport: be16(frame, at(ETH_UDP, &udp_field::DPORT))?,
     })
 }
 
@@ -126,7 +179,7 @@ mod tests {
     fn emit_writes_what_dump_flow_reads() {
         let f = frame();
         let flow = Flow { src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 53, dport: 40000 };
-        assert_eq!(emit(&flow, &f[42..]), f);
+        assert_eq!(emit(&flow, &f[ETH_PAYLOAD..]), f);
     }
 
     #[test]

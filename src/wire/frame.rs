@@ -53,15 +53,13 @@ pub struct DumpFrame {
 impl DumpFrame {
     /// Parses the captured bytes of a UDP payload whose length on the wire is `reported`.
     ///
-    /// Truncated captures decode what is present: fields beyond [`DumpFrame::visible_end`] carry zeros and must
-    /// not be shown or used; [`DumpFrame::is_truncated`] says whether that happened.
+    /// Truncated captures decode what is present: a field beyond [`DumpFrame::visible_end`] is `None`;
+    /// [`DumpFrame::is_truncated`] says whether the capture ended early.
     pub fn parse(captured: &[u8], reported: usize, layout: &Layout) -> Result<DumpFrame, FrameError> {
         let reported = reported.max(captured.len());
         let needed = layout.header_len;
-        let (_, header) = dump_header(captured, layout)
-            .ok()
-            .filter(|_| captured.len() >= needed)
-            .ok_or(FrameError::HeaderTruncated { available: captured.len(), needed })?;
+        let header =
+            dump_header(captured, layout).ok_or(FrameError::HeaderTruncated { available: captured.len(), needed })?;
         let len = usize::from(header.len.value);
         let payload_end = if len >= needed && len <= reported { len } else { reported };
         let payload_span = Span::new(needed, payload_end - needed);
@@ -69,14 +67,18 @@ impl DumpFrame {
         let visible_end = payload_end.min(captured.len());
         let available = captured.get(needed..visible_end).unwrap_or(&[]);
 
+        let base = payload_span.off;
         let payload = match (header.kind, header.mode.value) {
             (Kind::Raw, _) => Payload::Raw(payload_span),
-            (Kind::Cdc, Mode::SmcR) => cdc_payload(available, payload_span, SMCR_DUMP_SIZE, SMCR_MSG_SIZE, |b| {
-                smcr_cdc(b, payload_span.off).ok().map(|(_, c)| c)
-            }),
-            (Kind::Cdc, Mode::SmcD) => cdc_payload(available, payload_span, SMCD_DUMP_SIZE, SMCD_DUMP_SIZE, |b| {
-                smcd_cdc(b, layout.smcd_byte_order, payload_span.off).ok().map(|(_, c)| c)
-            }),
+            (Kind::Cdc, Mode::SmcR) => {
+                cdc_payload(smcr_cdc(available, base), payload_span, SMCR_DUMP_SIZE, SMCR_MSG_SIZE)
+            }
+            (Kind::Cdc, Mode::SmcD) => cdc_payload(
+                smcd_cdc(available, layout.smcd_byte_order, base),
+                payload_span,
+                SMCD_DUMP_SIZE,
+                SMCD_DUMP_SIZE,
+            ),
             (Kind::Cdc, Mode::Unknown(_)) | (Kind::Unknown(_), _) => Payload::Undecoded(payload_span),
         };
         Ok(DumpFrame {
@@ -106,33 +108,10 @@ impl DumpFrame {
     }
 }
 
-/// Parses a CDC record of `record` bytes (`needed` of them required) from `available`, the captured payload bytes.
-/// A short or truncated record is parsed from a zero-padded copy; the caller hides what lies past the visible end.
-fn cdc_payload(
-    available: &[u8],
-    payload_span: Span,
-    record: usize,
-    needed: usize,
-    parse: impl Fn(&[u8]) -> Option<Cdc>,
-) -> Payload {
-    let base = payload_span.off;
-    let parsed = match available.get(..record) {
-        Some(full) => parse(full),
-        None => {
-            let mut padded = [0u8; SMCR_DUMP_SIZE];
-            let n = available.len().min(padded.len());
-            padded[..n].copy_from_slice(&available[..n]);
-            padded.get(..record).and_then(&parse)
-        }
-    };
-    match parsed {
-        Some(cdc) => Payload::Cdc {
-            cdc,
-            needed,
-            extra: (payload_span.len > record).then(|| Span::new(base + record, payload_span.len - record)),
-        },
-        None => Payload::Undecoded(payload_span),
-    }
+/// A CDC record of `record` bytes, `needed` of them required, in a payload over `payload_span`.
+fn cdc_payload(cdc: Cdc, payload_span: Span, record: usize, needed: usize) -> Payload {
+    let extra = (payload_span.len > record).then(|| Span::new(payload_span.off + record, payload_span.len - record));
+    Payload::Cdc { cdc, needed, extra }
 }
 
 #[cfg(test)]
@@ -166,9 +145,9 @@ mod tests {
         let f = DumpFrame::parse(&b, 64, &Layout::default()).unwrap();
         let Payload::Cdc { cdc, needed, extra } = f.payload else { panic!("{:?}", f.payload) };
         assert_eq!((needed, extra), (44, None));
-        assert_eq!(cdc.ty, Field::new(16, 1, 0xFE));
+        assert_eq!(cdc.ty, Some(Field::new(16, 1, 0xFE)));
         let CdcVariant::SmcR(r) = cdc.variant else { panic!() };
-        assert_eq!(r.seqno, Field::new(18, 2, 7));
+        assert_eq!(r.seqno, Some(Field::new(18, 2, 7)));
         assert_eq!(r.padding, Span::new(60, 4));
     }
 
@@ -181,8 +160,8 @@ mod tests {
         assert!(f.is_truncated());
         assert_eq!(f.visible_end(), 26);
         let Payload::Cdc { cdc, .. } = f.payload else { panic!() };
-        assert_eq!(cdc.prod.wrap, Field::new(24, 2, 9));
-        assert!(!cdc.prod.count.span.within(f.visible_end()));
+        assert_eq!(cdc.prod.wrap, Some(Field::new(24, 2, 9)));
+        assert_eq!(cdc.prod.count, None);
     }
 
     #[test]

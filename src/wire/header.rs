@@ -1,33 +1,12 @@
-//! The SMC dump header that starts every dump frame's UDP payload.
-//!
-//! | off | size | field    |
-//! |-----|------|----------|
-//! | 0   | 4    | magic `CF D3 E7 A5` |
-//! | 4   | 1    | hdr_ver  |
-//! | 5   | 1    | smc_ver  |
-//! | 6   | 1    | mode (1 SMC-R, 2 SMC-D) |
-//! | 7   | 1    | type (raw data / CDC; codes from [`Layout`]) |
-//! | 8   | 2    | len: header + payload, big-endian |
-//! | 10  | rest | reserved, up to [`Layout::header_len`] |
+//! The SMC dump header that starts every dump frame's UDP payload. Its fields lie where
+//! [`layout::header_field`](super::layout::header_field) says (an inferred layout): magic, hdr_ver, smc_ver, mode,
+//! type, len (big-endian), then reserved bytes up to [`Layout::header_len`].
 
-use nom::number::complete::{be_u16, be_u32, u8 as byte};
-use nom::IResult;
-
-use super::{Field, Layout, Span};
+use super::layout::header_field as field;
+use super::{ByteOrder, Field, Layout, Record, Span};
 
 /// The dump header magic, big-endian on the wire.
 pub const MAGIC: u32 = 0xCFD3_E7A5;
-
-/// Byte offsets of the fixed header fields.
-mod field {
-    pub const MAGIC: usize = 0;
-    pub const HDR_VER: usize = 4;
-    pub const SMC_VER: usize = 5;
-    pub const MODE: usize = 6;
-    pub const TYPE: usize = 7;
-    pub const LEN: usize = 8;
-    pub const RESERVED: usize = 10;
-}
 
 /// SMC flavour of the connection the frame belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,34 +90,30 @@ pub struct DumpHeader {
     pub reserved_nonzero: bool,
 }
 
-/// Parses the header from the start of a UDP payload. The magic is read, not checked: callers that must refuse
-/// foreign traffic use [`claims`]; a dissection forced by Decode As shows a wrong magic instead of refusing it.
-pub fn dump_header<'a>(input: &'a [u8], layout: &Layout) -> IResult<&'a [u8], DumpHeader> {
-    let (rest, magic) = be_u32(input)?;
-    let (rest, hdr_ver) = byte(rest)?;
-    let (rest, smc_ver) = byte(rest)?;
-    let (rest, mode) = byte(rest)?;
-    let (rest, type_code) = byte(rest)?;
-    let (rest, len) = be_u16(rest)?;
-    let (rest, reserved) = nom::bytes::complete::take(layout.reserved_len())(rest)?;
-    let header = DumpHeader {
-        magic: Field::new(field::MAGIC, 4, magic),
-        hdr_ver: Field::new(field::HDR_VER, 1, hdr_ver),
-        smc_ver: Field::new(field::SMC_VER, 1, smc_ver),
-        mode: Field::new(field::MODE, 1, Mode::from_code(mode)),
-        type_code: Field::new(field::TYPE, 1, type_code),
-        kind: Kind::from_code(type_code, layout),
-        len: Field::new(field::LEN, 2, len),
-        reserved: Span::new(field::RESERVED, layout.reserved_len()),
-        reserved_nonzero: reserved.iter().any(|&b| b != 0),
-    };
-    Ok((rest, header))
+/// Parses the header from the start of a UDP payload; `None` when fewer than [`Layout::header_len`] bytes were
+/// captured. The magic is read, not checked: callers that must refuse foreign traffic use [`claims`]; a
+/// dissection forced by Decode As shows a wrong magic instead of refusing it.
+pub fn dump_header(input: &[u8], layout: &Layout) -> Option<DumpHeader> {
+    let header = Record::new(input.get(..layout.header_len)?, 0);
+    let reserved = field::RESERVED..layout.header_len.max(field::RESERVED);
+    let type_code = header.u8(&field::TYPE)?;
+    Some(DumpHeader {
+        magic: header.u32(&field::MAGIC, ByteOrder::Big)?,
+        hdr_ver: header.u8(&field::HDR_VER)?,
+        smc_ver: header.u8(&field::SMC_VER)?,
+        mode: header.u8(&field::MODE)?.map(Mode::from_code),
+        kind: Kind::from_code(type_code.value, layout),
+        type_code,
+        len: header.u16(&field::LEN, ByteOrder::Big)?,
+        reserved: header.span(&reserved),
+        reserved_nonzero: header.any_nonzero(&reserved),
+    })
 }
 
 /// Whether the whole header was captured and starts with the magic: the test for datagrams of a flow already
 /// recognised as SMC dump, where a length field that does not fit is flagged rather than refused.
 pub fn starts_dump_header(captured: &[u8], layout: &Layout) -> bool {
-    captured.len() >= layout.header_len && captured.get(..4) == Some(&MAGIC.to_be_bytes()[..])
+    captured.len() >= layout.header_len && captured.get(field::MAGIC) == Some(&MAGIC.to_be_bytes()[..])
 }
 
 /// The heuristic test: does this UDP payload start an SMC dump frame?
@@ -150,9 +125,9 @@ pub fn claims(captured: &[u8], reported_len: usize, layout: &Layout) -> bool {
     if !starts_dump_header(captured, layout) {
         return false;
     }
-    let len = match captured.get(field::LEN..field::LEN + 2) {
-        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
-        _ => return false,
+    let len = match Record::new(captured, 0).u16(&field::LEN, ByteOrder::Big) {
+        Some(f) => usize::from(f.value),
+        None => return false,
     };
     len >= layout.header_len && len <= reported_len
 }
@@ -175,8 +150,7 @@ mod tests {
     #[test]
     fn parses_spec_header() {
         let l = Layout::default();
-        let (rest, h) = dump_header(&HDR, &l).unwrap();
-        assert!(rest.is_empty());
+        let h = dump_header(&HDR, &l).unwrap();
         assert_eq!(h.magic, Field::new(0, 4, MAGIC));
         assert_eq!(h.hdr_ver, Field::new(4, 1, 1));
         assert_eq!(h.smc_ver, Field::new(5, 1, 2));
@@ -194,7 +168,7 @@ mod tests {
         b[6] = 9;
         b[7] = 0x33;
         b[15] = 1;
-        let (_, h) = dump_header(&b, &Layout::default()).unwrap();
+        let h = dump_header(&b, &Layout::default()).unwrap();
         assert_eq!(h.mode.value, Mode::Unknown(9));
         assert_eq!(h.kind, Kind::Unknown(0x33));
         assert!(h.reserved_nonzero);
@@ -203,9 +177,9 @@ mod tests {
     #[test]
     fn twelve_byte_layout_moves_nothing_but_reserved() {
         let l = Layout { header_len: 12, ..Layout::default() };
-        let (rest, h) = dump_header(&HDR, &l).unwrap();
-        assert_eq!(rest.len(), 4);
+        let h = dump_header(&HDR, &l).unwrap();
         assert_eq!(h.reserved, Span::new(10, 2));
+        assert_eq!(dump_header(&HDR[..11], &l), None);
     }
 
     #[test]

@@ -43,6 +43,9 @@ enum ftenum {
 #define PI_MALFORMED 0x07000000
 #define PI_PROTOCOL 0x09000000
 
+/* field_info flags: the item is computed, not read from the packet (shown in brackets). */
+#define FI_GENERATED 0x00000002
+
 /* Whether a heuristic dissector starts enabled. */
 typedef enum {
     HEURISTIC_DISABLE = 0,

@@ -15,6 +15,7 @@ typedef struct tvbuff tvbuff_t;
 typedef struct _proto_node proto_node;
 typedef proto_node proto_tree;
 typedef proto_node proto_item;
+typedef struct field_info field_info;
 typedef struct _packet_info packet_info;
 typedef struct epan_column_info column_info;
 typedef struct _header_field_info header_field_info;
