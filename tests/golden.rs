@@ -112,11 +112,13 @@ fn every_capture_matches_its_golden_file_on_every_release() {
 
 /// The UDP payload of an Ethernet/IPv4/UDP frame, and its length on the wire.
 fn udp_payload(frame: &[u8], orig_len: usize) -> Option<(&[u8], usize)> {
-    if frame.get(12..14)? != [0x08, 0x00] || frame.get(23)? != &17 {
+    use smcdump::wire::envelope::{eth_field, ip_field, udp_field, ETH_IP};
+    let ip = |r: std::ops::Range<usize>| frame.get(ETH_IP + r.start..ETH_IP + r.end);
+    if frame.get(eth_field::ETHERTYPE)? != [0x08, 0x00] || ip(ip_field::PROTOCOL)? != [17] {
         return None;
     }
-    let ihl = usize::from(frame.get(14)? & 0x0f) * 4;
-    let start = 14 + ihl + 8;
+    let ihl = usize::from(ip(ip_field::VERSION_IHL)?[0] & 0x0f) * 4;
+    let start = ETH_IP + ihl + udp_field::LEN_HEADER;
     Some((frame.get(start..)?, orig_len.checked_sub(start)?))
 }
 

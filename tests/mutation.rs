@@ -15,18 +15,19 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use smcdump::wire::envelope::{ETH_IP, ETH_PAYLOAD, ETH_UDP};
 use smcdump::wire::MAGIC;
 use support::capture::{udp_frame, write_pcap};
 use support::rng::Rng;
 
-/// editcap variants: error probability per byte, first byte that may change (42: UDP payload, 34: UDP header,
-/// 14: IP header, 0: whole frame), snap length, seed.
-const VARIANTS: [(&str, &str, Option<&str>, &str); 5] = [
-    ("0.01", "42", None, "11"),
-    ("0.03", "42", Some("70"), "12"),
-    ("0.02", "34", None, "13"),
-    ("0.005", "14", None, "14"),
-    ("0.002", "0", None, "15"),
+/// editcap variants: error probability per byte, first byte that may change (the UDP payload, the UDP header,
+/// the IP header of an Ethernet frame, or the whole frame), snap length, seed.
+const VARIANTS: [(&str, usize, Option<&str>, &str); 5] = [
+    ("0.01", ETH_PAYLOAD, None, "11"),
+    ("0.03", ETH_PAYLOAD, Some("70"), "12"),
+    ("0.02", ETH_UDP, None, "13"),
+    ("0.005", ETH_IP, None, "14"),
+    ("0.002", 0, None, "15"),
 ];
 
 /// Datagrams of magic-prefixed garbage.
@@ -91,7 +92,8 @@ fn mutated_capture(dir: &Path) -> PathBuf {
         for (i, (rate, offset, snap, seed)) in VARIANTS.iter().enumerate() {
             let out = dir.join(format!("{name}.{i}"));
             let input = support::pcap(name);
-            let mut args = vec!["-F", "pcap", "-E", rate, "-o", offset, "--seed", seed];
+            let offset = offset.to_string();
+            let mut args = vec!["-F", "pcap", "-E", rate, "-o", &offset, "--seed", seed];
             if let Some(snap) = snap {
                 args.extend(["-s", snap]);
             }

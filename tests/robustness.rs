@@ -162,11 +162,13 @@ fn capture_payloads() -> Vec<Vec<u8>> {
 
 /// The UDP payload of an Ethernet/IPv4/UDP frame, as far as captured.
 fn udp_payload(frame: &[u8]) -> Option<&[u8]> {
-    if frame.get(12..14)? != [0x08, 0x00] || *frame.get(23)? != 17 {
+    use smcdump::wire::envelope::{eth_field, ip_field, udp_field, ETH_IP};
+    let ip = |r: std::ops::Range<usize>| frame.get(ETH_IP + r.start..ETH_IP + r.end);
+    if frame.get(eth_field::ETHERTYPE)? != [0x08, 0x00] || ip(ip_field::PROTOCOL)? != [17] {
         return None;
     }
-    let ihl = usize::from(frame.get(14)? & 0x0F) * 4;
-    frame.get(14 + ihl + 8..)
+    let ihl = usize::from(ip(ip_field::VERSION_IHL)?[0] & 0x0F) * 4;
+    frame.get(ETH_IP + ihl + udp_field::LEN_HEADER..)
 }
 
 /// Garbage after the magic, with a length field that may lie.
