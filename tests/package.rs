@@ -292,3 +292,33 @@ fn apt_refuses_a_package_of_another_release() {
         eprintln!("Wireshark {}: apt refuses wireshark-smcdump-{other} (needs {libws})", t.abi);
     }
 }
+
+/// The lintian tags README.md's packager section explains; any other tag fails.
+const EXPLAINED_TAGS: [&str; 2] = ["initial-upload-closes-no-bugs", "hardening-no-fortify-functions"];
+
+#[test]
+fn lintian_reports_only_the_explained_tags() {
+    let targets = support::targets();
+    let abis: Vec<&str> = targets.iter().map(|t| t.abi.as_str()).collect();
+    let out = Scratch::new("debs-lintian");
+    let debs = package(&abis, &out.0);
+    let o = Command::new("lintian")
+        .args(["--display-info", "--display-experimental", "--pedantic"])
+        .args(debs.iter().map(|(_, d)| d))
+        .output()
+        .expect("run lintian (scripts/setup --test installs it)");
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut tags = BTreeSet::new();
+    for line in said.lines() {
+        // "W: wireshark-smcdump-4.0: initial-upload-closes-no-bugs [usr/share/doc/...]"
+        let tag = line.split(": ").nth(2).and_then(|rest| rest.split_whitespace().next());
+        if let Some(tag) = tag {
+            tags.insert(tag.to_string());
+        }
+    }
+    let unexplained: Vec<&String> = tags.iter().filter(|t| !EXPLAINED_TAGS.contains(&t.as_str())).collect();
+    assert!(unexplained.is_empty(), "lintian tags README.md does not explain: {unexplained:?}\n{said}");
+    // lintian fails on error tags only; none of the explained ones is an error.
+    assert!(o.status.success(), "lintian failed:\n{said}{}", String::from_utf8_lossy(&o.stderr));
+    eprintln!("lintian {abis:?}:\n{said}");
+}
