@@ -19,6 +19,8 @@ struct Release {
     suite: String,
     /// Its folder under wireshark-headers/.
     headers: String,
+    /// The suite's libwireshark shared-library package (libwireshark16, ...), which scripts/package depends on.
+    libwireshark: String,
 }
 
 /// The rows of the release table; comment lines (`#`) and blank lines are skipped.
@@ -31,12 +33,19 @@ fn read_releases(path: &Path) -> Result<Vec<Release>, String> {
         }
         let cols: Vec<&str> = line.split('\t').collect();
         match cols[..] {
-            [release, suite, headers, _script, _extra] => rows.push(Release {
+            [release, suite, headers, _script, _extra, libwireshark] => rows.push(Release {
                 release: release.to_string(),
                 suite: suite.to_string(),
                 headers: headers.to_string(),
+                libwireshark: libwireshark.to_string(),
             }),
-            _ => return Err(format!("{}:{}: expected 5 tab-separated columns", path.display(), n + 1)),
+            _ => {
+                return Err(format!(
+                    "{}:{}: expected 6 tab-separated columns (release suite headers script extra libwireshark)",
+                    path.display(),
+                    n + 1
+                ))
+            }
         }
     }
     Ok(rows)
@@ -100,8 +109,8 @@ fn releases_rs(releases: &[Release]) -> String {
         String::from("/// The rows of wireshark-headers/releases.tsv.\npub const RELEASES: &[Release] = &[\n");
     for r in releases {
         out.push_str(&format!(
-            "    Release {{ release: {:?}, suite: {:?}, headers: {:?} }},\n",
-            r.release, r.suite, r.headers
+            "    Release {{ release: {:?}, suite: {:?}, headers: {:?}, libwireshark: {:?} }},\n",
+            r.release, r.suite, r.headers, r.libwireshark
         ));
     }
     out.push_str("];\n");

@@ -10,6 +10,9 @@ pub struct Release {
     pub suite: &'static str,
     /// The folder of `wireshark-headers/` that declares its API.
     pub headers: &'static str,
+    /// The suite's libwireshark shared-library package (`libwireshark16` for 4.0), which the .deb of
+    /// scripts/package depends on.
+    pub libwireshark: &'static str,
 }
 
 include!(concat!(env!("OUT_DIR"), "/releases.rs"));

@@ -43,6 +43,8 @@ fn installed_plugins_decode_the_sample() {
                 assert_eq!(smcdump_frames(&t, Some(&home), false), want, "Wireshark {} (personal)", t.abi);
             }
             Some(root) => {
+                // The .deb test (tests/package.rs) installs into the same folder.
+                let _lock = t.lock_global_plugins();
                 let printed = install(&home, &["--abi", &t.abi, "--chroot", &root.display().to_string()]);
                 let dest = printed.lines().last().and_then(|l| l.split(" installed as ").nth(1)).expect(&printed);
                 let result = smcdump_frames(&t, None, true);

@@ -225,6 +225,33 @@ impl Target {
     }
 }
 
+/// An exclusive hold on a release's global plugin folder, for the tests that put a smcdump.so there
+/// (`scripts/install --chroot`, the packages of `scripts/package`): the same path, so without it one test would
+/// overwrite or delete the other's file. An flock, so it holds across test binaries and concurrent runs of the
+/// suite; released when dropped.
+pub struct GlobalPluginLock(fs::File);
+
+impl Target {
+    /// Waits for, then takes, the hold on this release's global plugin folder.
+    pub fn lock_global_plugins(&self) -> GlobalPluginLock {
+        use std::os::fd::AsRawFd;
+        let path = match &self.chroot {
+            Some(root) => root.with_extension("global-plugins.lock"),
+            None => std::env::temp_dir().join("smcdump-host-global-plugins.lock"),
+        };
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        // SAFETY: flock on a descriptor this File owns and keeps open; no memory is involved.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        assert_eq!(rc, 0, "flock {}: {}", path.display(), std::io::Error::last_os_error());
+        GlobalPluginLock(file)
+    }
+}
+
 /// Hands a throwaway folder to uid/gid 65534 so tshark, run as that user, can read and write it.
 fn chown_tree(dir: &Path) {
     let status = Command::new("chown").args(["-R", "65534:65534"]).arg(dir).status().expect("chown");
