@@ -101,6 +101,92 @@ fn main() {
         eprintln!("smcdump build: cannot write {}: {e}", out.display());
         std::process::exit(1);
     }
+
+    // Linux and macOS resolve Wireshark's symbols in the host process at load time. A Windows DLL must name the
+    // DLL each imported function comes from: every function we declare is exported by libwireshark.dll (the epan
+    // library), so the linker gets an import library for exactly those functions.
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows") {
+        let functions = extern_functions(&bindings.to_string());
+        if let Err(e) = windows_import_library(&out_dir, &functions) {
+            fail(&e);
+        }
+    }
+}
+
+/// The DLL that exports every function of `wireshark-headers/common/functions.h` (Wireshark's epan library).
+const WIRESHARK_DLL: &str = "libwireshark.dll";
+
+/// The names of the functions declared in the generated bindings' `extern "C"` blocks: each `pub fn NAME(...)`
+/// that ends in `;` (a declaration, not a body). The text may be rustfmt's or one long line (no rustfmt).
+fn extern_functions(bindings: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = bindings;
+    while let Some(at) = rest.find("pub fn ") {
+        rest = &rest[at + "pub fn ".len()..];
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let declaration = match (rest.find(';'), rest.find('{')) {
+            (Some(semi), Some(brace)) => semi < brace,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if declaration && !name.is_empty() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Writes `libwireshark.def` (the functions, from `libwireshark.dll`) and turns it into the import library
+/// `libwireshark.dll.a` with mingw-w64's dlltool, then tells the linker to use it. Only the GNU target (mingw-w64
+/// linker) is supported: `scripts/build-windows` builds it.
+fn windows_import_library(out_dir: &Path, functions: &[String]) -> Result<(), String> {
+    println!("cargo:rerun-if-env-changed=SMCDUMP_DLLTOOL");
+    let target = env::var("TARGET").unwrap_or_default();
+    if env::var("CARGO_CFG_TARGET_ENV").as_deref() != Ok("gnu") {
+        return Err(format!(
+            "building for {target} is not supported: only the GNU Windows target (x86_64-pc-windows-gnu, \
+             scripts/build-windows) links against {WIRESHARK_DLL} without Wireshark's import library"
+        ));
+    }
+    if functions.is_empty() {
+        return Err("the generated bindings declare no function to import".into());
+    }
+    let mut def = format!("LIBRARY {WIRESHARK_DLL}\nEXPORTS\n");
+    for f in functions {
+        def.push_str(&format!("    {f}\n"));
+    }
+    let def_path = out_dir.join("libwireshark.def");
+    let lib_path = out_dir.join("libwireshark.dll.a");
+    fs::write(&def_path, def).map_err(|e| format!("cannot write {}: {e}", def_path.display()))?;
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let (prefix, machine) = match arch.as_str() {
+        "x86_64" => ("x86_64-w64-mingw32", "i386:x86-64"),
+        "x86" => ("i686-w64-mingw32", "i386"),
+        "aarch64" => ("aarch64-w64-mingw32", "arm64"),
+        other => return Err(format!("no dlltool known for the Windows architecture {other}")),
+    };
+    let dlltool = env::var("SMCDUMP_DLLTOOL").unwrap_or_else(|_| format!("{prefix}-dlltool"));
+    // dlltool writes temporary files into its working directory: OUT_DIR, never the source tree.
+    let status = Command::new(&dlltool)
+        .current_dir(out_dir)
+        .arg("--machine")
+        .arg(machine)
+        .arg("--input-def")
+        .arg(&def_path)
+        .arg("--dllname")
+        .arg(WIRESHARK_DLL)
+        .arg("--output-lib")
+        .arg(&lib_path)
+        .status()
+        .map_err(|e| format!("cannot run {dlltool} (Debian: binutils-mingw-w64-x86-64): {e}"))?;
+    if !status.success() {
+        return Err(format!("{dlltool} failed on {} ({status})", def_path.display()));
+    }
+    println!("cargo:rustc-link-search=native={}", out_dir.display());
+    println!("cargo:rustc-link-lib=dylib=wireshark");
+    Ok(())
 }
 
 /// The release table as Rust source, for `src/releases.rs`.
