@@ -17,10 +17,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness};
 use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
-use smcdump::wire::envelope::{self, Flow};
-use smcdump::wire::{ByteOrder, ConnState, Layout, ProdFlags};
+use smcdump::wire::envelope::{self, eth_field, sll2_field, sll_field, Flow, Link};
+use smcdump::wire::{put, ByteOrder, ConnState, Layout, ProdFlags};
 
 /// Stand-in for the kernel's `SMC_DUMP_MAX_DATA_LEN` (unknown): the largest raw data chunk these captures hold.
 const MAX_CHUNK: usize = 8192;
@@ -50,13 +53,26 @@ struct Frame {
 struct Capture {
     name: &'static str,
     summary: &'static str,
+    /// The link type of every frame: Ethernet for the dump device itself, SLL or SLL2 for `tcpdump -i any`.
+    link: Link,
     frames: Vec<Frame>,
     next_ts: Duration,
 }
 
 impl Capture {
     fn new(name: &'static str, summary: &'static str) -> Self {
-        Capture { name, summary, frames: Vec::new(), next_ts: EPOCH }
+        Capture::on(Link::Ethernet, name, summary)
+    }
+
+    /// A capture of link type `link`; a name ending in `.pcapng` is written as pcapng.
+    fn on(link: Link, name: &'static str, summary: &'static str) -> Self {
+        Capture { name, summary, link, frames: Vec::new(), next_ts: EPOCH }
+    }
+
+    /// A frame of the real NIC carrying `ip` from `mac_src`, which the capturing host sent (`outgoing`) or
+    /// received, in this capture's link type.
+    fn nic(&self, mac_src: [u8; 6], mac_dst: [u8; 6], outgoing: bool, ip: &[u8]) -> Vec<u8> {
+        nic_frame(self.link, mac_src, mac_dst, outgoing, ip)
     }
 
     /// Adds a whole frame.
@@ -79,12 +95,29 @@ impl Capture {
     }
 
     fn write(&self, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
-        let header = PcapHeader {
-            datalink: DataLink::ETHERNET,
-            endianness: Endianness::Little,
-            snaplen: 65535,
-            ..PcapHeader::default()
+        let datalink = match self.link {
+            Link::Ethernet => DataLink::ETHERNET,
+            Link::Sll => DataLink::LINUX_SLL,
+            Link::Sll2 => DataLink::LINUX_SLL2,
         };
+        if self.name.ends_with(".pcapng") {
+            let file = BufWriter::new(File::create(dir.join(self.name))?);
+            let mut w = PcapNgWriter::with_endianness(file, Endianness::Little)?;
+            let idb = InterfaceDescriptionBlock { linktype: datalink, snaplen: 65535, options: vec![] };
+            w.write_pcapng_block(idb)?;
+            for f in &self.frames {
+                let packet = EnhancedPacketBlock {
+                    interface_id: 0,
+                    timestamp: f.ts,
+                    original_len: u32::try_from(f.orig_len)?,
+                    data: f.data.as_slice().into(),
+                    options: vec![],
+                };
+                w.write_pcapng_block(packet)?;
+            }
+            return Ok(());
+        }
+        let header = PcapHeader { datalink, endianness: Endianness::Little, snaplen: 65535, ..PcapHeader::default() };
         let file = BufWriter::new(File::create(dir.join(self.name))?);
         let mut w = PcapWriter::with_header(file, header)?;
         for f in &self.frames {
@@ -114,16 +147,45 @@ impl Capture {
 // ---------------------------------------------------------------------------------------------------------------
 // Link, network and transport layers
 
-type Ip = [u8; 4];
-
-fn ethernet(src: [u8; 6], dst: [u8; 6], payload: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(14 + payload.len());
-    v.extend_from_slice(&dst);
-    v.extend_from_slice(&src);
-    v.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
-    v.extend_from_slice(payload);
-    v
+/// A frame of the real NIC carrying `ip` from `mac_src`, which the capturing host sent (`outgoing`) or received,
+/// with the header of link type `link`.
+fn nic_frame(link: Link, mac_src: [u8; 6], mac_dst: [u8; 6], outgoing: bool, ip: &[u8]) -> Vec<u8> {
+    let mut addr = [0u8; 8];
+    addr[..6].copy_from_slice(&mac_src);
+    let pkttype: u16 = if outgoing { 4 } else { 0 };
+    let mut h = vec![0u8; link.ip()];
+    match link {
+        Link::Ethernet => {
+            put(&mut h, &eth_field::DST, &mac_dst);
+            put(&mut h, &eth_field::SRC, &mac_src);
+            put(&mut h, &eth_field::ETHERTYPE, &ETHERTYPE_IPV4.to_be_bytes());
+        }
+        Link::Sll => {
+            put(&mut h, &sll_field::PKTTYPE, &pkttype.to_be_bytes());
+            put(&mut h, &sll_field::HATYPE, &1u16.to_be_bytes());
+            put(&mut h, &sll_field::HALEN, &6u16.to_be_bytes());
+            put(&mut h, &sll_field::ADDR, &addr);
+            put(&mut h, &sll_field::PROTOCOL, &ETHERTYPE_IPV4.to_be_bytes());
+        }
+        Link::Sll2 => {
+            put(&mut h, &sll2_field::PROTOCOL, &ETHERTYPE_IPV4.to_be_bytes());
+            put(&mut h, &sll2_field::IFINDEX, &2u32.to_be_bytes());
+            put(&mut h, &sll2_field::HATYPE, &1u16.to_be_bytes());
+            put(&mut h, &sll2_field::PKTTYPE, &[pkttype as u8]);
+            put(&mut h, &sll2_field::HALEN, &[6]);
+            put(&mut h, &sll2_field::ADDR, &addr);
+        }
+    }
+    h.extend_from_slice(ip);
+    h
 }
+
+/// The dump device's frame carrying `udp_payload` from `src` to `dst`, with the header of link type `link`.
+fn dummy_on(link: Link, src: (Ip, u16), dst: (Ip, u16), udp_payload: &[u8]) -> Vec<u8> {
+    envelope::emit_link(link, &Flow { src: src.0, dst: dst.0, sport: src.1, dport: dst.1 }, udp_payload)
+}
+
+type Ip = [u8; 4];
 
 /// The 16-bit one's complement sum of `data`, folded.
 fn ones_sum(data: &[u8], mut acc: u32) -> u32 {
@@ -335,6 +397,10 @@ struct Conn {
     smcd_order: ByteOrder,
     /// SMC-D only: counter that makes the uninitialised bytes of received CDCs differ from frame to frame.
     garbage: u8,
+    /// The dump header layout the kernel writes.
+    layout: Layout,
+    /// The link type of the capture the frames go into.
+    link: Link,
 }
 
 impl Conn {
@@ -366,11 +432,9 @@ impl Conn {
             local_token,
             smcd_order: ByteOrder::Little,
             garbage: 0,
+            layout: Layout::default(),
+            link: Link::Ethernet,
         }
-    }
-
-    fn layout() -> Layout {
-        Layout::default()
     }
 
     fn endpoints(&self, dir: Dir) -> ((Ip, u16), (Ip, u16)) {
@@ -382,9 +446,10 @@ impl Conn {
 
     fn frame(&self, dir: Dir, type_code: u8, payload: &[u8]) -> Vec<u8> {
         let spec = HeaderSpec { hdr_ver: HDR_VER, ..HeaderSpec::new(self.smc_ver, self.mode, type_code) };
-        let udp_payload = emit::dump_frame(&Self::layout(), &spec, payload);
+        let udp_payload = emit::dump_frame(&self.layout, &spec, payload);
         let (src, dst) = self.endpoints(dir);
-        dummy_frame(src, dst, &udp_payload)
+        let flow = Flow { src: src.0, dst: dst.0, sport: src.1, dport: dst.1 };
+        envelope::emit_link(self.link, &flow, &udp_payload)
     }
 
     /// Dumps `data` written into a ring: split at the ring's end and into chunks of at most [`MAX_CHUNK`].
@@ -410,7 +475,7 @@ impl Conn {
                 if n == MAX_CHUNK {
                     note.push_str(", maximum chunk size");
                 }
-                let frame = self.frame(dir, Self::layout().type_raw, chunk);
+                let frame = self.frame(dir, self.layout.type_raw, chunk);
                 cap.push(frame, note);
                 at += n;
             }
@@ -487,7 +552,7 @@ impl Conn {
             flag_names(&o),
             what
         );
-        let frame = self.frame(dir, Self::layout().type_cdc, &payload);
+        let frame = self.frame(dir, self.layout.type_cdc, &payload);
         cap.push(frame, note);
     }
 }
@@ -871,7 +936,7 @@ impl TcpConn {
         let side = usize::from(!from_client);
         let ip = IpOpts { id: self.ip_id[side], dont_fragment: true, ttl: 64, compute_checksum: true };
         self.ip_id[side] = self.ip_id[side].wrapping_add(1);
-        let frame = ethernet(mac_src, mac_dst, &ipv4(src.0, dst.0, IPPROTO_TCP, &ip, &seg));
+        let frame = cap.nic(mac_src, mac_dst, from_client, &ipv4(src.0, dst.0, IPPROTO_TCP, &ip, &seg));
         let advance = payload.len() as u32 + u32::from(flags & (TCP_SYN | TCP_FIN) != 0);
         if from_client {
             self.client_seq = self.client_seq.wrapping_add(advance);
@@ -1004,20 +1069,26 @@ fn readme(captures: &[Capture]) -> String {
 
 /// Ordinary UDP traffic on a real NIC (own MACs, IP checksums computed), none of it SMC dump.
 fn other_udp() -> Capture {
-    let mut cap = Capture::new(
+    other_udp_on(Capture::new(
         "other-udp.pcap",
         "UDP traffic that is not SMC dump, none of which smcdump may claim (also with heuristics first): DNS, \
          NTP, QUIC-like and RTP-like datagrams, seeded random payloads, payloads starting with three of the \
          four magic bytes, the magic with impossible lengths; and two frames in the dump device's envelope \
          whose payload is not a consistent dump header.",
-    );
+    ))
+}
+
+/// The frames of other-udp.pcap, in `cap`'s link type.
+fn other_udp_on(mut cap: Capture) -> Capture {
+    let link = cap.link;
+    let dummy_frame = |src, dst, payload: &[u8]| dummy_on(link, src, dst, payload);
     let nic = |src: (Ip, u16), dst: (Ip, u16), payload: &[u8]| {
         let mut u = (src.1.to_be_bytes().iter().chain(&dst.1.to_be_bytes())).copied().collect::<Vec<u8>>();
         u.extend_from_slice(&u16::try_from(8 + payload.len()).unwrap_or(u16::MAX).to_be_bytes());
         u.extend_from_slice(&[0, 0]); // UDP checksum: optional over IPv4
         u.extend_from_slice(payload);
         let ip = IpOpts { id: 0x1234, dont_fragment: true, ttl: 63, compute_checksum: true };
-        ethernet(CLIENT_NIC_MAC, SERVER_NIC_MAC, &ipv4(src.0, dst.0, 17, &ip, &u))
+        nic_frame(link, CLIENT_NIC_MAC, SERVER_NIC_MAC, true, &ipv4(src.0, dst.0, 17, &ip, &u))
     };
     let (a, b) = ([192, 168, 7, 1], [192, 168, 7, 2]);
     // DNS: query and answer for example.com, A record.
@@ -1123,10 +1194,175 @@ fn analysis() -> Capture {
     cap
 }
 
+/// The server ports of the cooked captures' connections, each owned by a UDP dissector that takes dump frames
+/// before smcdump's UDP heuristic can, and whether the capture holds the connection's TCP SYN and SYN-ACK with
+/// SMC's option before its dump frames (as `smcdump-ex -m all` records a connection it saw open).
+const OWNED_PORTS: [(u16, &str, bool); 8] = [
+    (53, "dns", true),
+    (67, "bootp", false),
+    (123, "ntp", true),
+    (514, "syslog", false),
+    (4789, "vxlan", true),
+    (11211, "memcache", false),
+    (161, "snmp", true),
+    (5060, "sip", false),
+];
+
+/// SMC-R connections on [`OWNED_PORTS`] as `tcpdump -i any` records them, in link type `link`: per connection
+/// 10.`net`.n.1:(52000+n) -> 10.`net`.n.2:port (n from 1), the handshake's SYN and SYN-ACK where the table says
+/// so, then request data, its CDC, reply data, its CDC.
+fn cooked(link: Link, name: &'static str, summary: &'static str, net: u8) -> Capture {
+    let mut cap = Capture::on(link, name, summary);
+    use Dir::{Received as R, Sent as S};
+    for (i, &(port, what, handshake)) in OWNED_PORTS.iter().enumerate() {
+        let n = i as u8 + 1;
+        let client: (Ip, u16) = ([10, net, n, 1], 52000 + u16::from(n));
+        let server: (Ip, u16) = ([10, net, n, 2], port);
+        if handshake {
+            let mut t = TcpConn {
+                client,
+                server,
+                client_seq: 0x0100_0000 * u32::from(n),
+                server_seq: 0x0200_0000 * u32::from(n),
+                ip_id: [0x2000 + u16::from(n), 0],
+                ts: 3_000_000,
+            };
+            t.segment(&mut cap, true, TCP_SYN, &syn_options(3_000_000, 0), &[], "SYN with SMC option");
+            let synack = syn_options(4_000_000, 3_000_000);
+            t.segment(&mut cap, false, TCP_SYN | TCP_ACK, &synack, &[], "SYN-ACK with SMC option");
+        }
+        let token = u32::from(net) << 8 | u32::from(n);
+        let mut c = Conn { link, ..Conn::new(MODE_SMCR, client, server, 0x0001_0000 | token, 0x0002_0000 | token) };
+        let credits = CdcOpts { credits: 4, ..CdcOpts::default() };
+        c.data(&mut cap, S, &text(40, what), &format!(", {what} port, request"));
+        c.cdc(&mut cap, S, credits, ", announces the request");
+        c.consume_tx(40);
+        c.data(&mut cap, R, &text(60, what), &format!(", {what} port, reply"));
+        c.cdc(&mut cap, R, credits, ", announces the reply");
+    }
+    cap
+}
+
+/// Two connections (SMC-R, then SMC-D) whose kernel writes the dump header with `layout`: per connection, sent
+/// data, its CDC, received data, its CDC, and the orderly close. The data comes first, as the kernel dumps it.
+fn layout_variant(name: &'static str, summary: &'static str, layout: Layout, net: u8) -> Capture {
+    let mut cap = Capture::new(name, summary);
+    use Dir::{Received as R, Sent as S};
+    let smcr = Conn::new(MODE_SMCR, ([10, net, 1, 1], 46100), ([10, net, 1, 2], 12345), 0x0c01, 0x0c02);
+    let smcd = smcd_conn(ByteOrder::Little, ([10, net, 2, 1], 46200), ([10, net, 2, 2], 12346));
+    for mut c in [Conn { layout, ..smcr }, Conn { layout, ..smcd }] {
+        c.data(&mut cap, S, &text(100, "request under another header layout; "), ", a request");
+        c.cdc(&mut cap, S, CdcOpts::default(), ", announces the request");
+        c.consume_tx(100);
+        c.data(&mut cap, R, &text(300, "reply under another header layout; "), ", a reply");
+        c.cdc(&mut cap, R, CdcOpts::default(), ", announces the reply");
+        c.consume_rx(300);
+        c.orderly_close(&mut cap);
+    }
+    cap
+}
+
+/// A connection with a 12-byte header, then one with the built-in 16-byte header: evidence for two layouts.
+fn layout_conflict() -> Capture {
+    let mut cap = Capture::new(
+        "layout-conflict.pcap",
+        "Two SMC-R connections whose CDC frames imply different header layouts: 10.15.1.1:46100 <-> \
+         10.15.1.2:12345 with a 12-byte header (type codes 1 raw, 2 CDC), learned from its first CDC, then \
+         10.15.2.1:46300 <-> 10.15.2.2:12347 with the built-in 16-byte header, whose CDCs conflict with it.",
+    );
+    use Dir::{Received as R, Sent as S};
+    let twelve = Layout { header_len: 12, ..Layout::default() };
+    let first = Conn::new(MODE_SMCR, ([10, 15, 1, 1], 46100), ([10, 15, 1, 2], 12345), 0x0f01, 0x0f02);
+    let second = Conn::new(MODE_SMCR, ([10, 15, 2, 1], 46300), ([10, 15, 2, 2], 12347), 0x0f03, 0x0f04);
+    for mut c in [Conn { layout: twelve, ..first }, second] {
+        c.data(&mut cap, S, &text(64, "conflict "), ", a request");
+        c.cdc(&mut cap, S, CdcOpts::default(), ", announces the request");
+        c.consume_tx(64);
+        c.cdc(&mut cap, R, CdcOpts::default(), ", peer consumed it");
+    }
+    cap
+}
+
+/// Raw data only: nothing identifies a layout, so the built-in one stays and nothing is said about it.
+fn raw_only() -> Capture {
+    let mut cap = Capture::new(
+        "raw-only.pcap",
+        "Raw data frames only, built-in layout, 10.16.0.1:46400 <-> 10.16.0.2:12348: no CDC frame identifies a \
+         layout, so nothing is learned and nothing is said about it.",
+    );
+    use Dir::{Received as R, Sent as S};
+    let mut c = Conn::new(MODE_SMCR, ([10, 16, 0, 1], 46400), ([10, 16, 0, 2], 12348), 0x1001, 0x1002);
+    c.data(&mut cap, S, &text(48, "raw only, exactly one CDC long "), ", 48 bytes, the size of an SMC-R CDC");
+    c.data(&mut cap, R, &text(500, "raw only "), ", a reply");
+    c.data(&mut cap, S, &text(32, "raw only, SMC-D CDC long "), ", 32 bytes");
+    cap
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "test-pcaps".into()));
     std::fs::create_dir_all(&dir)?;
-    let captures = [smcr(), smcd(), smcd_be(), bad_input(), not_smc(), other_udp(), ports(), analysis(), sample()];
+    let captures = [
+        smcr(),
+        smcd(),
+        smcd_be(),
+        bad_input(),
+        not_smc(),
+        other_udp(),
+        ports(),
+        analysis(),
+        sample(),
+        cooked(
+            Link::Sll,
+            "sll.pcap",
+            "`tcpdump -i any` with older libpcap: Linux cooked capture (SLL, linktype 113). SMC-R connections \
+             whose server ports UDP dissectors own: 53 dns, 67 bootp, 123 ntp, 514 syslog, 4789 vxlan, 11211 \
+             memcache, 161 snmp, 5060 sip; 10.6.n.1:(52000+n) -> 10.6.n.2:port. The connections on 53, 123, 4789 \
+             and 161 start with the TCP SYN and SYN-ACK carrying SMC's option, as `smcdump-ex -m all` records a \
+             connection it saw open; the others start with their first dump frame.",
+            6,
+        ),
+        cooked(
+            Link::Sll2,
+            "sll2.pcapng",
+            "`tcpdump -i any` with libpcap 1.10 and later, in a pcapng file: Linux cooked capture v2 (SLL2, \
+             linktype 276). The connections of sll.pcap, on 10.7.n.1:(52000+n) -> 10.7.n.2:port.",
+            7,
+        ),
+        other_udp_on(Capture::on(
+            Link::Sll,
+            "other-udp-sll.pcap",
+            "The frames of other-udp.pcap in a Linux cooked capture (SLL): none is SMC dump.",
+        )),
+        other_udp_on(Capture::on(
+            Link::Sll2,
+            "other-udp-sll2.pcapng",
+            "The frames of other-udp.pcap in a Linux cooked capture v2 (SLL2), pcapng: none is SMC dump.",
+        )),
+        layout_variant(
+            "layout-12.pcap",
+            "A kernel whose dump header is 12 bytes long (type codes 1 raw, 2 CDC). SMC-R 10.12.1.1:46100 <-> \
+             10.12.1.2:12345, then SMC-D 10.12.2.1:46200 <-> 10.12.2.2:12346.",
+            Layout { header_len: 12, ..Layout::default() },
+            12,
+        ),
+        layout_variant(
+            "layout-01.pcap",
+            "A kernel whose type codes are 0 for raw data and 1 for a CDC (16-byte header). SMC-R \
+             10.13.1.1:46100 <-> 10.13.1.2:12345, then SMC-D 10.13.2.1:46200 <-> 10.13.2.2:12346.",
+            Layout { type_raw: 0, type_cdc: 1, ..Layout::default() },
+            13,
+        ),
+        layout_variant(
+            "layout-21.pcap",
+            "A kernel whose type codes are 2 for raw data and 1 for a CDC (16-byte header): the built-in codes \
+             swapped. SMC-R 10.14.1.1:46100 <-> 10.14.1.2:12345, then SMC-D 10.14.2.1:46200 <-> \
+             10.14.2.2:12346.",
+            Layout { type_raw: 2, type_cdc: 1, ..Layout::default() },
+            14,
+        ),
+        layout_conflict(),
+        raw_only(),
+    ];
     for c in &captures {
         c.write(&dir)?;
         println!("{}: {} frames", dir.join(c.name).display(), c.frames.len());

@@ -122,6 +122,11 @@ impl Analyzer {
         self.frames.clear();
     }
 
+    /// The cached analysis of frame `num`, if it was analysed.
+    pub fn get(&self, num: u32) -> Option<FrameAnalysis> {
+        self.frames.get(&num).copied()
+    }
+
     /// The analysis of frame `num`, travelling in `dir`: computed on the first visit, cached afterwards.
     pub fn analyze(&mut self, num: u32, dir: Direction, frame: &DumpFrame) -> FrameAnalysis {
         if let Some(a) = self.frames.get(&num) {

@@ -7,4 +7,5 @@ pub mod analysis;
 pub mod dissect;
 pub mod epan;
 pub mod releases;
+pub mod session;
 pub mod wire;

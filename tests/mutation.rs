@@ -105,8 +105,9 @@ fn mutated_capture(dir: &Path) -> PathBuf {
     let planted_path = dir.join("planted.pcap");
     planted(&planted_path);
     parts.push(planted_path);
-    let merged = dir.join("mutated.pcap");
-    let mut args: Vec<&str> = vec!["-F", "pcap", "-a", "-w", merged.to_str().expect("a UTF-8 path")];
+    // pcapng: the captures' link types differ (Ethernet, SLL, SLL2), and pcapng keeps each frame's.
+    let merged = dir.join("mutated.pcapng");
+    let mut args: Vec<&str> = vec!["-F", "pcapng", "-a", "-w", merged.to_str().expect("a UTF-8 path")];
     args.extend(parts.iter().map(|p| p.to_str().expect("a UTF-8 path")));
     run("mergecap", &args);
     merged

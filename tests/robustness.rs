@@ -24,10 +24,8 @@
 mod support;
 
 use std::fmt;
-use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use pcap_file::pcap::PcapReader;
 use smcdump::dissect::{dissect, Ei, Hf, RecordingTree, Value, NOWHERE};
 use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
 use smcdump::wire::envelope::{self, dump_flow, udp_field, ETH_PAYLOAD, ETH_UDP};
@@ -143,12 +141,7 @@ fn emitted(r: &mut Rng, layout: &Layout) -> Vec<u8> {
 fn capture_frames() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for name in support::CAPTURES {
-        let path = support::pcap(name);
-        let file = File::open(&path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-        let mut reader = PcapReader::new(file).expect("a pcap file");
-        while let Some(packet) = reader.next_packet() {
-            out.push(packet.expect("a readable packet").data.into_owned());
-        }
+        out.extend(support::capture::read_frames(&support::pcap(name)).into_iter().map(|(data, _)| data));
     }
     out
 }
@@ -501,6 +494,13 @@ fn envelopes_mutated() {
             mutate(&mut r, &mut f, &frames);
         }
         let reported = reported_len(&mut r, f.len());
+        // The postdissector's tests, on any link type: no panic, a found payload lies within the frame.
+        if let Some(found) = envelope::find_dump(&f, reported) {
+            assert!(found.payload.end <= f.len() && found.payload.start <= found.payload.end, "{found:?}");
+            let payload = &f[found.payload.clone()];
+            smcdump::wire::learn::identify(payload, found.payload_len);
+        }
+        smcdump::wire::handshake::smc_syn(&f);
         if let Some(flow) = dump_flow(&f, reported, &layout) {
             taken += 1;
             let case = Case { captured: &f, reported, layout: &layout };

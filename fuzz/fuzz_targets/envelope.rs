@@ -10,6 +10,11 @@ use smcdump_fuzz::{check_dissect, check_parse, Input};
 fuzz_target!(|data: &[u8]| {
     let Some(input) = Input::new(data) else { return };
     let frame = input.captured;
+    if let Some(found) = smcdump::wire::envelope::find_dump(frame, input.reported) {
+        let payload = &frame[found.payload.clone()];
+        smcdump::wire::learn::identify(payload, found.payload_len);
+    }
+    smcdump::wire::handshake::smc_syn(frame);
     if dump_flow(frame, input.reported, &input.layout).is_some() {
         let udp_len = udp_len(frame).expect("a taken frame has a UDP length");
         let payload = &frame[ETH_PAYLOAD..frame.len().min(ETH_UDP + udp_len)];

@@ -72,6 +72,15 @@ declare_fields! {
     Trailer: c"smcdump.trailer", c"Trailer", FieldKind::Bytes,
         c"UDP payload bytes after the length the header announced";
     Payload: c"smcdump.payload", c"Payload", FieldKind::Bytes, c"Payload of an unknown type or mode";
+    Layout: c"smcdump.layout", c"Header layout learned from the capture", FieldKind::Label,
+        c"The header layout this frame was decoded with, learned from a self-identifying CDC frame, where it differs \
+          from the built-in one";
+    LayoutHeaderLen: c"smcdump.layout.header_len", c"Header length", uint(1), c"Learned dump header length";
+    LayoutTypeRaw: c"smcdump.layout.type_raw", c"Type code of raw data", uint(1), c"Learned type code of raw data";
+    LayoutTypeCdc: c"smcdump.layout.type_cdc", c"Type code of CDC messages", uint(1),
+        c"Learned type code of CDC messages";
+    LayoutFrame: c"smcdump.layout.learned_in", c"Learned in frame", FieldKind::FrameNum,
+        c"The CDC frame the header length and CDC type code were learned from";
 
     Cdc: c"smcdump.cdc", c"CDC message", FieldKind::Label, c"SMC connection data control message";
     CdcType: c"smcdump.cdc.type", c"Type", FieldKind::Uint { bytes: 1, hex: true, names: CDC_TYPE_NAMES },
@@ -141,7 +150,7 @@ macro_rules! declare_subtrees {
     };
 }
 
-declare_subtrees!(Root, Cdc, Prod, Cons, ProdFlags, ConnState, Analysis);
+declare_subtrees!(Root, Layout, Cdc, Prod, Cons, ProdFlags, ConnState, Analysis);
 
 /// Expert info groups smcdump uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,6 +213,9 @@ declare_experts! {
     CursorBackwards: c"smcdump.analysis.cursor_backwards", Sequence, Warn, c"Cursor went backwards";
     DataMismatch: c"smcdump.analysis.data_mismatch", Sequence, Warn,
         c"Producer cursor advance differs from the data dumped";
+    LayoutLearned: c"smcdump.layout_learned", Protocol, Note, c"Header layout learned from this frame";
+    LayoutConflict: c"smcdump.layout_conflict", Protocol, Warn,
+        c"Frame implies another header layout than the one learned";
 }
 
 #[cfg(test)]
@@ -213,7 +225,7 @@ mod tests {
     #[test]
     fn tables_match_their_enums() {
         assert_eq!(FIELDS.len(), Hf::AnProdAdvance as usize + 1);
-        assert_eq!(EXPERTS.len(), Ei::DataMismatch as usize + 1);
+        assert_eq!(EXPERTS.len(), Ei::LayoutConflict as usize + 1);
         assert_eq!(ETT_COUNT, Ett::Analysis as usize + 1);
     }
 

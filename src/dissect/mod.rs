@@ -6,5 +6,5 @@ pub mod render;
 pub mod tree;
 
 pub use fields::{Ei, Ett, Hf, EXPERTS, FIELDS};
-pub use render::{dissect, dissect_analysed, Summary};
+pub use render::{dissect, dissect_analysed, dissect_in, Context, LearnedLayout, Summary};
 pub use tree::{RecordingTree, TreeWriter, Value, NOWHERE};

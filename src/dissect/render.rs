@@ -8,6 +8,7 @@ use super::tree::{TreeWriter, Value, NOWHERE};
 use crate::analysis::FrameAnalysis;
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
+use crate::wire::learn::{identify, Evidence, Learned};
 use crate::wire::{
     Cdc, CdcVariant, ConnState, Cursor, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcrCdc, Span,
 };
@@ -24,6 +25,25 @@ pub struct Summary {
 /// Protocol column text when the mode gives none.
 pub const PROTOCOL_SHORT: &CStr = c"SMCDUMP";
 
+/// A header layout learned from the capture, as a dissection shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LearnedLayout {
+    pub learned: Learned,
+    /// The layout the preferences give, which the learned one replaces.
+    pub builtin: Layout,
+    /// The number of the frame being dissected.
+    pub frame: u32,
+}
+
+/// What a dissection needs besides the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The layout to parse with.
+    pub layout: Layout,
+    /// How the layout was learned from the capture, if it was.
+    pub learned: Option<LearnedLayout>,
+}
+
 /// Dissects the captured bytes of a UDP payload (`reported` bytes on the wire) under `root`.
 pub fn dissect<W: TreeWriter>(w: &mut W, root: W::Node, captured: &[u8], reported: usize, layout: &Layout) -> Summary {
     dissect_analysed(w, root, captured, reported, layout, |_| None)
@@ -38,10 +58,27 @@ pub fn dissect_analysed<W: TreeWriter>(
     layout: &Layout,
     analyse: impl FnOnce(&DumpFrame) -> Option<FrameAnalysis>,
 ) -> Summary {
-    match DumpFrame::parse(captured, reported, layout) {
+    dissect_in(w, root, captured, reported, &Context { layout: *layout, learned: None }, analyse)
+}
+
+/// Like [`dissect_analysed`], in `ctx`: with the learned layout said where it differs from the built-in one, and
+/// a frame that implies another layout flagged.
+pub fn dissect_in<W: TreeWriter>(
+    w: &mut W,
+    root: W::Node,
+    captured: &[u8],
+    reported: usize,
+    ctx: &Context,
+    analyse: impl FnOnce(&DumpFrame) -> Option<FrameAnalysis>,
+) -> Summary {
+    match DumpFrame::parse(captured, reported, &ctx.layout) {
         Ok(frame) => {
             let analysis = analyse(&frame);
             let mut r = Renderer { w, frame: &frame, visible: frame.visible_end() };
+            r.header(root);
+            if let Some(l) = ctx.learned {
+                r.learned_layout(root, &ctx.layout, &l, identify(captured, reported));
+            }
             let summary = r.render(root);
             if let Some(a) = analysis {
                 r.analysis(root, &a);
@@ -64,9 +101,9 @@ struct Renderer<'a, W: TreeWriter> {
 }
 
 impl<W: TreeWriter> Renderer<'_, W> {
+    /// Everything after the header.
     fn render(&mut self, root: W::Node) -> Summary {
         let f = self.frame;
-        self.header(root);
         let mut info = String::new();
         match f.payload {
             Payload::Raw(span) => {
@@ -119,6 +156,46 @@ impl<W: TreeWriter> Renderer<'_, W> {
             info.insert_str(0, "[bad magic] ");
         }
         Summary { protocol, info }
+    }
+
+    /// The learned layout, when it differs from the built-in one: a generated subtree after the header, and on the
+    /// frame it was learned from an expert note. A frame whose own evidence says otherwise gets a warning.
+    fn learned_layout(&mut self, root: W::Node, layout: &Layout, l: &LearnedLayout, evidence: Option<Evidence>) {
+        let learned = l.learned;
+        let here = Span::new(0, 0);
+        let b = &l.builtin;
+        let differs = (layout.header_len, layout.type_raw, layout.type_cdc) != (b.header_len, b.type_raw, b.type_cdc);
+        if differs {
+            let item = self.w.add(root, Hf::Layout, here, Value::None);
+            self.w.generated(item);
+            let tree = self.w.subtree(item, Ett::Layout);
+            let len = u32::try_from(layout.header_len).unwrap_or(u32::MAX);
+            let values = [
+                (Hf::LayoutHeaderLen, len),
+                (Hf::LayoutTypeRaw, layout.type_raw.into()),
+                (Hf::LayoutTypeCdc, layout.type_cdc.into()),
+                (Hf::LayoutFrame, learned.frame),
+            ];
+            for (hf, v) in values {
+                let i = self.w.add(tree, hf, here, Value::Uint(v));
+                self.w.generated(i);
+            }
+            if l.frame == learned.frame {
+                let msg = format!(
+                    "Header layout learned from this frame: header length {}, CDC type {}, raw data type {} \
+                     (built-in: {}, {}, {})",
+                    layout.header_len, layout.type_cdc, layout.type_raw, b.header_len, b.type_cdc, b.type_raw
+                );
+                self.w.expert(item, Ei::LayoutLearned, &msg);
+            }
+        }
+        if let Some(e) = evidence.filter(|e| *e != learned.evidence) {
+            let msg = format!(
+                "This CDC implies header length {} and CDC type {}; the layout learned in frame {} has {} and {}",
+                e.header_len, e.type_cdc, learned.frame, learned.evidence.header_len, learned.evidence.type_cdc
+            );
+            self.w.expert_at(root, Ei::LayoutConflict, here, &msg);
+        }
     }
 
     /// The connection analysis, as a subtree of its own (nothing when there is nothing to say).

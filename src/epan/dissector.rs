@@ -11,10 +11,13 @@ use once_cell::sync::Lazy;
 
 use super::tree::WsTree;
 use super::{abi, prefs, registry, sys};
-use crate::analysis::{Analyzer, Direction};
-use crate::dissect::{self, Ett};
-use crate::wire::envelope::{dump_flow, Flow};
+use crate::analysis::Direction;
+use crate::dissect::{self, Context, Ett, LearnedLayout};
+use crate::session::Session;
+use crate::wire::envelope::{dump_flow, find_dump, Flow};
+use crate::wire::handshake::smc_syn;
 use crate::wire::header::{claims, starts_dump_header};
+use crate::wire::{DumpFrame, Layout};
 
 /// The captured bytes of a tvb, and its length on the wire.
 ///
@@ -37,12 +40,28 @@ unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
     (std::slice::from_raw_parts(data, captured as usize), reported)
 }
 
-/// The connection analysis of the capture file being read; emptied by [`reset_analysis`].
-static ANALYZER: Lazy<Mutex<Analyzer>> = Lazy::new(Mutex::default);
+/// What smcdump remembers of the capture file being read (learned layout, connection analysis); emptied by
+/// [`reset_session`].
+static SESSION: Lazy<Mutex<Session>> = Lazy::new(Mutex::default);
 
-/// Forgets the analysis state: registered as init and cleanup routine, so each capture file starts afresh.
-pub unsafe extern "C" fn reset_analysis() {
-    let _ = catch_unwind(|| ANALYZER.lock().unwrap_or_else(PoisonError::into_inner).clear());
+fn session() -> std::sync::MutexGuard<'static, Session> {
+    SESSION.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Forgets the capture file's state: registered as init and cleanup routine, so each capture file starts afresh.
+pub unsafe extern "C" fn reset_session() {
+    let _ = catch_unwind(|| session().clear());
+}
+
+/// The layout frame `num` is parsed with, after observing its UDP payload (`reported` bytes on the wire) for
+/// learning; and how it was learned, when it was.
+fn layout_for(num: u32, payload: &[u8], reported: usize) -> Context {
+    let base = prefs::layout();
+    let learn = prefs::learn_layout();
+    let mut s = session();
+    s.observe(num, payload, reported, &base, learn);
+    let learned = s.learned(learn).map(|learned| LearnedLayout { learned, builtin: base, frame: num });
+    Context { layout: s.layout(&base, learn), learned }
 }
 
 /// The bytes of an address, if it has any that fit a [`Direction`].
@@ -81,14 +100,15 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
         sys::proto_tree_add_item(tree, registry::PROTO.load(Ordering::Relaxed), tvb, 0, -1, sys::ENC_NA as c_uint);
     let root = sys::proto_item_add_subtree(item, registry::ett(Ett::Root));
     let mut writer = WsTree { tvb, pinfo, root, captured: bytes.len() };
-    let layout = prefs::layout();
+    let num = (*pinfo).num;
+    let ctx = layout_for(num, bytes, reported);
     let summary = if prefs::analyze() {
-        let (num, dir) = ((*pinfo).num, direction(pinfo));
-        dissect::dissect_analysed(&mut writer, root, bytes, reported, &layout, |frame| {
-            Some(ANALYZER.lock().unwrap_or_else(PoisonError::into_inner).analyze(num, dir, frame))
+        let dir = direction(pinfo);
+        dissect::dissect_in(&mut writer, root, bytes, reported, &ctx, |frame| {
+            Some(session().analyze(num, dir, bytes, frame, prefs::learn_layout()))
         })
     } else {
-        dissect::dissect(&mut writer, root, bytes, reported, &layout)
+        dissect::dissect_in(&mut writer, root, bytes, reported, &ctx, |_| None)
     };
 
     sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
@@ -154,7 +174,7 @@ pub unsafe extern "C" fn dissect_flow(
         // SAFETY: Wireshark's arguments for this packet; nothing is touched unless the header is there.
         unsafe {
             let (bytes, _) = tvb_bytes(tvb);
-            if !starts_dump_header(bytes, &prefs::layout()) {
+            if !starts_dump_header(bytes, &current_layout()) {
                 return 0;
             }
             dissect_frame(tvb, pinfo, tree)
@@ -177,7 +197,7 @@ pub unsafe extern "C" fn eth_heuristic(
             // SAFETY: Wireshark's arguments for this frame.
             unsafe {
                 let (bytes, reported) = tvb_bytes(tvb);
-                if let Some(flow) = dump_flow(bytes, reported, &prefs::layout()) {
+                if let Some(flow) = dump_flow(bytes, reported, &current_layout()) {
                     mark_flow(pinfo, flow);
                 }
             }
@@ -199,7 +219,7 @@ pub unsafe extern "C" fn heuristic(
     // SAFETY (both blocks): Wireshark's arguments for this packet; nothing is touched unless the header checks pass.
     let claimed = catch_unwind(|| unsafe {
         let (bytes, reported) = tvb_bytes(tvb);
-        claims(bytes, reported, &prefs::layout())
+        claims(bytes, reported, &current_layout())
     });
     if !matches!(claimed, Ok(true)) {
         return abi::heur_result(false);
@@ -216,4 +236,55 @@ pub unsafe extern "C" fn heuristic(
         dissect_frame(tvb, pinfo, tree);
     }));
     abi::heur_result(true)
+}
+
+/// The layout frames are parsed with now: the preferences', with what the capture taught put in.
+fn current_layout() -> Layout {
+    session().layout(&prefs::layout(), prefs::learn_layout())
+}
+
+/// The postdissector: sees every frame, after all its layers, whatever dissector took its UDP payload. It finds
+/// the dump frames of any link type (Ethernet, and the cooked captures SLL and SLL2 of `tcpdump -i any`, below
+/// which Wireshark offers no heuristic hook), learns the layout from them, analyses those smcdump did not dissect
+/// itself, and hands their UDP flow to smcdump: from the next frame on in a single pass, from the first with
+/// `-2` and in the GUI. A TCP SYN with SMC's option hands over the UDP flow of the same addresses and ports
+/// before any dump frame of the connection arrives. It adds nothing to the tree.
+pub unsafe extern "C" fn dissect_post(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    _tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> c_int {
+    if tvb.is_null() || pinfo.is_null() {
+        return 0;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: Wireshark's arguments for this frame; only the captured bytes are read.
+        unsafe {
+            let (bytes, reported) = tvb_bytes(tvb);
+            let num = (*pinfo).num;
+            if let Some(found) = find_dump(bytes, reported) {
+                let payload = bytes.get(found.payload.clone()).unwrap_or(&[]);
+                let base = prefs::layout();
+                let learn = prefs::learn_layout();
+                let mut s = session();
+                s.observe(num, payload, found.payload_len, &base, learn);
+                let layout = s.layout(&base, learn);
+                if !claims(payload, found.payload_len, &layout) {
+                    return;
+                }
+                if prefs::analyze() && !s.analysed(num) {
+                    if let Ok(frame) = DumpFrame::parse(payload, found.payload_len, &layout) {
+                        let f = found.flow;
+                        s.analyze(num, Direction::new(&f.src, &f.dst, f.sport, f.dport), payload, &frame, learn);
+                    }
+                }
+                drop(s);
+                mark_flow(pinfo, found.flow);
+            } else if let Some(flow) = smc_syn(bytes) {
+                mark_flow(pinfo, flow);
+            }
+        }
+    }));
+    0
 }

@@ -176,8 +176,8 @@ unsafe extern "C" fn register_protoinfo() {
             sys::expert_register_field_array(module, ei.as_mut_ptr(), ei.len() as c_int);
 
             prefs::register(proto);
-            sys::register_init_routine(Some(dissector::reset_analysis));
-            sys::register_cleanup_routine(Some(dissector::reset_analysis));
+            sys::register_init_routine(Some(dissector::reset_session));
+            sys::register_cleanup_routine(Some(dissector::reset_session));
 
             let handle = sys::register_dissector(c"smcdump".as_ptr(), Some(dissector::dissect), proto);
             HANDLE.store(handle, Ordering::Relaxed);
@@ -188,8 +188,8 @@ unsafe extern "C" fn register_protoinfo() {
     });
 }
 
-/// Hooks the dissector in: the heuristics on UDP and on Ethernet, and Decode As on `udp.port`. Nothing, if
-/// registration did not complete.
+/// Hooks the dissector in: the heuristics on UDP and on Ethernet, Decode As on `udp.port`, and the postdissector.
+/// Nothing, if registration did not complete.
 unsafe extern "C" fn register_handoff() {
     if !REGISTERED.load(Ordering::Relaxed) {
         return;
@@ -218,6 +218,12 @@ unsafe extern "C" fn register_handoff() {
             );
             let handle = registry::HANDLE.load(Ordering::Relaxed);
             sys::dissector_add_for_decode_as_with_preference(c"udp.port".as_ptr(), handle);
+            // Below UDP, only Ethernet has heuristics that run first; for any link type, cooked captures among
+            // them, the postdissector finds dump frames and hands their flows over.
+            let post = sys::create_dissector_handle(Some(dissector::dissect_post), proto);
+            if !post.is_null() {
+                sys::register_postdissector(post);
+            }
         }
     });
 }

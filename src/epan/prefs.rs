@@ -1,5 +1,6 @@
-//! smcdump's preferences: the inferred layout facts (header length, type codes, SMC-D byte order), whether a
-//! recognised UDP flow is handed to smcdump as a whole, and whether connections are analysed.
+//! smcdump's preferences: the inferred layout facts (header length, type codes, SMC-D byte order) and whether they
+//! are learned from the capture, whether a recognised UDP flow is handed to smcdump as a whole, and whether
+//! connections are analysed.
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_uint, CStr};
@@ -36,6 +37,7 @@ static TYPE_CDC: PrefCell<c_uint> = PrefCell::new(DEFAULT_TYPE_CDC as c_uint);
 static SMCD_ORDER: PrefCell<c_int> = PrefCell::new(0);
 static FOLLOW_CONVERSATIONS: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 static ANALYZE: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
+static LEARN_LAYOUT: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 
 /// The choices of the SMC-D byte order preference; Wireshark keeps the pointer, so the array is static.
 struct EnumVals([sys::enum_val_t; 4]);
@@ -56,6 +58,14 @@ const fn enum_val(name: &'static CStr, description: &'static CStr, v: SmcdByteOr
 /// The layout the preferences currently select.
 pub fn layout() -> Layout {
     Layout::from_prefs(HEADER_LEN.get(), TYPE_RAW.get(), TYPE_CDC.get(), SMCD_ORDER.get())
+}
+
+/// Whether the header layout is learned from the capture: the preference is on, and no layout preference forces
+/// a value other than its default.
+pub fn learn_layout() -> bool {
+    let l = layout();
+    abi::pref_bool_value(LEARN_LAYOUT.get())
+        && (l.header_len, l.type_raw, l.type_cdc) == (DEFAULT_HEADER_LEN, DEFAULT_TYPE_RAW, DEFAULT_TYPE_CDC)
 }
 
 /// Whether a flow the heuristic recognised goes to smcdump as a whole.
@@ -121,6 +131,16 @@ pub unsafe fn register(proto: c_int) {
         c"Decode whole recognised UDP flows".as_ptr(),
         c"Once a dump frame is recognised, hand later datagrams of the same UDP flow to smcdump directly".as_ptr(),
         FOLLOW_CONVERSATIONS.as_ptr(),
+    );
+    sys::prefs_register_bool_preference(
+        module,
+        c"learn_layout".as_ptr(),
+        c"Learn the header layout from the capture".as_ptr(),
+        c"Take the header length and the type codes from the first CDC frame that identifies itself (SMC-R: 48 \
+          bytes starting FE 2C; SMC-D sent: 32 bytes starting FE). Header length and type code preferences set to \
+          other values than their defaults force the layout instead"
+            .as_ptr(),
+        LEARN_LAYOUT.as_ptr(),
     );
     sys::prefs_register_bool_preference(
         module,

@@ -16,8 +16,10 @@ pub mod cdc;
 pub mod emit;
 pub mod envelope;
 pub mod frame;
+pub mod handshake;
 pub mod header;
 pub mod layout;
+pub mod learn;
 
 pub use cdc::{Cdc, CdcVariant, ConnState, Cursor, ProdFlags, SmcdCdc, SmcrCdc};
 pub use frame::{DumpFrame, Payload};

@@ -24,3 +24,26 @@ pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
         w.write_packet(&packet).expect("write packet");
     }
 }
+
+/// Every frame of the capture file at `path` (pcap or pcapng): its captured bytes and its length on the wire.
+pub fn read_frames(path: &Path) -> Vec<(Vec<u8>, usize)> {
+    use pcap_file::pcap::PcapReader;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let file = File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut out = Vec::new();
+    if path.extension().is_some_and(|e| e == "pcapng") {
+        let mut reader = PcapNgReader::new(file).expect("a pcapng file");
+        while let Some(block) = reader.next_block() {
+            if let Block::EnhancedPacket(p) = block.expect("a readable block") {
+                out.push((p.data.into_owned(), p.original_len as usize));
+            }
+        }
+    } else {
+        let mut reader = PcapReader::new(file).expect("a pcap file");
+        while let Some(packet) = reader.next_packet() {
+            let p = packet.expect("a readable packet");
+            out.push((p.data.into_owned(), p.orig_len as usize));
+        }
+    }
+    out
+}

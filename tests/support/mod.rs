@@ -29,7 +29,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
-pub const CAPTURES: [&str; 9] = [
+pub const CAPTURES: [&str; 18] = [
     "smcr.pcap",
     "smcd.pcap",
     "smcd-be.pcap",
@@ -39,6 +39,15 @@ pub const CAPTURES: [&str; 9] = [
     "other-udp.pcap",
     "ports.pcap",
     "analysis.pcap",
+    "sll.pcap",
+    "sll2.pcapng",
+    "other-udp-sll.pcap",
+    "other-udp-sll2.pcapng",
+    "layout-12.pcap",
+    "layout-01.pcap",
+    "layout-21.pcap",
+    "layout-conflict.pcap",
+    "raw-only.pcap",
 ];
 
 /// A capture under test-pcaps/.

@@ -22,6 +22,9 @@ void register_cleanup_routine(void (*func)(void));
 
 /* Dissector tables, heuristics, Decode As, conversations. */
 dissector_handle_t register_dissector(const char *name, dissector_t dissector, const int proto);
+dissector_handle_t create_dissector_handle(dissector_t dissector, const int proto);
+/* A postdissector sees every frame, after all its layers were dissected. */
+void register_postdissector(dissector_handle_t handle);
 void heur_dissector_add(const char *name, heur_dissector_t dissector, const char *display_name,
                         const char *internal_name, const int proto, heuristic_enable_e enable);
 void dissector_add_for_decode_as_with_preference(const char *name, dissector_handle_t handle);

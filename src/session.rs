@@ -1,0 +1,165 @@
+//! What smcdump remembers about one capture file: the header layout it learned and the connection analysis, and
+//! how the two depend on each other.
+//!
+//! Both are computed on Wireshark's first pass, in capture order, and read back on later visits. The analysis of
+//! a frame depends on how the frames before it were parsed, so when the layout is learned (at the first CDC that
+//! identifies itself, usually among a capture's first frames), the frames analysed before it under the built-in
+//! layout are analysed again under the learned one: their payloads are kept until then, up to a bound.
+
+use crate::analysis::{Analyzer, Direction, FrameAnalysis};
+use crate::wire::learn::{Learned, Learner};
+use crate::wire::{DumpFrame, Layout};
+
+/// The most payload bytes, and frames, kept for analysing again once the layout is learned. A capture whose first
+/// CDC comes later than that is analysed under the built-in layout up to it.
+const EARLY_BYTES: usize = 1 << 20;
+const EARLY_FRAMES: usize = 4096;
+
+/// A frame analysed before the layout was learned.
+#[derive(Debug)]
+struct Early {
+    num: u32,
+    dir: Direction,
+    payload: Vec<u8>,
+    reported: usize,
+}
+
+/// The state of one capture file.
+#[derive(Debug, Default)]
+pub struct Session {
+    learner: Learner,
+    analyzer: Analyzer,
+    early: Vec<Early>,
+    early_bytes: usize,
+}
+
+impl Session {
+    /// Forgets everything: a new capture file starts.
+    pub fn clear(&mut self) {
+        *self = Session::default();
+    }
+
+    /// The layout frames are parsed with: `base` (from the preferences), with what the capture taught put in when
+    /// `learn` is on.
+    pub fn layout(&self, base: &Layout, learn: bool) -> Layout {
+        if learn {
+            self.learner.layout(base)
+        } else {
+            *base
+        }
+    }
+
+    /// What was learned, when `learn` is on.
+    pub fn learned(&self, learn: bool) -> Option<Learned> {
+        self.learner.learned().filter(|_| learn)
+    }
+
+    /// Observes frame `num`'s UDP payload (`reported` bytes on the wire) for the layout, once per frame, in capture
+    /// order. When it teaches the layout, the frames analysed so far are analysed again under it.
+    pub fn observe(&mut self, num: u32, payload: &[u8], reported: usize, base: &Layout, learn: bool) {
+        if !learn || !self.learner.observe(num, payload, reported) {
+            return;
+        }
+        let layout = self.learner.layout(base);
+        self.analyzer.clear();
+        for e in std::mem::take(&mut self.early) {
+            if let Ok(frame) = DumpFrame::parse(&e.payload, e.reported, &layout) {
+                self.analyzer.analyze(e.num, e.dir, &frame);
+            }
+        }
+        self.early_bytes = 0;
+    }
+
+    /// Whether frame `num` was analysed already.
+    pub fn analysed(&self, num: u32) -> bool {
+        self.analyzer.get(num).is_some()
+    }
+
+    /// The analysis of frame `num` in direction `dir`, whose UDP payload `payload` parsed as `frame`: computed on
+    /// the first visit, read back afterwards.
+    pub fn analyze(
+        &mut self,
+        num: u32,
+        dir: Direction,
+        payload: &[u8],
+        frame: &DumpFrame,
+        learn: bool,
+    ) -> FrameAnalysis {
+        if let Some(a) = self.analyzer.get(num) {
+            return a;
+        }
+        if learn
+            && self.learner.learned().is_none()
+            && self.early.len() < EARLY_FRAMES
+            && self.early_bytes + payload.len() <= EARLY_BYTES
+        {
+            self.early_bytes += payload.len();
+            self.early.push(Early { num, dir, payload: payload.to_vec(), reported: frame.reported });
+        }
+        self.analyzer.analyze(num, dir, frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
+
+    const A: [u8; 4] = [10, 0, 0, 1];
+    const B: [u8; 4] = [10, 0, 0, 2];
+
+    /// Frames analysed before the layout was learned are analysed again under it: the data frame that came first
+    /// counts towards the CDC that announces it.
+    #[test]
+    fn early_frames_are_analysed_again_under_the_learned_layout() {
+        let real = Layout { header_len: 12, type_raw: 0, type_cdc: 1, ..Layout::default() };
+        let base = Layout::default();
+        let dir = Direction::new(&A, &B, 1, 2);
+        let cdc = |seqno, prod| {
+            dump_frame(&real, &HeaderSpec::new(1, 1, 1), &smcr_cdc(&SmcrCdcSpec::new(seqno, 9, (0, prod), (0, 0))))
+        };
+        let frames = [cdc(1, 0), dump_frame(&real, &HeaderSpec::new(1, 1, 0), &[7; 100]), cdc(2, 100)];
+        let mut s = Session::default();
+        // Frame 1: under the built-in layout it is nothing (type 1 = raw data, wrongly); it teaches the layout.
+        let mut results = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let num = i as u32 + 1;
+            s.observe(num, f, f.len(), &base, true);
+            let layout = s.layout(&base, true);
+            let parsed = DumpFrame::parse(f, f.len(), &layout).unwrap();
+            results.push(s.analyze(num, dir, f, &parsed, true));
+        }
+        assert_eq!(s.layout(&base, true), real);
+        assert_eq!(s.learned(true).map(|l| l.frame), Some(1));
+        assert_eq!(
+            (results[2].prev_cdc, results[2].data_bytes, results[2].data_mismatch()),
+            (Some(1), Some(100), None)
+        );
+        assert_eq!(s.learned(false), None);
+        assert_eq!(s.layout(&base, false), base);
+    }
+
+    #[test]
+    fn frames_seen_before_the_learning_frame_are_replayed() {
+        let real = Layout { header_len: 12, type_raw: 0, type_cdc: 1, ..Layout::default() };
+        let base = Layout::default();
+        let dir = Direction::new(&A, &B, 1, 2);
+        let data = dump_frame(&real, &HeaderSpec::new(1, 1, 0), &[7; 100]);
+        let cdc = dump_frame(&real, &HeaderSpec::new(1, 1, 1), &smcr_cdc(&SmcrCdcSpec::new(1, 9, (0, 100), (0, 0))));
+        let cdc2 = dump_frame(&real, &HeaderSpec::new(1, 1, 1), &smcr_cdc(&SmcrCdcSpec::new(2, 9, (0, 150), (0, 0))));
+        let mut s = Session::default();
+        // Frame 1, data, analysed under the built-in layout (as an unknown type).
+        s.observe(1, &data, data.len(), &base, true);
+        let parsed = DumpFrame::parse(&data, data.len(), &s.layout(&base, true)).unwrap();
+        s.analyze(1, dir, &data, &parsed, true);
+        // Frame 2 teaches the layout; frame 1 is analysed again, so frame 3 sees its own 50 missing bytes only.
+        for (num, f) in [(2, &cdc), (3, &cdc2)] {
+            s.observe(num, f, f.len(), &base, true);
+            let parsed = DumpFrame::parse(f, f.len(), &s.layout(&base, true)).unwrap();
+            s.analyze(num, dir, f, &parsed, true);
+        }
+        assert!(s.analysed(1));
+        let a = s.analyzer.get(3).unwrap();
+        assert_eq!((a.prev_cdc, a.data_bytes, a.prod_advance), (Some(2), Some(0), Some(50)));
+    }
+}
