@@ -1,5 +1,6 @@
 //! Conversions between Rust values and the C types whose width differs between Wireshark releases
-//! (gboolean before 4.4, C99 bool since). The type aliases come from `wireshark-headers/<abi>/abi.h`.
+//! (gboolean before 4.4, C99 bool since), and the constants whose names differ. The type aliases come from
+//! `wireshark-headers/<abi>/abi.h`.
 
 use super::sys;
 
@@ -35,3 +36,6 @@ pub const fn pref_bool_value(stored: sys::ws_pref_bool) -> bool {
 pub const fn pref_bool_value(stored: sys::ws_pref_bool) -> bool {
     stored
 }
+
+/// The conversation key type of a UDP flow (`CONVERSATION_UDP` of the enum conversation_type).
+pub const CONVERSATION_UDP: sys::ws_conversation_type = sys::CONVERSATION_UDP;
