@@ -62,22 +62,48 @@ pub struct Target {
     pub plugin: PathBuf,
 }
 
+/// glibc's version on the host, or in the chroot `root`, as (major, minor).
+fn glibc_version(root: Option<&Path>) -> Option<(u32, u32)> {
+    let out = match root {
+        Some(r) => Command::new("chroot").arg(r).args(["getconf", "GNU_LIBC_VERSION"]).output(),
+        None => Command::new("getconf").arg("GNU_LIBC_VERSION").output(),
+    }
+    .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (major, minor) = text.split_whitespace().nth(1)?.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The chroot to link a plugin for it against (`SMCDUMP_LINK_SYSROOT`, see build.rs): the chroot itself when its
+/// glibc is older than the host's, since a plugin linked against the host's newer glibc would not load there.
+fn link_sysroot(chroot: &Path) -> Option<PathBuf> {
+    match (glibc_version(Some(chroot)), glibc_version(None)) {
+        (Some(inside), Some(host)) if inside < host => Some(chroot.to_path_buf()),
+        _ => None,
+    }
+}
+
 /// The plugin built for Wireshark `abi`, in its own target folder (`target/plugin-<abi>`) so that builds for
-/// different releases do not invalidate each other. Built once per test binary; cargo makes it a no-op when fresh.
-fn plugin_for(abi: &str) -> PathBuf {
+/// different releases do not invalidate each other; linked against the C library of `chroot` when that is older
+/// than the host's. Built once per test binary; cargo makes it a no-op when fresh.
+fn plugin_for(abi: &str, chroot: Option<&Path>) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = built.get(abi) {
         return p.clone();
     }
     let target_dir = repo().join("target").join(format!("plugin-{abi}"));
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
         .args(["build", "--release", "--lib", "--quiet"])
         .current_dir(repo())
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("SMCDUMP_WIRESHARK_ABI", abi)
-        .status()
-        .expect("run cargo build");
+        .env_remove("SMCDUMP_LINK_SYSROOT");
+    if let Some(root) = chroot.and_then(link_sysroot) {
+        cargo.env("SMCDUMP_LINK_SYSROOT", root);
+    }
+    let status = cargo.status().expect("run cargo build");
     assert!(status.success(), "building the plugin for Wireshark {abi} failed");
     let path = target_dir.join("release/libsmcdump.so");
     built.insert(abi.to_string(), path.clone());
@@ -100,12 +126,12 @@ pub const NO_PLUGIN: &str = "";
 /// SMCDUMP_REQUIRE_ALL_ABIS set, a skip fails.
 pub fn targets() -> Vec<Target> {
     let host = host_abi();
-    let mut out = vec![Target { plugin: plugin_for(&host), abi: host.clone(), chroot: None }];
+    let mut out = vec![Target { plugin: plugin_for(&host, None), abi: host.clone(), chroot: None }];
     for r in smcdump::releases::RELEASES.iter().filter(|r| r.release != host) {
         let (abi, suite) = (r.release, r.suite);
         let dir = chroot_dir().join(suite);
         if dir.join("usr/bin/tshark").exists() && is_root() {
-            out.push(Target { abi: abi.into(), chroot: Some(dir), plugin: plugin_for(abi) });
+            out.push(Target { abi: abi.into(), plugin: plugin_for(abi, Some(&dir)), chroot: Some(dir) });
         } else if std::env::var_os("SMCDUMP_REQUIRE_ALL_ABIS").is_some() {
             panic!("Wireshark {abi} required but unavailable: needs root and the chroot {}", dir.display());
         } else {
