@@ -54,7 +54,7 @@ fn is_root() -> bool {
 /// A Wireshark release to test on.
 #[derive(Clone, Debug)]
 pub struct Target {
-    /// "4.0", "4.4", "4.6".
+    /// "3.4", "4.0", "4.4", "4.6".
     pub abi: String,
     /// The chroot holding that release, or None for the host's tshark.
     pub chroot: Option<PathBuf>,
@@ -143,6 +143,31 @@ pub fn targets() -> Vec<Target> {
     out
 }
 
+/// Whether release `abi` (major.minor) is older than `release`: output formats changed between releases (column
+/// field names and boolean values in 4.2, for example), and tests normalise what older releases print.
+pub fn older_than(abi: &str, release: &str) -> bool {
+    fn parse(v: &str) -> (u32, u32) {
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or_else(|_| panic!("not major.minor: {v}")));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    }
+    parse(abi) < parse(release)
+}
+
+/// A `-T fields` value of a hexadecimal integer field `bytes` wide, as 4.0 and later print it: 3.4 pads every
+/// such value to 8 digits (`0x000000fe`), 4.0 to the field's width (`0xfe`). Other values are returned as they are.
+pub fn hex_as_since_4_0(abi: &str, bytes: usize, value: &str) -> String {
+    let digits = bytes * 2;
+    let narrow = |v: &str| match v.strip_prefix("0x") {
+        Some(hex)
+            if older_than(abi, "4.0") && hex.len() > digits && hex[..hex.len() - digits].bytes().all(|b| b == b'0') =>
+        {
+            format!("0x{}", &hex[hex.len() - digits..])
+        }
+        _ => v.to_string(),
+    };
+    value.split('|').map(narrow).collect::<Vec<_>>().join("|")
+}
+
 /// The result of one tshark run.
 #[derive(Debug)]
 pub struct Run {
@@ -153,6 +178,11 @@ pub struct Run {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl Target {
+    /// Whether this release is older than `release` (see [`older_than`]).
+    pub fn older_than(&self, release: &str) -> bool {
+        older_than(&self.abi, release)
+    }
+
     /// Runs tshark with `args`; each `{pcap:NAME}` argument (a capture in test-pcaps/) or `{file:PATH}` argument
     /// is replaced by a copy of that file that tshark's user can read.
     /// Panics (fails the test) on a non-UTF-8 output or any stderr text.
