@@ -5,6 +5,10 @@
 //! (`pkg-config --modversion wireshark`). Our own declarations are used in both cases, so a packager can build for
 //! any supported release without that release's headers. The table is also written out as Rust
 //! (`smcdump::releases`), for the tests.
+//!
+//! `SMCDUMP_LINK_SYSROOT=DIR` links the plugin against the C library of the system at DIR (a Debian chroot)
+//! instead of the build host's: a plugin linked against a newer glibc than the one Wireshark runs on does not load
+//! (`GLIBC_2.34 not found`), so building on Debian 12 for bullseye's Wireshark 3.4 needs it.
 
 use std::env;
 use std::fs;
@@ -60,6 +64,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SMCDUMP_WIRESHARK_ABI");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
     println!("cargo:rerun-if-changed=wireshark-headers");
+    println!("cargo:rerun-if-env-changed=SMCDUMP_LINK_SYSROOT");
 
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let headers = dir.join("wireshark-headers");
@@ -78,6 +83,15 @@ fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     if let Err(e) = fs::write(out_dir.join("releases.rs"), releases_rs(&releases)) {
         fail(&format!("cannot write releases.rs: {e}"));
+    }
+
+    if let Some(root) = env::var_os("SMCDUMP_LINK_SYSROOT").filter(|r| !r.is_empty()) {
+        let dir = out_dir.join("sysroot-libs");
+        if let Err(e) = sysroot_libs(Path::new(&root), &dir) {
+            fail(&format!("SMCDUMP_LINK_SYSROOT={}: {e}", Path::new(&root).display()));
+        }
+        // Searched before the compiler's own folders, so -lc, -lpthread, ... are the system's at `root`.
+        println!("cargo:rustc-link-arg-cdylib=-L{}", dir.display());
     }
 
     let entry = headers.join(folder).join("epan.h");
@@ -243,6 +257,91 @@ fn major_minor(version: &str) -> String {
         (Some(major), Some(minor)) => format!("{major}.{minor}"),
         _ => version.trim().to_string(),
     }
+}
+
+/// The C libraries Rust's standard library links (`-lc`, `-lpthread`, ...).
+const STD_LIBS: [&str; 6] = ["c", "m", "pthread", "dl", "rt", "util"];
+
+/// `path` (absolute, as the system at `root` sees it) resolved inside `root`: symbolic links are followed, and
+/// absolute link targets (Debian's `/lib64/ld-linux-x86-64.so.2 -> /lib/...`) are taken relative to `root`, not
+/// to the build host.
+fn resolve_in(root: &Path, path: &Path) -> Result<PathBuf, String> {
+    let mut inside = PathBuf::from("/");
+    let mut pending: Vec<std::ffi::OsString> = path.components().rev().map(|c| c.as_os_str().to_os_string()).collect();
+    let mut links = 0;
+    while let Some(part) = pending.pop() {
+        match part.to_str() {
+            Some("/") | Some(".") => continue,
+            Some("..") => {
+                inside.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let candidate = inside.join(&part);
+        let outside = root.join(candidate.strip_prefix("/").expect("absolute"));
+        match fs::read_link(&outside) {
+            Ok(target) => {
+                links += 1;
+                if links > 40 {
+                    return Err(format!("too many symbolic links resolving {}", path.display()));
+                }
+                if target.is_absolute() {
+                    inside = PathBuf::from("/");
+                }
+                pending.extend(target.components().rev().map(|c| c.as_os_str().to_os_string()));
+            }
+            Err(_) => inside = candidate,
+        }
+    }
+    let outside = root.join(inside.strip_prefix("/").expect("absolute"));
+    if outside.exists() {
+        Ok(outside)
+    } else {
+        Err(format!("{} not found in {}", path.display(), root.display()))
+    }
+}
+
+/// Writes into `dir` the libraries of [`STD_LIBS`] as found at `root`: a symbolic link to the library, or the
+/// linker script with every absolute path resolved inside `root` (glibc's libc.so is one).
+fn sysroot_libs(root: &Path, dir: &Path) -> Result<(), String> {
+    let multiarch = Command::new("gcc")
+        .arg("-print-multiarch")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "x86_64-linux-gnu".to_string());
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for lib in STD_LIBS {
+        let name = format!("lib{lib}.so");
+        let found = resolve_in(root, &Path::new("/usr/lib").join(&multiarch).join(&name))?;
+        let bytes = fs::read(&found).map_err(|e| format!("cannot read {}: {e}", found.display()))?;
+        let dest = dir.join(&name);
+        if bytes.starts_with(b"\x7fELF") {
+            std::os::unix::fs::symlink(&found, &dest).map_err(|e| format!("cannot link {}: {e}", dest.display()))?;
+            continue;
+        }
+        // The script without its comments (`/* GNU ld script ... */`), whose words could look like paths.
+        let mut script = String::from_utf8_lossy(&bytes).into_owned();
+        while let Some(start) = script.find("/*") {
+            let end = script[start..].find("*/").map_or(script.len(), |e| start + e + 2);
+            script.replace_range(start..end, "");
+        }
+        let mut out = String::new();
+        for token in script.split_inclusive(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+            let word = token.trim_end_matches(|c: char| c.is_whitespace() || c == '(' || c == ')');
+            if word.starts_with('/') {
+                out.push_str(&resolve_in(root, Path::new(word))?.to_string_lossy());
+                out.push_str(&token[word.len()..]);
+            } else {
+                out.push_str(token);
+            }
+        }
+        fs::write(&dest, out).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+    }
+    Ok(())
 }
 
 fn regex_escape(s: &str) -> String {

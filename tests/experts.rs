@@ -33,7 +33,7 @@ fn decode_as_flags_what_the_heuristic_refused() {
         "5\tSMCDUMP\tMagic is 0xcfd3e7a4, not 0xcfd3e7a5",
     ];
     for t in support::targets() {
-        let col = if t.abi == "4.0" { "_ws.col.Protocol" } else { "_ws.col.protocol" };
+        let col = if t.older_than("4.2") { "_ws.col.Protocol" } else { "_ws.col.protocol" };
         let out =
             run(&t, &decode_as_args(), &["-T", "fields", "-e", "frame.number", "-e", col, "-e", "_ws.expert.message"]);
         let got: Vec<&str> = out.lines().collect();

@@ -25,7 +25,7 @@ fn columns() -> Vec<String> {
 /// A column's name as release `abi` spells it: before 4.2 the column fields were `_ws.col.Protocol` and
 /// `_ws.col.Info`; 4.2 lower-cased them. Golden files use the new spelling.
 fn field_name(abi: &str, col: &str) -> String {
-    if abi == "4.0" {
+    if support::older_than(abi, "4.2") {
         match col {
             "_ws.col.protocol" => return "_ws.col.Protocol".into(),
             "_ws.col.info" => return "_ws.col.Info".into(),
@@ -60,10 +60,15 @@ fn decode(t: &support::Target, capture: &str, two_pass: bool) -> String {
     text
 }
 
-/// A value as release 4.2 and later print it. 4.0 prints booleans as 1/0; 4.2 changed that to True/False.
+/// A value as release 4.2 and later print it. Before 4.2 (3.4, 4.0) booleans print as 1/0; 4.2 changed that to
+/// True/False. 3.4 pads hexadecimal integers to 8 digits.
 fn normalise(abi: &str, col: &str, value: &str) -> String {
-    let boolean = FIELDS.iter().any(|f| f.abbrev.to_str() == Ok(col) && matches!(f.kind, FieldKind::Flag { .. }));
-    if abi != "4.0" || !boolean {
+    let kind = FIELDS.iter().find(|f| f.abbrev.to_str() == Ok(col)).map(|f| f.kind);
+    if let Some(FieldKind::Uint { bytes, hex: true, .. }) = kind {
+        return support::hex_as_since_4_0(abi, bytes.into(), value);
+    }
+    let boolean = matches!(kind, Some(FieldKind::Flag { .. }));
+    if !support::older_than(abi, "4.2") || !boolean {
         return value.to_string();
     }
     let words: Vec<&str> = value

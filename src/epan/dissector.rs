@@ -150,9 +150,9 @@ unsafe fn mark_flow(pinfo: *mut sys::packet_info, flow: Flow) {
         sys::address { type_: sys::AT_IPv4 as c_int, len: 4, data: flow.dst.as_ptr().cast(), priv_: ptr::null_mut() };
     let (sport, dport) = (u32::from(flow.sport), u32::from(flow.dport));
     let num = (*pinfo).num;
-    let mut conversation = sys::find_conversation(num, &src, &dst, sys::CONVERSATION_UDP, sport, dport, 0);
+    let mut conversation = sys::find_conversation(num, &src, &dst, abi::CONVERSATION_UDP, sport, dport, 0);
     if conversation.is_null() {
-        conversation = sys::conversation_new(num, &src, &dst, sys::CONVERSATION_UDP, sport, dport, 0);
+        conversation = sys::conversation_new(num, &src, &dst, abi::CONVERSATION_UDP, sport, dport, 0);
     }
     if !conversation.is_null() {
         sys::conversation_set_dissector(conversation, handle);

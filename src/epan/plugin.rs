@@ -1,8 +1,9 @@
 //! The symbols Wireshark's plugin loader looks up, and the registration they lead to.
 //!
-//! The loader requires `plugin_version` (a NUL-terminated char array), `plugin_want_major` and
-//! `plugin_want_minor` (ints that must equal the running Wireshark's major.minor) and `plugin_register`;
-//! since 4.4 it also reads `plugin_describe` for the plugin's type.
+//! The loader of every supported release (3.4 to 4.6) requires `plugin_version` (a NUL-terminated char array),
+//! `plugin_want_major` and `plugin_want_minor` (ints that must equal the running Wireshark's major.minor) and
+//! `plugin_register`; since 4.4 it also reads `plugin_describe` for the plugin's type (3.4 and 4.0 take the type
+//! from the plugin folder, `epan/`, and ignore the symbol).
 
 use core::ffi::{c_char, c_int, CStr};
 use core::ptr;

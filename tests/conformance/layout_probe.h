@@ -10,9 +10,14 @@
 #include "epan.h"
 #else
 #include "real_includes.h"
-/* Our ABI version macros against the release's own. */
+/* Our ABI version macros against the release's own (ws_version.h since 3.6, config.h's VERSION_* before). */
+#ifdef WIRESHARK_VERSION_MAJOR
 #define SMCDUMP_WS_MAJOR WIRESHARK_VERSION_MAJOR
 #define SMCDUMP_WS_MINOR WIRESHARK_VERSION_MINOR
+#else
+#define SMCDUMP_WS_MAJOR VERSION_MAJOR
+#define SMCDUMP_WS_MINOR VERSION_MINOR
+#endif
 #endif
 
 #define PROBE_SIZEOF(T) printf("sizeof(%s) = %zu\n", #T, sizeof(T))

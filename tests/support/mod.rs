@@ -63,7 +63,7 @@ fn is_root() -> bool {
 /// A Wireshark release to test on.
 #[derive(Clone, Debug)]
 pub struct Target {
-    /// "4.0", "4.4", "4.6".
+    /// "3.4", "4.0", "4.4", "4.6".
     pub abi: String,
     /// The chroot holding that release, or None for the host's tshark.
     pub chroot: Option<PathBuf>,
@@ -71,22 +71,48 @@ pub struct Target {
     pub plugin: PathBuf,
 }
 
+/// glibc's version on the host, or in the chroot `root`, as (major, minor).
+fn glibc_version(root: Option<&Path>) -> Option<(u32, u32)> {
+    let out = match root {
+        Some(r) => Command::new("chroot").arg(r).args(["getconf", "GNU_LIBC_VERSION"]).output(),
+        None => Command::new("getconf").arg("GNU_LIBC_VERSION").output(),
+    }
+    .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (major, minor) = text.split_whitespace().nth(1)?.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The chroot to link a plugin for it against (`SMCDUMP_LINK_SYSROOT`, see build.rs): the chroot itself when its
+/// glibc is older than the host's, since a plugin linked against the host's newer glibc would not load there.
+fn link_sysroot(chroot: &Path) -> Option<PathBuf> {
+    match (glibc_version(Some(chroot)), glibc_version(None)) {
+        (Some(inside), Some(host)) if inside < host => Some(chroot.to_path_buf()),
+        _ => None,
+    }
+}
+
 /// The plugin built for Wireshark `abi`, in its own target folder (`target/plugin-<abi>`) so that builds for
-/// different releases do not invalidate each other. Built once per test binary; cargo makes it a no-op when fresh.
-fn plugin_for(abi: &str) -> PathBuf {
+/// different releases do not invalidate each other; linked against the C library of `chroot` when that is older
+/// than the host's. Built once per test binary; cargo makes it a no-op when fresh.
+fn plugin_for(abi: &str, chroot: Option<&Path>) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = built.get(abi) {
         return p.clone();
     }
     let target_dir = repo().join("target").join(format!("plugin-{abi}"));
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
         .args(["build", "--release", "--lib", "--quiet"])
         .current_dir(repo())
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("SMCDUMP_WIRESHARK_ABI", abi)
-        .status()
-        .expect("run cargo build");
+        .env_remove("SMCDUMP_LINK_SYSROOT");
+    if let Some(root) = chroot.and_then(link_sysroot) {
+        cargo.env("SMCDUMP_LINK_SYSROOT", root);
+    }
+    let status = cargo.status().expect("run cargo build");
     assert!(status.success(), "building the plugin for Wireshark {abi} failed");
     let path = target_dir.join("release/libsmcdump.so");
     built.insert(abi.to_string(), path.clone());
@@ -109,12 +135,12 @@ pub const NO_PLUGIN: &str = "";
 /// SMCDUMP_REQUIRE_ALL_ABIS set, a skip fails.
 pub fn targets() -> Vec<Target> {
     let host = host_abi();
-    let mut out = vec![Target { plugin: plugin_for(&host), abi: host.clone(), chroot: None }];
+    let mut out = vec![Target { plugin: plugin_for(&host, None), abi: host.clone(), chroot: None }];
     for r in smcdump::releases::RELEASES.iter().filter(|r| r.release != host) {
         let (abi, suite) = (r.release, r.suite);
         let dir = chroot_dir().join(suite);
         if dir.join("usr/bin/tshark").exists() && is_root() {
-            out.push(Target { abi: abi.into(), chroot: Some(dir), plugin: plugin_for(abi) });
+            out.push(Target { abi: abi.into(), plugin: plugin_for(abi, Some(&dir)), chroot: Some(dir) });
         } else if std::env::var_os("SMCDUMP_REQUIRE_ALL_ABIS").is_some() {
             panic!("Wireshark {abi} required but unavailable: needs root and the chroot {}", dir.display());
         } else {
@@ -124,6 +150,31 @@ pub fn targets() -> Vec<Target> {
     let names: Vec<&str> = out.iter().map(|t| t.abi.as_str()).collect();
     eprintln!("Wireshark releases under test: {}", names.join(", "));
     out
+}
+
+/// Whether release `abi` (major.minor) is older than `release`: output formats changed between releases (column
+/// field names and boolean values in 4.2, for example), and tests normalise what older releases print.
+pub fn older_than(abi: &str, release: &str) -> bool {
+    fn parse(v: &str) -> (u32, u32) {
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or_else(|_| panic!("not major.minor: {v}")));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    }
+    parse(abi) < parse(release)
+}
+
+/// A `-T fields` value of a hexadecimal integer field `bytes` wide, as 4.0 and later print it: 3.4 pads every
+/// such value to 8 digits (`0x000000fe`), 4.0 to the field's width (`0xfe`). Other values are returned as they are.
+pub fn hex_as_since_4_0(abi: &str, bytes: usize, value: &str) -> String {
+    let digits = bytes * 2;
+    let narrow = |v: &str| match v.strip_prefix("0x") {
+        Some(hex)
+            if older_than(abi, "4.0") && hex.len() > digits && hex[..hex.len() - digits].bytes().all(|b| b == b'0') =>
+        {
+            format!("0x{}", &hex[hex.len() - digits..])
+        }
+        _ => v.to_string(),
+    };
+    value.split('|').map(narrow).collect::<Vec<_>>().join("|")
 }
 
 /// The result of one tshark run.
@@ -136,6 +187,11 @@ pub struct Run {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl Target {
+    /// Whether this release is older than `release` (see [`older_than`]).
+    pub fn older_than(&self, release: &str) -> bool {
+        older_than(&self.abi, release)
+    }
+
     /// Runs tshark with `args`; each `{pcap:NAME}` argument (a capture in test-pcaps/) or `{file:PATH}` argument
     /// is replaced by a copy of that file that tshark's user can read.
     /// Panics (fails the test) on a non-UTF-8 output or any stderr text.

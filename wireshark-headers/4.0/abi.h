@@ -21,6 +21,16 @@ typedef uint32_t ws_boolean_value;
 /* find_or_create_conversation takes a mutable packet_info. */
 #define WS_CONV_PINFO_CONST
 
+/* Conversation key types: the enum conversation_type (4.0 replaced endpoint_type with it). */
+typedef enum {
+    CONVERSATION_NONE = 0,
+    CONVERSATION_SCTP = 1,
+    CONVERSATION_TCP = 2,
+    CONVERSATION_UDP = 3
+} conversation_type;
+/* The key type find_conversation and conversation_new take. */
+typedef conversation_type ws_conversation_type;
+
 /* Column numbers: alphabetical positions in 4.0's column list. */
 #define COL_INFO 28
 #define COL_PROTOCOL 37

@@ -59,14 +59,6 @@ typedef enum {
     AT_IPv4 = 2
 } address_type;
 
-/* Conversation key types. */
-typedef enum {
-    CONVERSATION_NONE = 0,
-    CONVERSATION_SCTP = 1,
-    CONVERSATION_TCP = 2,
-    CONVERSATION_UDP = 3
-} conversation_type;
-
 /* Filled in by HFILL: whether a field is referenced by a filter. */
 typedef enum {
     HF_REF_TYPE_NONE = 0,

@@ -30,10 +30,10 @@ void heur_dissector_add(const char *name, heur_dissector_t dissector, const char
 void dissector_add_for_decode_as_with_preference(const char *name, dissector_handle_t handle);
 conversation_t *find_or_create_conversation(WS_CONV_PINFO_CONST packet_info *pinfo);
 conversation_t *find_conversation(const uint32_t frame_num, const address *addr_a, const address *addr_b,
-                                  const conversation_type ctype, const uint32_t port_a, const uint32_t port_b,
+                                  const ws_conversation_type ctype, const uint32_t port_a, const uint32_t port_b,
                                   const unsigned options);
 conversation_t *conversation_new(const uint32_t setup_frame, const address *addr1, const address *addr2,
-                                 const conversation_type ctype, const uint32_t port1, const uint32_t port2,
+                                 const ws_conversation_type ctype, const uint32_t port1, const uint32_t port2,
                                  const unsigned options);
 void conversation_set_dissector(conversation_t *conversation, const dissector_handle_t handle);
 

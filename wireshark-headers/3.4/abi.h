@@ -1,0 +1,38 @@
+/*
+ * What differs in Wireshark 3.4's epan ABI from the declarations in ../common (written for smcdump).
+ */
+#ifndef SMCDUMP_WS_ABI_H
+#define SMCDUMP_WS_ABI_H
+
+#include <stdint.h>
+
+#define SMCDUMP_WS_MAJOR 3
+#define SMCDUMP_WS_MINOR 4
+
+/* gboolean everywhere: the heuristic's result, bool preferences, the enum preference's radio flag. */
+typedef int ws_heur_bool;
+typedef int ws_pref_bool;
+/* proto_tree_add_boolean takes the (masked) value as a 32-bit integer. */
+typedef uint32_t ws_boolean_value;
+
+/* expert_add_info and expert_add_info_format return nothing. */
+#define WS_EXPERT_ADD_INFO_RET void
+
+/* find_or_create_conversation takes a mutable packet_info. */
+#define WS_CONV_PINFO_CONST
+
+/* Conversation key types: before 4.0, the enum endpoint_type (4.0 renamed it conversation_type). */
+typedef enum {
+    ENDPOINT_NONE = 0,
+    ENDPOINT_SCTP = 1,
+    ENDPOINT_TCP = 2,
+    ENDPOINT_UDP = 3
+} endpoint_type;
+/* The key type find_conversation and conversation_new take. */
+typedef endpoint_type ws_conversation_type;
+
+/* Column numbers: alphabetical positions in 3.4's column list. */
+#define COL_INFO 28
+#define COL_PROTOCOL 37
+
+#endif

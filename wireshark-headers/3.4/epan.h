@@ -1,0 +1,7 @@
+/* The bindgen entry for the Wireshark 3.4 ABI: this folder's differences, then the common declarations. */
+#include "abi.h"
+#include "../common/constants.h"
+#include "../common/types.h"
+#include "../common/structs.h"
+#include "packet_info.h"
+#include "../common/functions.h"

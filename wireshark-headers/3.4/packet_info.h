@@ -1,0 +1,47 @@
+/*
+ * The start of Wireshark 3.4's packet_info, up to the UDP ports (written for smcdump). smcdump reads `cinfo`,
+ * `num`, `src`, `dst`, `srcport` and `destport`; the members before them are declared for their size only,
+ * pointers as void *. The conformance test compares every offset with the real header; later members are not
+ * declared because smcdump never uses them, and packet_info is only ever handled through a pointer.
+ */
+#ifndef SMCDUMP_WS_PACKET_INFO_H
+#define SMCDUMP_WS_PACKET_INFO_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* A time stamp: seconds and nanoseconds. */
+typedef struct {
+    time_t secs;
+    int nsecs;
+} nstime_t;
+
+struct _packet_info {
+    const char *current_proto;
+    struct epan_column_info *cinfo;
+    uint32_t presence_flags;
+    uint32_t num;
+    nstime_t abs_ts;
+    nstime_t rel_ts;
+    void *fd;
+    void *pseudo_header;
+    void *rec;
+    void *data_src;
+    address dl_src;
+    address dl_dst;
+    address net_src;
+    address net_dst;
+    address src;
+    address dst;
+    uint32_t vlan_id;
+    const char *noreassembly_reason;
+    int fragmented;
+    /* Two one-bit flags in a 32-bit unit. */
+    uint32_t flags;
+    /* enum port_type */
+    int ptype;
+    uint32_t srcport;
+    uint32_t destport;
+};
+
+#endif
