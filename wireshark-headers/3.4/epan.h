@@ -4,4 +4,5 @@
 #include "../common/types.h"
 #include "../common/structs.h"
 #include "packet_info.h"
+#include "proto_node.h"
 #include "../common/functions.h"
