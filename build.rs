@@ -95,11 +95,25 @@ fn main() {
     }
 
     let entry = headers.join(folder).join("epan.h");
+    // The C shim: every call into another dissector, under a catcher of Wireshark's exceptions (src/epan/shim.c).
+    let shim = dir.join("src/epan");
+    println!("cargo:rerun-if-changed=src/epan/shim.c");
+    println!("cargo:rerun-if-changed=src/epan/shim.h");
+    cc::Build::new()
+        .file(shim.join("shim.c"))
+        .include(headers.join(folder))
+        .include(&shim)
+        .warnings(true)
+        .extra_warnings(true)
+        .flag_if_supported("-Werror")
+        .compile("smcdump_shim");
     let bindings = bindgen::Builder::default()
         .header(entry.to_string_lossy())
+        .header(shim.join("shim.h").to_string_lossy())
         .clang_arg(format!("-I{}", headers.join(folder).display()))
-        // Everything declared in our headers, nothing from the C library they include.
+        // Everything declared in our headers and the shim's, nothing from the C library they include.
         .allowlist_file(format!("{}/.*", regex_escape(&headers.to_string_lossy())))
+        .allowlist_file(regex_escape(&shim.join("shim.h").to_string_lossy()))
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)
         .layout_tests(true)

@@ -50,10 +50,13 @@ fn header_len_follows_the_preference() {
         let got =
             fields(&t, &path, &["smcdump.header_len:12"], &["smcdump.cdc.seqno", "smcdump.cdc.token", info(&t.abi)]);
         assert_eq!(got, ["77\t0x01020304\tCDC seq=77 prod=1:2 cons=3:4"], "Wireshark {}", t.abi);
-        // Read with the default 16-byte header, the record starts 4 bytes late: the type byte is the token's.
-        let got = fields(&t, &path, &[], &["smcdump.cdc.type"]);
+        // Read with the built-in 16-byte header, the record starts 4 bytes late: the type byte is the token's.
+        let got = fields(&t, &path, &["smcdump.learn_layout:FALSE"], &["smcdump.cdc.type"]);
         let got: Vec<String> = got.iter().map(|v| support::hex_as_since_4_0(&t.abi, 1, v)).collect();
         assert_eq!(got, ["0x01"], "Wireshark {}", t.abi);
+        // With default preferences, the CDC itself says its header is 12 bytes long.
+        let got = fields(&t, &path, &[], &["smcdump.cdc.seqno", "smcdump.layout.header_len"]);
+        assert_eq!(got, ["77\t12"], "Wireshark {}", t.abi);
     }
 }
 
@@ -64,7 +67,10 @@ fn type_codes_follow_the_preferences() {
     let path = capture("types.pcap", &[dump_frame(&layout, &HeaderSpec::new(1, 1, 7), &cdc)]);
     for t in support::targets() {
         let col = info(&t.abi);
-        assert_eq!(fields(&t, &path, &[], &[col]), ["Unknown type 7, 48 bytes"], "Wireshark {}", t.abi);
+        let off = ["smcdump.learn_layout:FALSE"];
+        assert_eq!(fields(&t, &path, &off, &[col]), ["Unknown type 7, 48 bytes"], "Wireshark {}", t.abi);
+        // With default preferences, the frame identifies itself as an SMC-R CDC of type 7.
+        assert_eq!(fields(&t, &path, &[], &[col]), ["CDC seq=5 prod=0:10 cons=0:20"], "Wireshark {}", t.abi);
         let got = fields(&t, &path, &["smcdump.type_cdc:7"], &[col]);
         assert_eq!(got, ["CDC seq=5 prod=0:10 cons=0:20"], "Wireshark {}", t.abi);
         let got = fields(&t, &path, &["smcdump.type_raw:7", "smcdump.type_cdc:1"], &[col, "smcdump.data.len"]);

@@ -5,4 +5,5 @@
 #include "../common/structs.h"
 #include "packet_info.h"
 #include "proto_node.h"
+#include "tcpinfo.h"
 #include "../common/functions.h"

@@ -35,4 +35,13 @@ typedef conversation_type ws_conversation_type;
 #define COL_INFO 28
 #define COL_PROTOCOL 37
 
+/* gboolean (int) before 4.4, C99 bool since: the other functions' boolean parameters and results. */
+typedef int ws_bool;
+
+/* add_new_data_source returns nothing. */
+#define WS_ADD_NEW_DATA_SOURCE_RET void
+
+/* Trying a dissector table's entry for a number. */
+#define WS_TRY_UINT dissector_try_uint_new
+
 #endif

@@ -1,8 +1,9 @@
 /*
- * The start of Wireshark 4.0's packet_info, up to the UDP ports (written for smcdump). smcdump reads `cinfo`,
- * `num`, `src`, `dst`, `srcport` and `destport`; the members before them are declared for their size only,
- * pointers as void *. The conformance test compares every offset with the real header; later members are not
- * declared because smcdump never uses them, and packet_info is only ever handled through a pointer.
+ * The start of Wireshark 4.0's packet_info, up to the desegmentation request (written for smcdump). smcdump reads
+ * `cinfo`, `num`, `src`, `dst`, `srcport` and `destport`; its C shim sets `ptype` and the desegmentation members
+ * around a call into an application dissector, as TCP does. The members in between are declared for their size
+ * only, pointers as void *. The conformance test compares every offset with the real header; later members are
+ * not declared because smcdump never uses them, and packet_info is only ever handled through a pointer.
  */
 #ifndef SMCDUMP_WS_PACKET_INFO_H
 #define SMCDUMP_WS_PACKET_INFO_H
@@ -42,6 +43,15 @@ struct _packet_info {
     int ptype;
     uint32_t srcport;
     uint32_t destport;
+    uint32_t match_uint;
+    const char *match_string;
+    int use_conv_addr_port_endpoints;
+    void *conv_addr_port_endpoints;
+    void *conv_elements;
+    uint16_t can_desegment;
+    uint16_t saved_can_desegment;
+    int desegment_offset;
+    uint32_t desegment_len;
 };
 
 #endif

@@ -36,4 +36,13 @@ typedef conversation_type ws_conversation_type;
 #define COL_INFO 25
 #define COL_PROTOCOL 35
 
+/* gboolean (int) before 4.4, C99 bool since: the other functions' boolean parameters and results. */
+typedef bool ws_bool;
+
+/* add_new_data_source returns the data source it added. */
+#define WS_ADD_NEW_DATA_SOURCE_RET struct data_source *
+
+/* Trying a dissector table's entry for a number: an inline wrapper of dissector_try_uint_with_data since 4.6. */
+#define WS_TRY_UINT dissector_try_uint_with_data
+
 #endif

@@ -66,4 +66,20 @@ typedef enum {
     HF_REF_TYPE_DIRECT = 2
 } hf_ref_type;
 
+/* Port types of packet_info's ptype: the C shim presents application data as TCP's. */
+typedef enum {
+    PT_NONE = 0,
+    PT_SCTP = 1,
+    PT_TCP = 2,
+    PT_UDP = 3
+} port_type;
+
+/* What a dissector asks for in desegment_len when it cannot say how many bytes it needs. */
+#define DESEGMENT_ONE_MORE_SEGMENT 0x0fffffff
+#define DESEGMENT_UNTIL_FIN 0x0ffffffe
+
+/* Exceptions: the group of every exception Wireshark's dissectors throw, and "any code" for catching. */
+#define XCEPT_GROUP_WIRESHARK 1
+#define XCEPT_CODE_ANY 0
+
 #endif

@@ -37,6 +37,30 @@ conversation_t *conversation_new(const uint32_t setup_frame, const address *addr
                                  const unsigned options);
 void conversation_set_dissector(conversation_t *conversation, const dissector_handle_t handle);
 
+/* Handing application data on (from the C shim only: these can throw), as TCP does: Decode As and port tables,
+ * heuristics, reassembled buffers shown as data sources, exceptions shown as TCP shows them. */
+dissector_table_t find_dissector_table(const char *name);
+heur_dissector_list_t find_heur_dissector_list(const char *name);
+dissector_table_t register_dissector_table(const char *name, const char *ui_name, const int proto,
+                                           const enum ftenum type, const int param);
+void dissector_add_for_decode_as(const char *name, dissector_handle_t handle);
+void dissector_table_foreach_handle(const char *table_name, DATFunc_handle func, void *user_data);
+int WS_TRY_UINT(dissector_table_t sub_dissectors, const uint32_t uint_val, tvbuff_t *tvb, packet_info *pinfo,
+                proto_tree *tree, const ws_bool add_proto_name, void *data);
+ws_bool dissector_try_heuristic(heur_dissector_list_t sub_dissectors, tvbuff_t *tvb, packet_info *pinfo,
+                                proto_tree *tree, heur_dtbl_entry_t **hdtbl_entry, void *data);
+tvbuff_t *tvb_new_subset_length(tvbuff_t *backing, const int backing_offset, const int reported_length);
+tvbuff_t *tvb_new_child_real_data(tvbuff_t *parent, const uint8_t *data, const unsigned length,
+                                  const int reported_length);
+WS_ADD_NEW_DATA_SOURCE_RET add_new_data_source(packet_info *pinfo, tvbuff_t *tvb, const char *name);
+void show_exception(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, unsigned long exception,
+                    const char *exception_message);
+
+/* Catching exceptions (the C shim's TRY): push a catcher, pop it, free a thrown message. */
+void except_setup_try(struct except_stacknode *node, struct except_catch *catcher, const except_id_t id[], size_t size);
+struct except_stacknode *except_pop(void);
+void except_free(void *data);
+
 /* Preferences. */
 module_t *prefs_register_protocol(int id, void (*apply_cb)(void));
 void prefs_register_uint_preference(module_t *module, const char *name, const char *title,

@@ -82,4 +82,39 @@ typedef struct {
     void (*register_handoff)(void);
 } proto_plugin;
 
+/* Wireshark's exceptions (setjmp/longjmp), as the C shim catches them around calls into other dissectors: what
+ * except_setup_try() pushes, and what a throw fills in before it jumps back. */
+#include <setjmp.h>
+#include <stddef.h>
+
+typedef struct {
+    unsigned long except_group;
+    unsigned long except_code;
+} except_id_t;
+
+typedef struct {
+    except_id_t except_id;
+    const char *except_message;
+    void *except_dyndata;
+} except_t;
+
+struct except_catch {
+    const except_id_t *except_id;
+    size_t except_size;
+    except_t except_obj;
+    jmp_buf except_jmp;
+};
+
+enum except_stacktype {
+    XCEPT_CLEANUP,
+    XCEPT_CATCHER
+};
+
+/* The real `except_info` is a union of two pointers; only its size matters here. */
+struct except_stacknode {
+    struct except_stacknode *except_down;
+    enum except_stacktype except_type;
+    void *except_info;
+};
+
 #endif

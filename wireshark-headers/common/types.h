@@ -29,6 +29,9 @@ typedef struct conversation conversation_t;
 typedef struct _address address;
 typedef struct dissector_handle *dissector_handle_t;
 typedef struct _value_string value_string;
+typedef struct dissector_table *dissector_table_t;
+typedef struct heur_dissector_list *heur_dissector_list_t;
+typedef struct heur_dtbl_entry heur_dtbl_entry_t;
 typedef struct true_false_string true_false_string;
 
 /* A dissector: returns the number of bytes it took, 0 for "not mine". */
@@ -36,5 +39,8 @@ typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
 
 /* A heuristic dissector: its result type is gboolean before 4.4, bool since (ws_heur_bool, from <abi.h>). */
 typedef ws_heur_bool (*heur_dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
+
+/* What dissector_table_foreach_handle calls for each handle of a table. */
+typedef void (*DATFunc_handle)(const char *table_name, void *value, void *user_data);
 
 #endif

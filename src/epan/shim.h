@@ -1,0 +1,55 @@
+/*
+ * smcdump's C shim: the calls into other dissectors, which can throw (Wireshark's exceptions are longjmp and
+ * must never unwind through Rust frames). Each function here catches what it calls with Wireshark's own
+ * exception stack (except_setup_try, setjmp, except_pop: what TRY/CATCH_ALL/ENDTRY expand to) and reports it.
+ * Built with `cc` against our declarations (wireshark-headers/<release>/epan.h); bindgen reads this header too.
+ */
+#ifndef SMCDUMP_SHIM_H
+#define SMCDUMP_SHIM_H
+
+#include "epan.h"
+
+/* Application data handed to the dissector TCP would choose for it. */
+struct smcdump_handoff {
+    /* In. */
+    tvbuff_t *tvb;
+    packet_info *pinfo;
+    proto_tree *tree;
+    /* Tried in order: our Decode As table (smcdump.port), TCP's port table, TCP's heuristics. */
+    dissector_table_t decode_as;
+    dissector_table_t tcp_port;
+    heur_dissector_list_t tcp_heuristics;
+    /* The server's port is tried first, then the other one. */
+    uint32_t server_port;
+    uint32_t client_port;
+    /* Whether the dissector may ask for more data (the first pass), as TCP's can_desegment. */
+    int may_desegment;
+    /* What TCP would tell it: stream offsets of the data and whether it was reassembled. */
+    uint32_t seq;
+    uint32_t nxtseq;
+    int is_reassembled;
+
+    /* Out. */
+    /* A dissector took the data. */
+    int taken;
+    /* What it asked for: more data from desegment_offset on (desegment_len bytes, or the DESEGMENT_* codes). */
+    int desegment_offset;
+    uint32_t desegment_len;
+    /* An exception it threw (0 for none), and its message; shown in the tree as TCP shows it. */
+    unsigned long exception;
+    char message[256];
+};
+
+/* Hands h->tvb to the first dissector that takes it; never throws. */
+void smcdump_handoff(struct smcdump_handoff *h);
+
+/* A tvb over `length` bytes of `data` (which must live as long as the frame's tvbs), shown as the data source
+ * `name` ("Reassembled SMC data"); NULL if Wireshark threw. Never throws. */
+tvbuff_t *smcdump_reassembled_tvb(tvbuff_t *parent, packet_info *pinfo, const uint8_t *data, unsigned length,
+                                  const char *name);
+
+/* A tvb over `length` bytes of `parent` from `offset` (both within its captured bytes); NULL if Wireshark threw.
+ * Never throws. */
+tvbuff_t *smcdump_subset_tvb(tvbuff_t *parent, int offset, int length);
+
+#endif
