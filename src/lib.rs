@@ -8,4 +8,5 @@ pub mod dissect;
 pub mod epan;
 pub mod releases;
 pub mod session;
+pub mod streams;
 pub mod wire;

@@ -6,7 +6,11 @@
 //! identifies itself, usually among a capture's first frames), the frames analysed before it under the built-in
 //! layout are analysed again under the learned one: their payloads are kept until then, up to a bound.
 
+use std::collections::HashMap;
+
 use crate::analysis::{Analyzer, Direction, FrameAnalysis};
+use crate::streams::{Endpoint, Streams};
+use crate::wire::handshake::SmcSyn;
 use crate::wire::learn::{Learned, Learner};
 use crate::wire::{DumpFrame, Layout};
 
@@ -31,6 +35,20 @@ pub struct Session {
     analyzer: Analyzer,
     early: Vec<Early>,
     early_bytes: usize,
+    /// The connections' byte streams.
+    pub streams: Streams,
+    /// The server port of each connection whose handshake the capture holds, by its endpoints in [`conn_key`]
+    /// order.
+    servers: HashMap<(Endpoint, Endpoint), u16>,
+}
+
+/// A connection's two endpoints, in a fixed order.
+fn conn_key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 impl Session {
@@ -68,6 +86,17 @@ impl Session {
             }
         }
         self.early_bytes = 0;
+    }
+
+    /// Records the server of the connection a SYN (or SYN-ACK) with SMC's option opens.
+    pub fn syn(&mut self, syn: &SmcSyn) {
+        let f = syn.flow;
+        self.servers.insert(conn_key((f.src, f.sport), (f.dst, f.dport)), syn.server_port());
+    }
+
+    /// The server port of the connection between `a` and `b`, when its handshake was seen.
+    pub fn server_port(&self, a: Endpoint, b: Endpoint) -> Option<u16> {
+        self.servers.get(&conn_key(a, b)).copied()
     }
 
     /// Whether frame `num` was analysed already.

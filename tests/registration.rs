@@ -45,6 +45,7 @@ fn ft_name(kind: FieldKind) -> &'static str {
         FieldKind::Flag { .. } => "FT_BOOLEAN",
         FieldKind::Uint { bytes: 1, .. } => "FT_UINT8",
         FieldKind::Uint { bytes: 2, .. } => "FT_UINT16",
+        FieldKind::Uint { bytes: 8, .. } => "FT_UINT64",
         FieldKind::Uint { .. } => "FT_UINT32",
     }
 }

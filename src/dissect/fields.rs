@@ -12,7 +12,8 @@ use crate::wire::{ConnState, ProdFlags};
 pub enum FieldKind {
     /// A label with subtree and no value (FT_NONE).
     Label,
-    /// An unsigned integer of the given byte width, shown in decimal or hex, with optional value names.
+    /// An unsigned integer of the given byte width (1, 2, 4 or 8), shown in decimal or hex, with optional value
+    /// names.
     Uint { bytes: u8, hex: bool, names: &'static [(u32, &'static CStr)] },
     /// One bit of an 8-bit flags byte (FT_BOOLEAN, width 8).
     Flag { mask: u8 },
@@ -137,6 +138,23 @@ declare_fields! {
         c"Bytes of data dumped in this direction since the previous CDC message";
     AnProdAdvance: c"smcdump.analysis.prod_advance", c"Producer cursor advance", uint(4),
         c"How far the producer cursor moved since the previous CDC (same wrap only; the ring size is unknown)";
+
+    Stream: c"smcdump.stream", c"Stream index", uint(4),
+        c"The SMC connection this frame belongs to: 0, 1, 2 ... in order of first appearance";
+    DataStreamOffset: c"smcdump.data.stream_offset", c"Stream offset", uint(8),
+        c"Offset of this data's first byte in its direction's byte stream since the capture started";
+    DataNextOffset: c"smcdump.data.next_offset", c"Next stream offset", uint(8),
+        c"Stream offset of the byte after this data";
+    SegmentData: c"smcdump.segment_data", c"SMC segment data", FieldKind::Bytes,
+        c"Application bytes of a message that continues in a later frame";
+    ReassembledIn: c"smcdump.reassembled_in", c"Reassembled in", FieldKind::FrameNum,
+        c"The frame whose data completes the message these bytes belong to";
+    Reassembled: c"smcdump.reassembled", c"Reassembled SMC data", FieldKind::Label,
+        c"The frames whose data make up the application message dissected in this frame";
+    ReassembledFrame: c"smcdump.reassembled.frame", c"Frame", FieldKind::FrameNum,
+        c"A frame whose data is part of the reassembled message";
+    ReassembledLength: c"smcdump.reassembled.length", c"Reassembled length", uint(4),
+        c"Bytes of the reassembled message";
 }
 
 macro_rules! declare_subtrees {
@@ -150,7 +168,7 @@ macro_rules! declare_subtrees {
     };
 }
 
-declare_subtrees!(Root, Layout, Cdc, Prod, Cons, ProdFlags, ConnState, Analysis);
+declare_subtrees!(Root, Layout, Cdc, Prod, Cons, ProdFlags, ConnState, Analysis, Reassembled);
 
 /// Expert info groups smcdump uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,9 +242,9 @@ mod tests {
 
     #[test]
     fn tables_match_their_enums() {
-        assert_eq!(FIELDS.len(), Hf::AnProdAdvance as usize + 1);
+        assert_eq!(FIELDS.len(), Hf::ReassembledLength as usize + 1);
         assert_eq!(EXPERTS.len(), Ei::LayoutConflict as usize + 1);
-        assert_eq!(ETT_COUNT, Ett::Analysis as usize + 1);
+        assert_eq!(ETT_COUNT, Ett::Reassembled as usize + 1);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use core::fmt::Write as _;
 use super::fields::{Ei, Ett, Hf};
 use super::tree::{TreeWriter, Value, NOWHERE};
 use crate::analysis::FrameAnalysis;
+use crate::streams::Closing;
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
 use crate::wire::learn::{identify, Evidence, Learned};
@@ -20,6 +21,30 @@ pub struct Summary {
     pub protocol: &'static CStr,
     /// Info column.
     pub info: String,
+    /// What the frame carries for the application's byte stream, when it is a well-formed dump frame.
+    pub stream: Option<StreamPart>,
+}
+
+/// What a dump frame carries for its connection's byte stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamPart {
+    /// Ring-buffer data over this span of the UDP payload, wholly captured.
+    Data(Span),
+    /// A CDC message, with what it says about the connection's end.
+    Cdc(Closing),
+}
+
+/// What `f` carries for its connection's byte stream: data wholly captured, or a CDC whose flags were.
+pub fn stream_part(f: &DumpFrame) -> Option<StreamPart> {
+    match f.payload {
+        _ if !f.magic_ok => None,
+        Payload::Raw(span) if span.within(f.captured) => Some(StreamPart::Data(span)),
+        Payload::Cdc { cdc, .. } => cdc.conn_state.map(|s| {
+            let closed = s.value.has(ConnState::PEER_CONN_CLOSED);
+            StreamPart::Cdc(Closing { closed, aborted: s.value.has(ConnState::PEER_CONN_ABORT) })
+        }),
+        Payload::Raw(_) | Payload::Undecoded(_) => None,
+    }
 }
 
 /// Protocol column text when the mode gives none.
@@ -88,7 +113,7 @@ pub fn dissect_in<W: TreeWriter>(
         Err(FrameError::HeaderTruncated { available, needed }) => {
             let msg = format!("{available} bytes, an SMC dump header needs {needed}");
             w.expert_at(root, Ei::HeaderTruncated, Span::new(0, available), &msg);
-            Summary { protocol: PROTOCOL_SHORT, info: format!("Malformed: {msg}") }
+            Summary { protocol: PROTOCOL_SHORT, info: format!("Malformed: {msg}"), stream: None }
         }
     }
 }
@@ -155,7 +180,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         if !f.magic_ok {
             info.insert_str(0, "[bad magic] ");
         }
-        Summary { protocol, info }
+        Summary { protocol, info, stream: stream_part(f) }
     }
 
     /// The learned layout, when it differs from the built-in one: a generated subtree after the header, and on the

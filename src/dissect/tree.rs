@@ -18,8 +18,10 @@ pub const NOWHERE: Span = Span::new(usize::MAX, 0);
 pub enum Value {
     /// No value: a label, or bytes shown as they are.
     None,
-    /// An unsigned integer field.
+    /// An unsigned integer field of up to 4 bytes (or a frame number).
     Uint(u32),
+    /// An unsigned integer field of 8 bytes.
+    Uint64(u64),
     /// The whole flags byte, for a one-bit field (the field's mask picks the bit).
     Flags(u8),
 }
@@ -102,6 +104,9 @@ impl RecordingTree {
                     Value::Uint(v) => {
                         let _ = write!(line, " = {v}");
                     }
+                    Value::Uint64(v) => {
+                        let _ = write!(line, " = {v}");
+                    }
                     Value::Flags(b) => {
                         let _ = write!(line, " = 0x{b:02x}");
                     }
@@ -130,7 +135,8 @@ impl RecordingTree {
 /// refuses) an item whose value does not fit its registered type.
 fn fits(kind: FieldKind, value: Value) -> bool {
     match (kind, value) {
-        (FieldKind::Uint { bytes, .. }, Value::Uint(v)) => bytes >= 4 || v < 1 << (8 * u32::from(bytes)),
+        (FieldKind::Uint { bytes: 8, .. }, Value::Uint64(_)) => true,
+        (FieldKind::Uint { bytes, .. }, Value::Uint(v)) => bytes == 4 || (bytes < 4 && v < 1 << (8 * u32::from(bytes))),
         (FieldKind::FrameNum, Value::Uint(_)) | (FieldKind::Flag { .. }, Value::Flags(_)) => true,
         (FieldKind::Bytes | FieldKind::Label, Value::None) => true,
         _ => false,

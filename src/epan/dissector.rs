@@ -9,11 +9,13 @@ use std::sync::{Mutex, PoisonError};
 
 use once_cell::sync::Lazy;
 
+use super::handoff::DataFrame;
 use super::tree::WsTree;
 use super::{abi, prefs, registry, sys};
 use crate::analysis::Direction;
-use crate::dissect::{self, Context, Ett, LearnedLayout};
+use crate::dissect::{self, Context, Ett, LearnedLayout, StreamPart};
 use crate::session::Session;
+use crate::streams::{Dissect, Endpoint, FrameStream};
 use crate::wire::envelope::{dump_flow, find_dump, Flow};
 use crate::wire::handshake::smc_syn;
 use crate::wire::header::{claims, starts_dump_header};
@@ -117,7 +119,76 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
     if !item.is_null() {
         sys::proto_item_append_text(item, c", %s".as_ptr(), info.as_ptr());
     }
+    if let (Some(part), Some((src, dst))) = (summary.stream, endpoints(pinfo)) {
+        let fs = match part {
+            StreamPart::Cdc(closing) => session().streams.cdc(num, src, dst, closing).clone(),
+            StreamPart::Data(span) => {
+                let data = DataFrame { tvb, pinfo, tree, offset: span.off, ports: ports(src, dst) };
+                application_data(&data, num, src, dst, bytes.get(span.range()).unwrap_or(&[]))
+            }
+        };
+        let data = match part {
+            StreamPart::Data(span) => Some(span),
+            StreamPart::Cdc(_) => None,
+        };
+        dissect::stream_items(&mut writer, root, &fs, data);
+    }
     c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
+}
+
+/// The two endpoints of the current packet (network addresses, UDP ports), when they are IPv4.
+///
+/// # Safety
+/// `pinfo` must be the packet_info Wireshark passed to the current callback.
+unsafe fn endpoints(pinfo: *const sys::packet_info) -> Option<(Endpoint, Endpoint)> {
+    let p = &*pinfo;
+    let v4 = |a: &sys::address| -> Option<[u8; 4]> { address_bytes(a).try_into().ok() };
+    let port = |v: u32| u16::try_from(v).ok();
+    Some(((v4(&p.src)?, port(p.srcport)?), (v4(&p.dst)?, port(p.destport)?)))
+}
+
+/// The ports to try, as TCP does: the server's first when the handshake named it, else the lower one.
+fn ports(a: Endpoint, b: Endpoint) -> (u16, u16) {
+    match session().server_port(a, b) {
+        Some(server) if server == a.1 => (a.1, b.1),
+        Some(_) => (b.1, a.1),
+        None => (a.1.min(b.1), a.1.max(b.1)),
+    }
+}
+
+/// The stream facts of data frame `num` from `src` to `dst` holding `bytes`: on its first visit decided, with the
+/// application dissectors called (when the hand-off is on); on later visits read back, with the application
+/// dissection the first visit decided replayed.
+///
+/// # Safety
+/// `data`'s pointers are the current frame's, and `bytes` its data.
+unsafe fn application_data(data: &DataFrame, num: u32, src: Endpoint, dst: Endpoint, bytes: &[u8]) -> FrameStream {
+    let handoff = prefs::handoff();
+    if let Some(fs) = session().streams.get(num).cloned() {
+        if let (true, Some(h), Some((offset, _))) = (handoff, &fs.handoff, fs.data) {
+            data.replay(h, bytes, offset);
+        }
+        segment_info(data.pinfo, &fs);
+        return fs;
+    }
+    // The application dissectors run without the session locked (one of them could lead back into smcdump):
+    // the streams are taken out for the call and put back.
+    let mut streams = std::mem::take(&mut session().streams);
+    let mut call = |buf: &[u8], seq: u64, reassembled: bool| data.dissect(buf, seq, reassembled, true);
+    let fs = streams.data(num, src, dst, bytes, handoff.then_some(&mut call as &mut Dissect)).clone();
+    session().streams = streams;
+    segment_info(data.pinfo, &fs);
+    fs
+}
+
+/// Marks in the Info column a frame whose data only continues a message completed later, as TCP does.
+///
+/// # Safety
+/// `pinfo` must be the packet_info Wireshark passed to the current callback.
+unsafe fn segment_info(pinfo: *mut sys::packet_info, fs: &FrameStream) {
+    if fs.handoff.as_ref().is_some_and(|h| h.taken && h.own == 0 && h.reassembled.is_none()) {
+        sys::col_append_str((*pinfo).cinfo, sys::COL_INFO as c_int, c" [SMC segment of a reassembled PDU]".as_ptr());
+    }
 }
 
 /// The dissector Decode As offers on `udp.port`: decodes whatever it is given, flagging what is wrong.
@@ -273,16 +344,28 @@ pub unsafe extern "C" fn dissect_post(
                 if !claims(payload, found.payload_len, &layout) {
                     return;
                 }
-                if prefs::analyze() && !s.analysed(num) {
-                    if let Ok(frame) = DumpFrame::parse(payload, found.payload_len, &layout) {
-                        let f = found.flow;
-                        s.analyze(num, Direction::new(&f.src, &f.dst, f.sport, f.dport), payload, &frame, learn);
+                let parsed = DumpFrame::parse(payload, found.payload_len, &layout);
+                let f = found.flow;
+                if let (true, false, Ok(frame)) = (prefs::analyze(), s.analysed(num), &parsed) {
+                    s.analyze(num, Direction::new(&f.src, &f.dst, f.sport, f.dport), payload, frame, learn);
+                }
+                // A frame another dissector took still counts in its stream (without the application dissection).
+                if let (None, Some(part)) = (s.streams.get(num), parsed.ok().as_ref().and_then(dissect::stream_part)) {
+                    let (src, dst) = ((f.src, f.sport), (f.dst, f.dport));
+                    match part {
+                        StreamPart::Cdc(closing) => {
+                            s.streams.cdc(num, src, dst, closing);
+                        }
+                        StreamPart::Data(span) => {
+                            s.streams.data(num, src, dst, payload.get(span.range()).unwrap_or(&[]), None);
+                        }
                     }
                 }
                 drop(s);
                 mark_flow(pinfo, found.flow);
-            } else if let Some(flow) = smc_syn(bytes) {
-                mark_flow(pinfo, flow);
+            } else if let Some(syn) = smc_syn(bytes) {
+                session().syn(&syn);
+                mark_flow(pinfo, syn.flow);
             }
         }
     }));

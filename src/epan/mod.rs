@@ -9,6 +9,7 @@
 
 pub mod abi;
 mod dissector;
+mod handoff;
 mod plugin;
 mod prefs;
 mod registry;

@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use std::panic::catch_unwind;
 
 use super::registry::{self, EI, ETT, FLOW_HANDLE, HANDLE, HF, PROTO, REGISTERED};
-use super::{dissector, prefs, sys};
+use super::{dissector, handoff, prefs, sys};
 use crate::dissect::fields::{FieldKind, Group, Severity, EXPERTS, FIELDS};
 
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
@@ -88,6 +88,7 @@ fn header_field(name: &CStr, abbrev: &CStr, kind: FieldKind, blurb: &CStr) -> sy
             let ft = match bytes {
                 1 => sys::FT_UINT8,
                 2 => sys::FT_UINT16,
+                8 => sys::FT_UINT64,
                 _ => sys::FT_UINT32,
             };
             (ft, if hex { sys::BASE_HEX } else { sys::BASE_DEC }, value_strings(names), 0)
@@ -177,6 +178,7 @@ unsafe extern "C" fn register_protoinfo() {
             sys::expert_register_field_array(module, ei.as_mut_ptr(), ei.len() as c_int);
 
             prefs::register(proto);
+            handoff::register(proto);
             sys::register_init_routine(Some(dissector::reset_session));
             sys::register_cleanup_routine(Some(dissector::reset_session));
 
@@ -219,6 +221,7 @@ unsafe extern "C" fn register_handoff() {
             );
             let handle = registry::HANDLE.load(Ordering::Relaxed);
             sys::dissector_add_for_decode_as_with_preference(c"udp.port".as_ptr(), handle);
+            handoff::hand_off();
             // Below UDP, only Ethernet has heuristics that run first; for any link type, cooked captures among
             // them, the postdissector finds dump frames and hands their flows over.
             let post = sys::create_dissector_handle(Some(dissector::dissect_post), proto);

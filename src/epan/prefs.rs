@@ -38,6 +38,7 @@ static SMCD_ORDER: PrefCell<c_int> = PrefCell::new(0);
 static FOLLOW_CONVERSATIONS: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 static ANALYZE: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 static LEARN_LAYOUT: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
+static HANDOFF: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 
 /// The choices of the SMC-D byte order preference; Wireshark keeps the pointer, so the array is static.
 struct EnumVals([sys::enum_val_t; 4]);
@@ -66,6 +67,11 @@ pub fn learn_layout() -> bool {
     let l = layout();
     abi::pref_bool_value(LEARN_LAYOUT.get())
         && (l.header_len, l.type_raw, l.type_cdc) == (DEFAULT_HEADER_LEN, DEFAULT_TYPE_RAW, DEFAULT_TYPE_CDC)
+}
+
+/// Whether data goes on to the application dissectors.
+pub fn handoff() -> bool {
+    abi::pref_bool_value(HANDOFF.get())
 }
 
 /// Whether a flow the heuristic recognised goes to smcdump as a whole.
@@ -141,6 +147,15 @@ pub unsafe fn register(proto: c_int) {
           other values than their defaults force the layout instead"
             .as_ptr(),
         LEARN_LAYOUT.as_ptr(),
+    );
+    sys::prefs_register_bool_preference(
+        module,
+        c"handoff".as_ptr(),
+        c"Dissect the application's data".as_ptr(),
+        c"Hand each direction's data, in stream order and reassembled, to the dissector TCP would choose for the \
+          connection (smcdump.port Decode As, then TCP's port table and heuristics); off: raw data only"
+            .as_ptr(),
+        HANDOFF.as_ptr(),
     );
     sys::prefs_register_bool_preference(
         module,

@@ -99,6 +99,7 @@ struct reassembled_args {
     packet_info *pinfo;
     const uint8_t *data;
     unsigned length;
+    tvbuff_free_cb_t free_data;
     const char *name;
     tvbuff_t *result;
 };
@@ -106,16 +107,21 @@ struct reassembled_args {
 static void new_reassembled(void *arg)
 {
     struct reassembled_args *a = arg;
-    a->result = tvb_new_child_real_data(a->parent, a->data, a->length, (int)a->length);
-    add_new_data_source(a->pinfo, a->result, a->name);
+    tvbuff_t *child = tvb_new_child_real_data(a->parent, a->data, a->length, (int)a->length);
+    /* From here on the tvb owns the data. */
+    tvb_set_free_cb(child, a->free_data);
+    a->result = child;
+    add_new_data_source(a->pinfo, child, a->name);
 }
 
 tvbuff_t *smcdump_reassembled_tvb(tvbuff_t *parent, packet_info *pinfo, const uint8_t *data, unsigned length,
-                                  const char *name)
+                                  tvbuff_free_cb_t free_data, const char *name)
 {
-    struct reassembled_args a = {parent, pinfo, data, length, name, NULL};
+    struct reassembled_args a = {parent, pinfo, data, length, free_data, name, NULL};
     char ignored[8];
-    return guarded(new_reassembled, &a, ignored, sizeof ignored) ? NULL : a.result;
+    unsigned long thrown = guarded(new_reassembled, &a, ignored, sizeof ignored);
+    /* A throw after the free callback was set leaves the tvb (and so the data) to Wireshark: report it. */
+    return thrown && !a.result ? NULL : a.result;
 }
 
 struct subset_args {

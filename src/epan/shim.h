@@ -43,10 +43,11 @@ struct smcdump_handoff {
 /* Hands h->tvb to the first dissector that takes it; never throws. */
 void smcdump_handoff(struct smcdump_handoff *h);
 
-/* A tvb over `length` bytes of `data` (which must live as long as the frame's tvbs), shown as the data source
- * `name` ("Reassembled SMC data"); NULL if Wireshark threw. Never throws. */
+/* A tvb over `length` bytes of `data`, shown as the data source `name` ("Reassembled SMC data"), which calls
+ * free_data(data) when it is freed with the frame's tvbs; NULL if Wireshark threw (then `data` is the caller's
+ * to free). Never throws. */
 tvbuff_t *smcdump_reassembled_tvb(tvbuff_t *parent, packet_info *pinfo, const uint8_t *data, unsigned length,
-                                  const char *name);
+                                  tvbuff_free_cb_t free_data, const char *name);
 
 /* A tvb over `length` bytes of `parent` from `offset` (both within its captured bytes); NULL if Wireshark threw.
  * Never throws. */

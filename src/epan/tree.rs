@@ -55,6 +55,9 @@ impl TreeWriter for WsTree {
                 (FieldKind::Uint { .. } | FieldKind::FrameNum, Value::Uint(v)) => {
                     sys::proto_tree_add_uint(parent, id, self.tvb, start, len, v)
                 }
+                (FieldKind::Uint { bytes: 8, .. }, Value::Uint64(v)) => {
+                    sys::proto_tree_add_uint64(parent, id, self.tvb, start, len, v)
+                }
                 (FieldKind::Flag { .. }, Value::Flags(bits)) => {
                     sys::proto_tree_add_boolean(parent, id, self.tvb, start, len, bits.into())
                 }

@@ -19,6 +19,7 @@ pub mod tcp_field {
 }
 
 const TCP_SYN: u8 = 0x02;
+const TCP_ACK: u8 = 0x10;
 const IPPROTO_TCP: u8 = 6;
 /// The IPv4 header's flags and fragment offset, less the DF bit: non-zero for a fragment.
 const IP_MF_AND_OFFSET: u16 = 0x3FFF;
@@ -35,13 +36,33 @@ fn be16(b: &[u8], r: core::ops::Range<usize>) -> Option<u16> {
     Some(u16::from_be_bytes(b.get(r)?.try_into().ok()?))
 }
 
-/// The connection a TCP SYN (or SYN-ACK) with SMC's option opens, as the flow from its sender to its receiver;
-/// `None` for any other frame. `frame` is a whole captured frame of link type Ethernet, SLL or SLL2.
-pub fn smc_syn(frame: &[u8]) -> Option<Flow> {
+/// A TCP SYN or SYN-ACK carrying SMC's option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmcSyn {
+    /// From its sender to its receiver.
+    pub flow: Flow,
+    /// A SYN-ACK: the sender is the server.
+    pub ack: bool,
+}
+
+impl SmcSyn {
+    /// The server's port: the SYN's destination, the SYN-ACK's source.
+    pub fn server_port(&self) -> u16 {
+        if self.ack {
+            self.flow.sport
+        } else {
+            self.flow.dport
+        }
+    }
+}
+
+/// The connection a TCP SYN (or SYN-ACK) with SMC's option opens; `None` for any other frame. `frame` is a whole
+/// captured frame of link type Ethernet, SLL or SLL2.
+pub fn smc_syn(frame: &[u8]) -> Option<SmcSyn> {
     Link::ALL.iter().find_map(|&link| smc_syn_at(frame, link))
 }
 
-fn smc_syn_at(frame: &[u8], link: Link) -> Option<Flow> {
+fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
     if !link.announces_ipv4(frame) {
         return None;
     }
@@ -57,7 +78,8 @@ fn smc_syn_at(frame: &[u8], link: Link) -> Option<Flow> {
     }
     let tcp = ip + ihl;
     let offset = usize::from(frame.get(at(tcp, &tcp_field::DATA_OFFSET))?[0] >> 4) * 4;
-    if frame.get(at(tcp, &tcp_field::FLAGS))?[0] & TCP_SYN == 0 || offset < tcp_field::OPTIONS {
+    let flags = frame.get(at(tcp, &tcp_field::FLAGS))?[0];
+    if flags & TCP_SYN == 0 || offset < tcp_field::OPTIONS {
         return None;
     }
     let mut options = frame.get(tcp + tcp_field::OPTIONS..tcp + offset)?;
@@ -79,12 +101,13 @@ fn smc_syn_at(frame: &[u8], link: Link) -> Option<Flow> {
     if !found {
         return None;
     }
-    Some(Flow {
+    let flow = Flow {
         src: frame.get(at(ip, &ip_field::SRC))?.try_into().ok()?,
         dst: frame.get(at(ip, &ip_field::DST))?.try_into().ok()?,
         sport: be16(frame, at(tcp, &tcp_field::SPORT))?,
         dport: be16(frame, at(tcp, &tcp_field::DPORT))?,
-    })
+    };
+    Some(SmcSyn { flow, ack: flags & TCP_ACK != 0 })
 }
 
 #[cfg(test)]
@@ -107,9 +130,11 @@ mod tests {
 
     #[test]
     fn a_syn_with_the_smc_option_names_its_connection() {
-        let want = Flow { src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 45678, dport: 12345 };
-        assert_eq!(smc_syn(&segment(0x02, &OPTS)), Some(want));
-        assert_eq!(smc_syn(&segment(0x12, &OPTS)), Some(want), "SYN-ACK");
+        let flow = Flow { src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 45678, dport: 12345 };
+        let syn = smc_syn(&segment(0x02, &OPTS)).unwrap();
+        assert_eq!((syn, syn.server_port()), (SmcSyn { flow, ack: false }, 12345));
+        let synack = smc_syn(&segment(0x12, &OPTS)).unwrap();
+        assert_eq!((synack, synack.server_port()), (SmcSyn { flow, ack: true }, 45678));
     }
 
     #[test]

@@ -17,6 +17,7 @@ enum ftenum {
     FT_UINT8 = 4,
     FT_UINT16 = 5,
     FT_UINT32 = 7,
+    FT_UINT64 = 11,
     FT_BYTES = 30,
     FT_FRAMENUM = 35
 };

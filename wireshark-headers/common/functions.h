@@ -43,6 +43,7 @@ dissector_table_t find_dissector_table(const char *name);
 heur_dissector_list_t find_heur_dissector_list(const char *name);
 dissector_table_t register_dissector_table(const char *name, const char *ui_name, const int proto,
                                            const enum ftenum type, const int param);
+void dissector_table_allow_decode_as(dissector_table_t dissector_table);
 void dissector_add_for_decode_as(const char *name, dissector_handle_t handle);
 void dissector_table_foreach_handle(const char *table_name, DATFunc_handle func, void *user_data);
 int WS_TRY_UINT(dissector_table_t sub_dissectors, const uint32_t uint_val, tvbuff_t *tvb, packet_info *pinfo,
@@ -52,6 +53,7 @@ ws_bool dissector_try_heuristic(heur_dissector_list_t sub_dissectors, tvbuff_t *
 tvbuff_t *tvb_new_subset_length(tvbuff_t *backing, const int backing_offset, const int reported_length);
 tvbuff_t *tvb_new_child_real_data(tvbuff_t *parent, const uint8_t *data, const unsigned length,
                                   const int reported_length);
+void tvb_set_free_cb(tvbuff_t *tvb, const tvbuff_free_cb_t func);
 WS_ADD_NEW_DATA_SOURCE_RET add_new_data_source(packet_info *pinfo, tvbuff_t *tvb, const char *name);
 void show_exception(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, unsigned long exception,
                     const char *exception_message);
@@ -75,6 +77,7 @@ void prefs_register_bool_preference(module_t *module, const char *name, const ch
 void col_set_str(column_info *cinfo, const int col, const char *str);
 void col_add_str(column_info *cinfo, const int col, const char *str);
 void col_clear(column_info *cinfo, const int col);
+void col_append_str(column_info *cinfo, const int col, const char *str);
 
 /* Packet data. Every range passed in is checked against tvb_captured_length first: these throw otherwise. */
 unsigned tvb_captured_length(const tvbuff_t *tvb);
@@ -86,6 +89,8 @@ proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb, co
                                 const unsigned encoding);
 proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start, int length,
                                 uint32_t value);
+proto_item *proto_tree_add_uint64(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start, int length,
+                                  uint64_t value);
 proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start, int length,
                                    ws_boolean_value value);
 proto_tree *proto_item_add_subtree(proto_item *pi, const int idx);

@@ -40,6 +40,9 @@ typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
 /* A heuristic dissector: its result type is gboolean before 4.4, bool since (ws_heur_bool, from <abi.h>). */
 typedef ws_heur_bool (*heur_dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
 
+/* What a tvb calls on its data when it is freed. */
+typedef void (*tvbuff_free_cb_t)(void *);
+
 /* What dissector_table_foreach_handle calls for each handle of a table. */
 typedef void (*DATFunc_handle)(const char *table_name, void *value, void *user_data);
 

@@ -1,0 +1,191 @@
+//! Handing the application's bytes to the dissector TCP would choose for them, through the C shim
+//! (`src/epan/shim.c`), which catches what they throw; and the `smcdump.port` Decode As table.
+//!
+//! On a data frame's first visit, `crate::streams` decides, calling the application dissectors with
+//! desegmentation allowed, what the frame dissects (its own bytes, or a buffer reassembled with earlier frames);
+//! every later visit replays that with desegmentation off, so that what a frame shows does not depend on the order
+//! frames are dissected in.
+
+use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use std::panic::catch_unwind;
+
+use super::sys;
+use crate::streams::{Handoff, Need, Outcome};
+
+/// `smcdump.port`: the Decode As table of the application dissector, by port.
+pub static DECODE_AS: AtomicPtr<sys::dissector_table> = AtomicPtr::new(ptr::null_mut());
+static TCP_PORT: AtomicPtr<sys::dissector_table> = AtomicPtr::new(ptr::null_mut());
+static TCP_HEURISTICS: AtomicPtr<sys::heur_dissector_list> = AtomicPtr::new(ptr::null_mut());
+
+const DECODE_AS_NAME: &CStr = c"smcdump.port";
+
+/// Registers the Decode As table.
+///
+/// # Safety
+/// At protocol registration, with the id `proto_register_protocol` returned.
+pub unsafe fn register(proto: c_int) {
+    let table = sys::register_dissector_table(
+        DECODE_AS_NAME.as_ptr(),
+        c"SMC application port".as_ptr(),
+        proto,
+        sys::FT_UINT16,
+        sys::BASE_DEC as c_int,
+    );
+    if !table.is_null() {
+        // tshark -d takes it; the dissectors it offers are TCP's (hand_off).
+        sys::dissector_table_allow_decode_as(table);
+    }
+    DECODE_AS.store(table, Ordering::Relaxed);
+}
+
+/// Offers every dissector of TCP's port table in ours, and finds TCP's tables.
+///
+/// # Safety
+/// At hand-off, after every protocol registered.
+pub unsafe fn hand_off() {
+    TCP_PORT.store(sys::find_dissector_table(c"tcp.port".as_ptr()), Ordering::Relaxed);
+    TCP_HEURISTICS.store(sys::find_heur_dissector_list(c"tcp".as_ptr()), Ordering::Relaxed);
+    if !DECODE_AS.load(Ordering::Relaxed).is_null() {
+        sys::dissector_table_foreach_handle(c"tcp.port".as_ptr(), Some(offer), ptr::null_mut());
+    }
+}
+
+/// Makes one of TCP's dissectors a choice of `smcdump.port` (`tshark -d smcdump.port==8080,http`).
+unsafe extern "C" fn offer(_table: *const c_char, handle: *mut c_void, _data: *mut c_void) {
+    if handle.is_null() {
+        return;
+    }
+    let _ = catch_unwind(|| {
+        // SAFETY: a handle of TCP's table, handed to us by Wireshark at hand-off time.
+        unsafe { sys::dissector_add_for_decode_as(DECODE_AS_NAME.as_ptr(), handle.cast()) }
+    });
+}
+
+/// Bytes the application dissection keeps until the frame's tvbs are freed: a length, then the data.
+const LEN_PREFIX: usize = core::mem::size_of::<usize>();
+
+/// Frees a buffer of [`reassembled_tvb`]: called by Wireshark when it frees the frame's tvbs.
+unsafe extern "C" fn free_buffer(data: *mut c_void) {
+    if data.is_null() {
+        return;
+    }
+    let _ = catch_unwind(|| {
+        // SAFETY: `data` is what reassembled_tvb handed to the tvb: LEN_PREFIX bytes into a boxed slice whose
+        // first bytes hold the data's length; it is freed once, by its tvb.
+        unsafe {
+            let start = data.cast::<u8>().sub(LEN_PREFIX);
+            let mut len = [0u8; LEN_PREFIX];
+            ptr::copy_nonoverlapping(start, len.as_mut_ptr(), LEN_PREFIX);
+            let total = LEN_PREFIX + usize::from_ne_bytes(len);
+            drop(Box::from_raw(ptr::slice_from_raw_parts_mut(start, total)));
+        }
+    });
+}
+
+/// A tvb over a copy of `bytes`, shown as "Reassembled SMC data", freed with the frame's tvbs.
+///
+/// # Safety
+/// `tvb` and `pinfo` are the current frame's.
+unsafe fn reassembled_tvb(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, bytes: &[u8]) -> *mut sys::tvbuff_t {
+    let Ok(len) = c_uint::try_from(bytes.len()) else { return ptr::null_mut() };
+    if c_int::try_from(len).is_err() {
+        return ptr::null_mut();
+    }
+    let mut buf = vec![0u8; LEN_PREFIX + bytes.len()].into_boxed_slice();
+    buf[..LEN_PREFIX].copy_from_slice(&bytes.len().to_ne_bytes());
+    buf[LEN_PREFIX..].copy_from_slice(bytes);
+    let data = Box::into_raw(buf).cast::<u8>().add(LEN_PREFIX);
+    let name = c"Reassembled SMC data";
+    let child = sys::smcdump_reassembled_tvb(tvb, pinfo, data, len, Some(free_buffer), name.as_ptr());
+    if child.is_null() {
+        free_buffer(data.cast());
+    }
+    child
+}
+
+/// Where a data frame's bytes are, and which connection they belong to.
+pub struct DataFrame {
+    pub tvb: *mut sys::tvbuff_t,
+    pub pinfo: *mut sys::packet_info,
+    /// The tree the application's items go to (the frame's, beside ours).
+    pub tree: *mut sys::proto_tree,
+    /// Where the data lies in the tvb.
+    pub offset: usize,
+    /// The server's port first, then the other one.
+    pub ports: (u16, u16),
+}
+
+impl DataFrame {
+    /// Hands `bytes` (the frame's own data when not `reassembled`, else a buffer of several frames') at stream
+    /// offset `seq` to the application dissectors; with `desegment`, they may ask for more.
+    ///
+    /// # Safety
+    /// The pointers are the current frame's; `bytes`, when not reassembled, are the tvb's bytes at `offset`.
+    pub unsafe fn dissect(&self, bytes: &[u8], seq: u64, reassembled: bool, desegment: bool) -> Outcome {
+        let (Ok(offset), Ok(len)) = (c_int::try_from(self.offset), c_int::try_from(bytes.len())) else {
+            return Outcome::Refused;
+        };
+        let app = if reassembled {
+            reassembled_tvb(self.tvb, self.pinfo, bytes)
+        } else {
+            sys::smcdump_subset_tvb(self.tvb, offset, len)
+        };
+        if app.is_null() || bytes.is_empty() {
+            return Outcome::Refused;
+        }
+        // TCP's sequence numbers are 32 bits; the stream offset is their relative counterpart.
+        let seq = seq as u32;
+        let mut h = sys::smcdump_handoff {
+            tvb: app,
+            pinfo: self.pinfo,
+            tree: self.tree,
+            decode_as: DECODE_AS.load(Ordering::Relaxed),
+            tcp_port: TCP_PORT.load(Ordering::Relaxed),
+            tcp_heuristics: TCP_HEURISTICS.load(Ordering::Relaxed),
+            server_port: self.ports.0.into(),
+            client_port: self.ports.1.into(),
+            may_desegment: c_int::from(desegment),
+            seq,
+            nxtseq: seq.wrapping_add(len as u32),
+            is_reassembled: c_int::from(reassembled),
+            taken: 0,
+            desegment_offset: 0,
+            desegment_len: 0,
+            exception: 0,
+            message: [0; 256],
+        };
+        sys::smcdump_handoff(&mut h);
+        match (h.taken != 0, h.desegment_len) {
+            // A dissector that threw took the data, as TCP counts it.
+            _ if h.exception != 0 => Outcome::Consumed,
+            (false, _) => Outcome::Refused,
+            (true, 0) => Outcome::Consumed,
+            (true, n) => {
+                let need = if n >= sys::DESEGMENT_UNTIL_FIN { Need::NextData } else { Need::Bytes(n as usize) };
+                Outcome::NeedMore { offset: usize::try_from(h.desegment_offset).unwrap_or(0), need }
+            }
+        }
+    }
+
+    /// Replays what the first visit decided for this frame.
+    ///
+    /// # Safety
+    /// As [`DataFrame::dissect`]; `own` bytes are the tvb's bytes at `offset`.
+    pub unsafe fn replay(&self, h: &Handoff, own: &[u8], stream_offset: u64) {
+        if !h.taken {
+            return;
+        }
+        match &h.reassembled {
+            Some(r) => {
+                self.dissect(&r.bytes, r.start, true, false);
+            }
+            None if h.own > 0 => {
+                let own = own.get(..h.own).unwrap_or(own);
+                self.dissect(own, stream_offset, false, false);
+            }
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The application's byte streams inside SMC: which connection (stream index) each dump frame belongs to, where
+//! each data frame's bytes lie in its direction's stream, and how the application's messages are cut out of it.
+//!
+//! Pure Rust. A connection is the unordered pair of endpoints of a dump flow; it gets the next index when it is
+//! first seen, and a new one when its endpoints appear again after the connection ended (a CDC with
+//! PeerConnAbort, or PeerConnClosed from both sides). Each direction's data frames, in capture order, are the
+//! bytes the writer put into the peer's ring, in order: a frame's stream offset is the sum of the data before it.
+//!
+//! Reassembly works as TCP's does, in Wireshark's first pass: the application dissector gets the data and may
+//! ask for more (`desegment_offset`, `desegment_len`); the bytes it did not take wait for the next data of the
+//! direction, and the frame that completes a message dissects it as one reassembled buffer. What each frame
+//! dissected is recorded ([`Handoff`]), so any later visit, in any order, replays exactly that.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One endpoint: IPv4 address and port.
+pub type Endpoint = ([u8; 4], u16);
+
+/// A stream index (`smcdump.stream`).
+pub type StreamId = u32;
+
+/// The application dissection of a buffer: bytes, their stream offset, whether several frames make them up.
+pub type Dissect<'a> = dyn FnMut(&[u8], u64, bool) -> Outcome + 'a;
+
+/// What an application dissector did with the bytes it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// No dissector took them.
+    Refused,
+    /// Taken, every byte.
+    Consumed,
+    /// Taken up to `offset`; the message starting there needs more: `Bytes(n)` more bytes, or the next data.
+    NeedMore { offset: usize, need: Need },
+}
+
+/// How much more a waiting message needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    Bytes(usize),
+    /// `DESEGMENT_ONE_MORE_SEGMENT`, and `DESEGMENT_UNTIL_FIN` (the direction's end is not seen in the dump).
+    NextData,
+}
+
+/// Bytes of several frames, dissected as one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reassembled {
+    /// Where its first byte lies in its direction's stream.
+    pub start: u64,
+    pub bytes: Vec<u8>,
+    /// The frames the bytes came from, with how many bytes each gave, in order.
+    pub parts: Vec<(u32, usize)>,
+}
+
+/// What the application dissection of one data frame does, on every visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    /// Messages this frame completes, as one buffer with bytes of earlier frames (their last part is this
+    /// frame's first `own` bytes); `None` when the frame's own bytes are dissected alone.
+    pub reassembled: Option<Arc<Reassembled>>,
+    /// This frame's bytes dissected in it (from its first byte).
+    pub own: usize,
+    /// The frame's bytes after `own` are part of a message completed in this later frame; `None` while (or if)
+    /// no frame completed it.
+    pub rest_in: Option<u32>,
+    /// Whether a dissector took the data (otherwise it is shown as data only).
+    pub taken: bool,
+}
+
+/// The stream facts of one dump frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameStream {
+    pub stream: StreamId,
+    /// Direction: 0 from the endpoint that was seen sending first, 1 back.
+    pub dir: u8,
+    /// For data: where its first byte lies in its direction's stream, and its length.
+    pub data: Option<(u64, u32)>,
+    /// For data given to the application dissectors: what to dissect.
+    pub handoff: Option<Handoff>,
+}
+
+/// A message that waits for more data.
+#[derive(Debug)]
+struct Pending {
+    /// Where its first byte lies in its direction's stream.
+    start: u64,
+    bytes: Vec<u8>,
+    parts: Vec<(u32, usize)>,
+    need: Need,
+    /// The buffer length at which `need` is met (for `Need::Bytes`).
+    until: usize,
+}
+
+#[derive(Debug, Default)]
+struct Direction {
+    next: u64,
+    pending: Option<Pending>,
+    closed: bool,
+}
+
+#[derive(Debug)]
+struct Conn {
+    id: StreamId,
+    /// The endpoint that sent first: direction 0 is from it.
+    first: Endpoint,
+    dirs: [Direction; 2],
+    aborted: bool,
+}
+
+impl Conn {
+    fn ended(&self) -> bool {
+        self.aborted || self.dirs.iter().all(|d| d.closed)
+    }
+}
+
+/// The connection key: the two endpoints, in a fixed order.
+fn key(src: Endpoint, dst: Endpoint) -> (Endpoint, Endpoint) {
+    if src <= dst {
+        (src, dst)
+    } else {
+        (dst, src)
+    }
+}
+
+/// The streams of one capture file.
+#[derive(Debug, Default)]
+pub struct Streams {
+    live: HashMap<(Endpoint, Endpoint), Conn>,
+    count: StreamId,
+    frames: HashMap<u32, FrameStream>,
+}
+
+/// What a CDC says about its connection's end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Closing {
+    /// PeerConnClosed: the sender closed.
+    pub closed: bool,
+    /// PeerConnAbort.
+    pub aborted: bool,
+}
+
+impl Streams {
+    /// Forgets everything: a new capture file starts.
+    pub fn clear(&mut self) {
+        *self = Streams::default();
+    }
+
+    /// The stream facts of frame `num`, if it was seen.
+    pub fn get(&self, num: u32) -> Option<&FrameStream> {
+        self.frames.get(&num)
+    }
+
+    /// How many streams were seen.
+    pub fn count(&self) -> StreamId {
+        self.count
+    }
+
+    /// The connection of a frame from `src` to `dst`, opened now if there is none (or the last one ended).
+    fn conn(&mut self, src: Endpoint, dst: Endpoint) -> (&mut Conn, u8) {
+        let k = key(src, dst);
+        if self.live.get(&k).is_some_and(Conn::ended) {
+            self.live.remove(&k);
+        }
+        let count = &mut self.count;
+        let conn = self.live.entry(k).or_insert_with(|| {
+            let id = *count;
+            *count += 1;
+            Conn { id, first: src, dirs: Default::default(), aborted: false }
+        });
+        let dir = u8::from(conn.first != src);
+        (conn, dir)
+    }
+
+    /// Records CDC frame `num` from `src` to `dst` (first visit only), with what it says about the end.
+    pub fn cdc(&mut self, num: u32, src: Endpoint, dst: Endpoint, closing: Closing) -> &FrameStream {
+        if !self.frames.contains_key(&num) {
+            let (conn, dir) = self.conn(src, dst);
+            conn.dirs[usize::from(dir)].closed |= closing.closed;
+            conn.aborted |= closing.aborted;
+            let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None };
+            self.frames.insert(num, fs);
+        }
+        &self.frames[&num]
+    }
+
+    /// Records data frame `num` from `src` to `dst` holding `data` (first visit only). With `dissect`, its bytes
+    /// go to the application dissection, reassembled with what waits: `dissect(buffer, offset, reassembled)` is
+    /// called with the bytes to dissect, where they start in the stream, and whether they are a buffer of
+    /// several frames, and says what was done.
+    pub fn data(
+        &mut self,
+        num: u32,
+        src: Endpoint,
+        dst: Endpoint,
+        data: &[u8],
+        dissect: Option<&mut Dissect>,
+    ) -> &FrameStream {
+        if self.frames.contains_key(&num) {
+            return &self.frames[&num];
+        }
+        let (conn, dir) = self.conn(src, dst);
+        let stream = conn.id;
+        let d = &mut conn.dirs[usize::from(dir)];
+        let offset = d.next;
+        d.next += data.len() as u64;
+        let mut completed: Vec<u32> = Vec::new();
+        let handoff = dissect.map(|f| reassemble(d, num, offset, data, f, &mut completed));
+        for n in completed {
+            if let Some(h) = self.frames.get_mut(&n).and_then(|fs| fs.handoff.as_mut()) {
+                h.rest_in.get_or_insert(num);
+            }
+        }
+        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        self.frames.insert(num, FrameStream { stream, dir, data: Some((offset, len)), handoff });
+        &self.frames[&num]
+    }
+}
+
+/// Gives `data` (frame `num`'s) to the application dissection, after what waits in direction `d`; returns what
+/// the frame dissects, and adds to `completed` the earlier frames whose waiting bytes it completed.
+fn reassemble(
+    d: &mut Direction,
+    num: u32,
+    offset: u64,
+    data: &[u8],
+    dissect: &mut Dissect,
+    completed: &mut Vec<u32>,
+) -> Handoff {
+    let Some(mut p) = d.pending.take() else {
+        // Nothing waits: the frame's own bytes.
+        return match dissect(data, offset, false) {
+            Outcome::Refused => Handoff { reassembled: None, own: 0, rest_in: None, taken: false },
+            Outcome::Consumed => Handoff { reassembled: None, own: data.len(), rest_in: None, taken: true },
+            Outcome::NeedMore { offset: at, need } => {
+                let at = at.min(data.len());
+                let start = offset + at as u64;
+                d.pending = Some(pending(start, data[at..].to_vec(), vec![(num, data.len() - at)], need));
+                Handoff { reassembled: None, own: at, rest_in: None, taken: true }
+            }
+        };
+    };
+    let before = p.bytes.len();
+    p.bytes.extend_from_slice(data);
+    p.parts.push((num, data.len()));
+    if matches!(p.need, Need::Bytes(_)) && p.bytes.len() < p.until {
+        // Not enough yet: the whole frame waits too.
+        d.pending = Some(p);
+        return Handoff { reassembled: None, own: 0, rest_in: None, taken: true };
+    }
+    let outcome = dissect(&p.bytes, p.start, true);
+    let done = match outcome {
+        Outcome::Refused | Outcome::Consumed => p.bytes.len(),
+        Outcome::NeedMore { offset, .. } => offset.min(p.bytes.len()),
+    };
+    if done == 0 {
+        // The dissector still waits for the same message.
+        if let Outcome::NeedMore { need, .. } = outcome {
+            p.until = match need {
+                Need::Bytes(n) => p.bytes.len() + n,
+                Need::NextData => 0,
+            };
+            p.need = need;
+        }
+        d.pending = Some(p);
+        return Handoff { reassembled: None, own: 0, rest_in: None, taken: true };
+    }
+    // Frames whose bytes lie wholly or partly in the completed messages link to this one.
+    let mut at = 0;
+    let mut rest_parts = Vec::new();
+    for &(frame, len) in &p.parts {
+        let (start, end) = (at, at + len);
+        if start < done && frame != num {
+            completed.push(frame);
+        }
+        if end > done {
+            rest_parts.push((frame, end - done.max(start)));
+        }
+        at = end;
+    }
+    let own = done.saturating_sub(before).min(data.len());
+    let reassembled =
+        Reassembled { start: p.start, bytes: p.bytes[..done].to_vec(), parts: parts_upto(&p.parts, done) };
+    if let Outcome::NeedMore { need, .. } = outcome {
+        d.pending = Some(pending(p.start + done as u64, p.bytes[done..].to_vec(), rest_parts, need));
+    }
+    Handoff { reassembled: Some(Arc::new(reassembled)), own, rest_in: None, taken: true }
+}
+
+/// A waiting message of `bytes` from `parts`, starting at stream offset `start`.
+fn pending(start: u64, bytes: Vec<u8>, parts: Vec<(u32, usize)>, need: Need) -> Pending {
+    let until = match need {
+        Need::Bytes(n) => bytes.len() + n,
+        Need::NextData => 0,
+    };
+    Pending { start, bytes, parts, need, until }
+}
+
+/// The parts of `parts` that make up its first `n` bytes.
+fn parts_upto(parts: &[(u32, usize)], n: usize) -> Vec<(u32, usize)> {
+    let mut out = Vec::new();
+    let mut left = n;
+    for &(frame, len) in parts {
+        if left == 0 {
+            break;
+        }
+        out.push((frame, len.min(left)));
+        left -= len.min(left);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C: Endpoint = ([10, 0, 0, 1], 40000);
+    const S: Endpoint = ([10, 0, 0, 2], 80);
+
+    /// A dissector of `len:body` messages: a one-byte length, then that many bytes.
+    fn lv(buf: &[u8], _offset: u64, _reassembled: bool) -> Outcome {
+        let mut at = 0;
+        while at < buf.len() {
+            let n = usize::from(buf[at]) + 1;
+            if at + n > buf.len() {
+                return Outcome::NeedMore { offset: at, need: Need::Bytes(at + n - buf.len()) };
+            }
+            at += n;
+        }
+        Outcome::Consumed
+    }
+
+    #[test]
+    fn streams_are_numbered_in_order_and_reused_tuples_get_new_ones() {
+        let mut s = Streams::default();
+        assert_eq!(s.data(1, C, S, b"x", None).stream, 0);
+        assert_eq!(s.cdc(2, S, C, Closing::default()).dir, 1);
+        let other = ([10, 0, 0, 3], 40001);
+        assert_eq!(s.data(3, other, S, b"y", None).stream, 1);
+        s.cdc(4, C, S, Closing { closed: true, aborted: false });
+        assert_eq!(s.data(5, S, C, b"z", None).stream, 0, "one side closed: still the same connection");
+        s.cdc(6, S, C, Closing { closed: true, aborted: false });
+        let fs = s.data(7, C, S, b"new", None);
+        assert_eq!((fs.stream, fs.dir, fs.data), (2, 0, Some((0, 3))), "both closed: a new connection");
+        s.cdc(8, other, S, Closing { closed: false, aborted: true });
+        assert_eq!(s.cdc(9, S, other, Closing::default()).stream, 3, "aborted: a new connection");
+        assert_eq!(s.count(), 4);
+    }
+
+    #[test]
+    fn offsets_count_each_direction() {
+        let mut s = Streams::default();
+        s.data(1, C, S, &[0; 10], None);
+        s.data(2, S, C, &[0; 7], None);
+        assert_eq!(s.data(3, C, S, &[0; 5], None).data, Some((10, 5)));
+        assert_eq!(s.data(4, S, C, &[0; 1], None).data, Some((7, 1)));
+        // A second visit reads back, whatever it passes.
+        assert_eq!(s.data(3, C, S, &[0; 99], None).data, Some((10, 5)));
+    }
+
+    #[test]
+    fn a_message_over_three_frames_and_three_in_one() {
+        let mut s = Streams::default();
+        let mut f = lv;
+        // Frame 1: a 5-byte message, then the first 3 bytes of a 10-byte one (length byte 9).
+        let h1 = s.data(1, C, S, &[4, 1, 1, 1, 1, 9, 2, 2], Some(&mut f)).handoff.clone().unwrap();
+        assert_eq!((h1.own, h1.reassembled.is_none()), (5, true));
+        let h2 = s.data(2, C, S, &[2, 2, 2], Some(&mut f)).handoff.clone().unwrap();
+        assert_eq!((h2.own, h2.reassembled.is_none()), (0, true), "still 4 bytes short");
+        // Frame 3 completes it and holds three more messages.
+        let h3 = s.data(3, C, S, &[2, 2, 2, 2, 0, 1, 7, 0], Some(&mut f)).handoff.clone().unwrap();
+        let r = h3.reassembled.clone().unwrap();
+        assert_eq!(r.bytes, [9, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 1, 7, 0]);
+        assert_eq!(r.start, 5);
+        assert_eq!(r.parts, [(1, 3), (2, 3), (3, 8)]);
+        assert_eq!(h3.own, 8);
+        assert_eq!(s.get(1).unwrap().handoff.as_ref().unwrap().rest_in, Some(3));
+        assert_eq!(s.get(2).unwrap().handoff.as_ref().unwrap().rest_in, Some(3));
+        assert_eq!(h3.rest_in, None);
+    }
+
+    #[test]
+    fn later_visits_replay_in_any_order() {
+        let mut s = Streams::default();
+        let mut f = lv;
+        let frames: [&[u8]; 3] = [&[3, 1], &[1, 1], &[0]];
+        for (i, d) in frames.iter().enumerate() {
+            s.data(i as u32 + 1, C, S, d, Some(&mut f));
+        }
+        let first: Vec<FrameStream> = (1..=3).map(|n| s.get(n).unwrap().clone()).collect();
+        let mut calls = 0;
+        let mut counting = |b: &[u8], o: u64, r: bool| {
+            calls += 1;
+            lv(b, o, r)
+        };
+        for n in [3, 1, 2] {
+            let again = s.data(n, C, S, frames[n as usize - 1], Some(&mut counting)).clone();
+            assert_eq!(again, first[n as usize - 1]);
+        }
+        assert_eq!(calls, 0, "later visits replay, they do not dissect to decide");
+        assert_eq!(first[0].handoff.as_ref().unwrap().rest_in, Some(2), "frame 2 completes the message");
+    }
+
+    #[test]
+    fn refused_data_stays_data_and_next_data_requests_wait() {
+        let mut s = Streams::default();
+        let mut refuse = |_: &[u8], _: u64, _: bool| Outcome::Refused;
+        assert!(!s.data(1, C, S, b"abc", Some(&mut refuse)).handoff.as_ref().unwrap().taken);
+        let mut calls = Vec::new();
+        let mut lines = |b: &[u8], o: u64, _: bool| {
+            calls.push((o, b.to_vec()));
+            match b.iter().position(|&c| c == b'\n') {
+                Some(i) if i + 1 == b.len() => Outcome::Consumed,
+                Some(i) => Outcome::NeedMore { offset: i + 1, need: Need::NextData },
+                None => Outcome::NeedMore { offset: 0, need: Need::NextData },
+            }
+        };
+        s.data(2, S, C, b"GET", Some(&mut lines));
+        let h = s.data(3, S, C, b" /\nHE", Some(&mut lines)).handoff.clone().unwrap();
+        assert_eq!(h.reassembled.as_ref().unwrap().bytes, b"GET /\n");
+        assert_eq!(h.own, 3);
+        let h = s.data(4, S, C, b"AD\n", Some(&mut lines)).handoff.clone().unwrap();
+        assert_eq!(h.reassembled.as_ref().unwrap().parts, [(3, 2), (4, 3)]);
+        assert_eq!(s.get(3).unwrap().handoff.as_ref().unwrap().rest_in, Some(4));
+        assert_eq!(calls.iter().map(|c| c.0).collect::<Vec<_>>(), [0, 0, 6], "stream offsets of the buffers");
+    }
+}
