@@ -1283,6 +1283,175 @@ fn layout_conflict() -> Capture {
     cap
 }
 
+/// `data` written by the `dir` side and announced with a CDC; the peer consumes it.
+fn write(c: &mut Conn, cap: &mut Capture, dir: Dir, data: &[u8], what: &str) {
+    c.data(cap, dir, data, what);
+    c.cdc(cap, dir, CdcOpts::default(), &format!(", announces {what}"));
+    match dir {
+        Dir::Sent => c.consume_tx(data.len()),
+        Dir::Received => c.consume_rx(data.len()),
+    }
+}
+
+/// The HTTP exchanges of http-smcr.pcap and http-smcd.pcap, on `c` (the host is the client).
+fn http_exchanges(c: &mut Conn, cap: &mut Capture) {
+    use Dir::{Received as R, Sent as S};
+    write(c, cap, S, HTTP_GET, ", GET /index.html");
+    // A 20000-byte body: more than a data chunk and than the 16 KiB ring, so the server writes it in two parts;
+    // the second crosses the ring's end.
+    let mut response =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {HTTP_BODY}\r\n\r\n").into_bytes();
+    response.extend(text(HTTP_BODY, "<p>a page served over SMC</p>\n"));
+    let (first, second) = response.split_at(10000);
+    write(c, cap, R, first, ", 200 OK, first part");
+    write(c, cap, R, second, ", 200 OK, second part");
+    write(c, cap, S, HTTP_POST, ", POST /upload");
+    write(c, cap, R, b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", ", 201 Created");
+    c.orderly_close(cap);
+}
+
+/// HTTP request 1 and 2 of the HTTP captures, and the body length of response 1.
+const HTTP_GET: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: smc.example\r\nUser-Agent: smcdump-test\r\n\r\n";
+const HTTP_POST: &[u8] = b"POST /upload HTTP/1.1\r\nHost: smc.example\r\nContent-Length: 11\r\n\r\nhello world";
+const HTTP_BODY: usize = 20000;
+
+fn http(mode: u8) -> Capture {
+    let (name, summary, net) = if mode == MODE_SMCR {
+        (
+            "http-smcr.pcap",
+            "HTTP/1.1 on port 80 over SMC-R, 10.20.0.1:40080 (client, the host) -> 10.20.0.2:80, 16 KiB \
+          rings: GET /index.html answered 200 OK with a 20000-byte body (Content-Length), written in two parts of \
+          10000 bytes, cut into chunks of at most 8192 bytes, the second part crossing the ring end; then POST \
+          /upload (11-byte body) answered 201 Created; then the orderly close.",
+            20,
+        )
+    } else {
+        ("http-smcd.pcap", "The exchanges of http-smcr.pcap over SMC-D: 10.21.0.1:40080 -> 10.21.0.2:80.", 21)
+    };
+    let mut cap = Capture::new(name, summary);
+    let mut c = Conn::new(mode, ([10, net, 0, 1], 40080), ([10, net, 0, 2], 80), 0x2001, 0x2002);
+    http_exchanges(&mut c, &mut cap);
+    cap
+}
+
+/// A PostgreSQL message: type byte, then a length that counts itself and the body.
+fn pg(ty: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![ty];
+    m.extend_from_slice(&(4 + body.len() as u32).to_be_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+fn pgsql() -> Capture {
+    let mut cap = Capture::new(
+        "pgsql.pcap",
+        "PostgreSQL on port 5432 over SMC-R, 10.22.0.1:40432 (client, the host) -> 10.22.0.2:5432: the startup \
+         message; four server messages in one write (AuthenticationOk, ParameterStatus, BackendKeyData, \
+         ReadyForQuery); a 20000-byte simple query, cut into three data frames; the answer (RowDescription, \
+         DataRow, CommandComplete, ReadyForQuery) in one write.",
+    );
+    use Dir::{Received as R, Sent as S};
+    let mut c = Conn::new(MODE_SMCR, ([10, 22, 0, 1], 40432), ([10, 22, 0, 2], 5432), 0x2201, 0x2202);
+    c.peer_rmb = 65536;
+    c.local_rmb = 65536;
+    let params = b"user\0smc\0database\0test\0\0";
+    let mut startup = (8 + params.len() as u32).to_be_bytes().to_vec();
+    startup.extend_from_slice(&196608u32.to_be_bytes()); // protocol 3.0
+    startup.extend_from_slice(params);
+    write(&mut c, &mut cap, S, &startup, ", startup message");
+    let mut hello = pg(b'R', &0u32.to_be_bytes());
+    hello.extend(pg(b'S', b"server_version\015.0\0"));
+    hello.extend(pg(b'K', &[0, 0, 0x30, 0x39, 0x12, 0x34, 0x56, 0x78]));
+    hello.extend(pg(b'Z', b"I"));
+    write(&mut c, &mut cap, R, &hello, ", four messages");
+    let mut sql = b"SELECT '".to_vec();
+    sql.extend(text(19980, "shared memory "));
+    sql.extend_from_slice(b"' AS t\0");
+    write(&mut c, &mut cap, S, &pg(b'Q', &sql), ", a 20000-byte query");
+    let mut row = 1u16.to_be_bytes().to_vec();
+    row.extend_from_slice(b"t\0");
+    row.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]);
+    let mut answer = pg(b'T', &row);
+    let mut data = 1u16.to_be_bytes().to_vec();
+    data.extend_from_slice(&2u32.to_be_bytes());
+    data.extend_from_slice(b"ok");
+    answer.extend(pg(b'D', &data));
+    answer.extend(pg(b'C', b"SELECT 1\0"));
+    answer.extend(pg(b'Z', b"I"));
+    write(&mut c, &mut cap, R, &answer, ", the answer");
+    cap
+}
+
+/// A TLS 1.2 ClientHello naming `sni`, padded to about 600 bytes.
+fn client_hello(sni: &str) -> Vec<u8> {
+    let mut ext = Vec::new();
+    let name = sni.as_bytes();
+    let mut sni_ext = ((name.len() + 3) as u16).to_be_bytes().to_vec();
+    sni_ext.push(0);
+    sni_ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    sni_ext.extend_from_slice(name);
+    ext.extend_from_slice(&[0, 0]);
+    ext.extend_from_slice(&(sni_ext.len() as u16).to_be_bytes());
+    ext.extend(sni_ext);
+    ext.extend_from_slice(&[0, 0x15, 0x01, 0x90]); // padding, 400 bytes
+    ext.extend(std::iter::repeat(0).take(0x190));
+    let mut body = vec![0x03, 0x03];
+    body.extend((0..32u8).map(|i| i.wrapping_mul(7)));
+    body.push(32);
+    body.extend((0..32u8).map(|i| i ^ 0x5a));
+    body.extend_from_slice(&[0, 4, 0x13, 0x01, 0xc0, 0x2f, 1, 0]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend(ext);
+    let mut hs = vec![1, 0];
+    hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    hs.extend(body);
+    let mut rec = vec![0x16, 0x03, 0x01];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend(hs);
+    rec
+}
+
+fn tls() -> Capture {
+    let mut cap = Capture::new(
+        "tls.pcap",
+        "TLS on port 443 over SMC-R, 10.23.0.1:40443 (client, the host) -> 10.23.0.2:443: a ClientHello naming \
+         smc.example.com, written in two parts (two data frames, each with its CDC).",
+    );
+    let mut c = Conn::new(MODE_SMCR, ([10, 23, 0, 1], 40443), ([10, 23, 0, 2], 443), 0x2301, 0x2302);
+    let hello = client_hello("smc.example.com");
+    let (a, b) = hello.split_at(300);
+    write(&mut c, &mut cap, Dir::Sent, a, ", ClientHello, first part");
+    write(&mut c, &mut cap, Dir::Sent, b, ", ClientHello, second part");
+    cap
+}
+
+/// Text on a port no TCP dissector owns.
+fn unowned() -> Capture {
+    let mut cap = Capture::new(
+        "unowned.pcap",
+        "Application data on a port no dissector owns, 10.24.0.1:40999 -> 10.24.0.2:47999: a line of text \
+         each way, which no heuristic takes: it stays data unless Decode As (smcdump.port) says otherwise.",
+    );
+    let mut c = Conn::new(MODE_SMCR, ([10, 24, 0, 1], 40999), ([10, 24, 0, 2], 47999), 0x2401, 0x2402);
+    write(&mut c, &mut cap, Dir::Sent, b"hello over shared memory\n", ", a line");
+    write(&mut c, &mut cap, Dir::Received, b"and hello back\n", ", its answer");
+    cap
+}
+
+/// Data that makes the application dissector throw: two bytes to LDAP (port 389), a BER element cut short.
+fn throwing() -> Capture {
+    let mut cap = Capture::new(
+        "throwing.pcap",
+        "Two bytes of data to port 389 (LDAP) over SMC-R, 10.25.0.1:40389 -> 10.25.0.2:389: Wireshark's LDAP \
+         dissector reads past them and throws; the answer, likewise. smcdump's items stay, the exception is \
+         shown as TCP shows it.",
+    );
+    let mut c = Conn::new(MODE_SMCR, ([10, 25, 0, 1], 40389), ([10, 25, 0, 2], 389), 0x2501, 0x2502);
+    write(&mut c, &mut cap, Dir::Sent, b"\x00\x01", ", two bytes");
+    write(&mut c, &mut cap, Dir::Received, b"\x00\x01", ", two bytes");
+    cap
+}
+
 /// Raw data only: nothing identifies a layout, so the built-in one stays and nothing is said about it.
 fn raw_only() -> Capture {
     let mut cap = Capture::new(
@@ -1362,6 +1531,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         layout_conflict(),
         raw_only(),
+        http(MODE_SMCR),
+        http(MODE_SMCD),
+        pgsql(),
+        tls(),
+        unowned(),
+        throwing(),
     ];
     for c in &captures {
         c.write(&dir)?;

@@ -1,6 +1,6 @@
 //! The callbacks Wireshark calls for each packet.
 
-use core::ffi::{c_int, c_uint, c_void};
+use core::ffi::{c_int, c_uint, c_void, CStr};
 use core::ptr;
 use core::sync::atomic::Ordering;
 use std::ffi::CString;
@@ -124,7 +124,9 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
             StreamPart::Cdc(closing) => session().streams.cdc(num, src, dst, closing).clone(),
             StreamPart::Data(span) => {
                 let data = DataFrame { tvb, pinfo, tree, offset: span.off, ports: ports(src, dst) };
-                application_data(&data, num, src, dst, bytes.get(span.range()).unwrap_or(&[]))
+                let columns = (summary.protocol, info.as_c_str());
+                data.follow(span.len);
+                application_data(&data, num, src, dst, bytes.get(span.range()).unwrap_or(&[]), columns)
             }
         };
         let data = match part {
@@ -162,13 +164,20 @@ fn ports(a: Endpoint, b: Endpoint) -> (u16, u16) {
 ///
 /// # Safety
 /// `data`'s pointers are the current frame's, and `bytes` its data.
-unsafe fn application_data(data: &DataFrame, num: u32, src: Endpoint, dst: Endpoint, bytes: &[u8]) -> FrameStream {
+unsafe fn application_data(
+    data: &DataFrame,
+    num: u32,
+    src: Endpoint,
+    dst: Endpoint,
+    bytes: &[u8],
+    columns: (&CStr, &CStr),
+) -> FrameStream {
     let handoff = prefs::handoff();
     if let Some(fs) = session().streams.get(num).cloned() {
         if let (true, Some(h), Some((offset, _))) = (handoff, &fs.handoff, fs.data) {
             data.replay(h, bytes, offset);
         }
-        segment_info(data.pinfo, &fs);
+        segment_info(data.pinfo, &fs, columns);
         return fs;
     }
     // The application dissectors run without the session locked (one of them could lead back into smcdump):
@@ -177,17 +186,21 @@ unsafe fn application_data(data: &DataFrame, num: u32, src: Endpoint, dst: Endpo
     let mut call = |buf: &[u8], seq: u64, reassembled: bool| data.dissect(buf, seq, reassembled, true);
     let fs = streams.data(num, src, dst, bytes, handoff.then_some(&mut call as &mut Dissect)).clone();
     session().streams = streams;
-    segment_info(data.pinfo, &fs);
+    segment_info(data.pinfo, &fs, columns);
     fs
 }
 
-/// Marks in the Info column a frame whose data only continues a message completed later, as TCP does.
+/// A frame whose data only continues a message completed later shows smcdump's columns (whatever the
+/// application dissector wrote before it asked for more) and says so in Info, as TCP does.
 ///
 /// # Safety
 /// `pinfo` must be the packet_info Wireshark passed to the current callback.
-unsafe fn segment_info(pinfo: *mut sys::packet_info, fs: &FrameStream) {
+unsafe fn segment_info(pinfo: *mut sys::packet_info, fs: &FrameStream, (protocol, info): (&CStr, &CStr)) {
     if fs.handoff.as_ref().is_some_and(|h| h.taken && h.own == 0 && h.reassembled.is_none()) {
-        sys::col_append_str((*pinfo).cinfo, sys::COL_INFO as c_int, c" [SMC segment of a reassembled PDU]".as_ptr());
+        let cinfo = (*pinfo).cinfo;
+        sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, protocol.as_ptr());
+        sys::col_add_str(cinfo, sys::COL_INFO as c_int, info.as_ptr());
+        sys::col_append_str(cinfo, sys::COL_INFO as c_int, c" [SMC segment of a reassembled PDU]".as_ptr());
     }
 }
 
@@ -370,4 +383,16 @@ pub unsafe extern "C" fn dissect_post(
         }
     }));
     0
+}
+
+/// The stream index of frame `frame`, or -1: for the follower's conversation filter (src/epan/shim.c).
+#[no_mangle]
+pub extern "C" fn smcdump_frame_stream(frame: u32) -> i64 {
+    catch_unwind(|| session().streams.get(frame).map_or(-1, |fs| i64::from(fs.stream))).unwrap_or(-1)
+}
+
+/// How many streams the capture holds: for the follower (src/epan/shim.c).
+#[no_mangle]
+pub extern "C" fn smcdump_stream_count() -> u32 {
+    catch_unwind(|| session().streams.count()).unwrap_or(0)
 }

@@ -8,11 +8,14 @@
 
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::panic::catch_unwind;
 
 use super::sys;
 use crate::streams::{Handoff, Need, Outcome};
+
+/// The follow tap, "smcdump_follow" (-1 before registration).
+pub static FOLLOW_TAP: AtomicI32 = AtomicI32::new(-1);
 
 /// `smcdump.port`: the Decode As table of the application dissector, by port.
 pub static DECODE_AS: AtomicPtr<sys::dissector_table> = AtomicPtr::new(ptr::null_mut());
@@ -21,7 +24,7 @@ static TCP_HEURISTICS: AtomicPtr<sys::heur_dissector_list> = AtomicPtr::new(ptr:
 
 const DECODE_AS_NAME: &CStr = c"smcdump.port";
 
-/// Registers the Decode As table.
+/// Registers the Decode As table and the follower (Follow SMC Stream).
 ///
 /// # Safety
 /// At protocol registration, with the id `proto_register_protocol` returned.
@@ -38,6 +41,7 @@ pub unsafe fn register(proto: c_int) {
         sys::dissector_table_allow_decode_as(table);
     }
     DECODE_AS.store(table, Ordering::Relaxed);
+    FOLLOW_TAP.store(sys::smcdump_register_follow(proto), Ordering::Relaxed);
 }
 
 /// Offers every dissector of TCP's port table in ours, and finds TCP's tables.
@@ -118,6 +122,16 @@ pub struct DataFrame {
 }
 
 impl DataFrame {
+    /// Hands the frame's `len` data bytes to the follower (`tshark -z follow,smcdump,...`).
+    ///
+    /// # Safety
+    /// The pointers are the current frame's; the data lies within the tvb's captured bytes.
+    pub unsafe fn follow(&self, len: usize) {
+        if let (Ok(offset), Ok(len)) = (c_int::try_from(self.offset), c_int::try_from(len)) {
+            sys::smcdump_follow_data(FOLLOW_TAP.load(Ordering::Relaxed), self.tvb, self.pinfo, offset, len);
+        }
+    }
+
     /// Hands `bytes` (the frame's own data when not `reassembled`, else a buffer of several frames') at stream
     /// offset `seq` to the application dissectors; with `desegment`, they may ask for more.
     ///

@@ -89,9 +89,10 @@ void smcdump_handoff(struct smcdump_handoff *h)
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
     pinfo->ptype = saved_ptype;
-    pinfo->current_proto = saved_proto;
+    /* As TCP: the exception is shown under the protocol that threw ("[Malformed Packet: LDAP]"). */
     if (h->exception)
         guarded(show, h, ignored, sizeof ignored);
+    pinfo->current_proto = saved_proto;
 }
 
 struct reassembled_args {
@@ -142,4 +143,92 @@ tvbuff_t *smcdump_subset_tvb(tvbuff_t *parent, int offset, int length)
     struct subset_args a = {parent, offset, length, NULL};
     char ignored[8];
     return guarded(new_subset, &a, ignored, sizeof ignored) ? NULL : a.result;
+}
+
+/* Follow: the filters Wireshark's follower uses to select a stream's frames. They are freed with g_free:
+ * wmem_strdup(NULL, ...) allocates with g_malloc. */
+static char *stream_filter(unsigned stream)
+{
+    char buf[48];
+    snprintf(buf, sizeof buf, "smcdump.stream eq %u", stream);
+    return wmem_strdup(NULL, buf);
+}
+
+static char *conv_filter(WS_CONV_FILTER_EDT_PARAM packet_info *pinfo, unsigned *stream, unsigned *sub_stream)
+{
+    int64_t s = smcdump_frame_stream(pinfo->num);
+    if (s < 0)
+        return NULL;
+    *stream = (unsigned)s;
+    *sub_stream = 0;
+    return stream_filter((unsigned)s);
+}
+
+static char *index_filter(unsigned stream, unsigned sub_stream)
+{
+    (void)sub_stream;
+    return stream_filter(stream);
+}
+
+static char *address_filter(address *src, address *dst, int src_port, int dst_port)
+{
+    const uint8_t *a, *b;
+    char buf[256];
+    if (src->type != AT_IPv4 || dst->type != AT_IPv4 || src->len != 4 || dst->len != 4)
+        return NULL;
+    a = src->data;
+    b = dst->data;
+    snprintf(buf, sizeof buf,
+             "((ip.src eq %u.%u.%u.%u and udp.srcport eq %d and ip.dst eq %u.%u.%u.%u and udp.dstport eq %d) or "
+             "(ip.src eq %u.%u.%u.%u and udp.srcport eq %d and ip.dst eq %u.%u.%u.%u and udp.dstport eq %d)) and smcdump",
+             a[0], a[1], a[2], a[3], src_port, b[0], b[1], b[2], b[3], dst_port,
+             b[0], b[1], b[2], b[3], dst_port, a[0], a[1], a[2], a[3], src_port);
+    return wmem_strdup(NULL, buf);
+}
+
+static char *port_to_display(wmem_allocator_t *allocator, unsigned port)
+{
+    char buf[16];
+    snprintf(buf, sizeof buf, "%u", port);
+    return wmem_strdup(allocator, buf);
+}
+
+#if SMCDUMP_WS_MAJOR > 4 || (SMCDUMP_WS_MAJOR == 4 && SMCDUMP_WS_MINOR >= 4)
+static uint32_t stream_count(void)
+{
+    return smcdump_stream_count();
+}
+#define FOLLOW_EXTRA_ARGS , stream_count, NULL
+#else
+#define FOLLOW_EXTRA_ARGS
+#endif
+
+int smcdump_register_follow(int proto)
+{
+    int tap = register_tap("smcdump_follow");
+    register_follow_stream(proto, "smcdump_follow", conv_filter, index_filter, address_filter, port_to_display,
+                           follow_tvb_tap_listener FOLLOW_EXTRA_ARGS);
+    return tap;
+}
+
+struct follow_args {
+    int tap;
+    tvbuff_t *tvb;
+    packet_info *pinfo;
+    int offset;
+    int length;
+};
+
+static void queue_follow(void *arg)
+{
+    struct follow_args *a = arg;
+    tap_queue_packet(a->tap, a->pinfo, tvb_new_subset_length(a->tvb, a->offset, a->length));
+}
+
+void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset, int length)
+{
+    struct follow_args a = {tap, tvb, pinfo, offset, length};
+    char ignored[8];
+    if (tap >= 0)
+        guarded(queue_follow, &a, ignored, sizeof ignored);
 }

@@ -53,4 +53,16 @@ tvbuff_t *smcdump_reassembled_tvb(tvbuff_t *parent, packet_info *pinfo, const ui
  * Never throws. */
 tvbuff_t *smcdump_subset_tvb(tvbuff_t *parent, int offset, int length);
 
+/* Follow SMC Stream: registers the tap "smcdump_follow" and the follower (tshark -z follow,smcdump,...),
+ * filtering by smcdump.stream; returns the tap's id. At protocol registration. */
+int smcdump_register_follow(int proto);
+
+/* Queues `length` bytes of `tvb` at `offset` (within its captured bytes), a data frame's application bytes, on
+ * the follow tap `tap`. Never throws. */
+void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset, int length);
+
+/* Implemented in Rust: the stream index of frame `frame`, or -1; the number of streams. */
+int64_t smcdump_frame_stream(uint32_t frame);
+uint32_t smcdump_stream_count(void);
+
 #endif

@@ -20,3 +20,5 @@
 #include <epan/exceptions.h>
 #include <epan/show_exception.h>
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/tap.h>
+#include <epan/follow.h>

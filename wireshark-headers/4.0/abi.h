@@ -44,4 +44,12 @@ typedef int ws_bool;
 /* Trying a dissector table's entry for a number. */
 #define WS_TRY_UINT dissector_try_uint_new
 
+/* Taps: a packet callback's flags parameter (since 4.0). */
+#define WS_TAP_FLAGS_PARAM , unsigned flags
+
+/* Follow: the conversation filter's epan_dissect_t parameter (since 4.0), and
+ * register_follow_stream's stream count and sub-stream callbacks (none before 4.4). */
+#define WS_CONV_FILTER_EDT_PARAM epan_dissect_t *edt,
+#define WS_FOLLOW_EXTRA_PARAMS 
+
 #endif

@@ -45,4 +45,12 @@ typedef bool ws_bool;
 /* Trying a dissector table's entry for a number: an inline wrapper of dissector_try_uint_with_data since 4.6. */
 #define WS_TRY_UINT dissector_try_uint_with_data
 
+/* Taps: a packet callback's flags parameter (since 4.0). */
+#define WS_TAP_FLAGS_PARAM , unsigned flags
+
+/* Follow: the conversation filter's epan_dissect_t parameter (since 4.0), and
+ * register_follow_stream's stream count and sub-stream callbacks (since 4.4). */
+#define WS_CONV_FILTER_EDT_PARAM epan_dissect_t *edt,
+#define WS_FOLLOW_EXTRA_PARAMS , uint32_t (*stream_count)(void), bool (*sub_stream_id)(unsigned, unsigned, bool, unsigned *)
+
 #endif

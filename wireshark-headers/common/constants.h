@@ -83,4 +83,11 @@ typedef enum {
 #define XCEPT_GROUP_WIRESHARK 1
 #define XCEPT_CODE_ANY 0
 
+/* What a tap listener's packet callback answers. */
+typedef enum {
+    TAP_PACKET_DONT_REDRAW = 0,
+    TAP_PACKET_REDRAW = 1,
+    TAP_PACKET_FAILED = 2
+} tap_packet_status;
+
 #endif

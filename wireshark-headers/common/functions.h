@@ -63,6 +63,17 @@ void except_setup_try(struct except_stacknode *node, struct except_catch *catche
 struct except_stacknode *except_pop(void);
 void except_free(void *data);
 
+/* Taps and Follow: smcdump's follower hands each data frame's bytes to Wireshark's own stream follower. */
+int register_tap(const char *name);
+void tap_queue_packet(int tap_id, packet_info *pinfo, const void *tap_specific_data);
+void register_follow_stream(const int proto_id, const char *tap_listener, follow_conv_filter_func conv_filter,
+                            follow_index_filter_func index_filter, follow_address_filter_func address_filter,
+                            follow_port_to_display_func port_to_display, tap_packet_cb tap_handler
+                            WS_FOLLOW_EXTRA_PARAMS);
+tap_packet_status follow_tvb_tap_listener(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
+                                          WS_TAP_FLAGS_PARAM);
+char *wmem_strdup(wmem_allocator_t *allocator, const char *src);
+
 /* Preferences. */
 module_t *prefs_register_protocol(int id, void (*apply_cb)(void));
 void prefs_register_uint_preference(module_t *module, const char *name, const char *title,

@@ -40,6 +40,20 @@ typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
 /* A heuristic dissector: its result type is gboolean before 4.4, bool since (ws_heur_bool, from <abi.h>). */
 typedef ws_heur_bool (*heur_dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
 
+typedef struct epan_dissect epan_dissect_t;
+typedef struct _wmem_allocator_t wmem_allocator_t;
+
+/* A tap listener's packet callback (a flags parameter since 4.0: WS_TAP_FLAGS_PARAM, from <abi.h>). */
+typedef tap_packet_status (*tap_packet_cb)(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
+                                           WS_TAP_FLAGS_PARAM);
+
+/* A follower's callbacks: the filters they return are freed with g_free (wmem_strdup(NULL, ...) allocates so). */
+typedef char *(*follow_conv_filter_func)(WS_CONV_FILTER_EDT_PARAM packet_info *pinfo, unsigned *stream,
+                                         unsigned *sub_stream);
+typedef char *(*follow_index_filter_func)(unsigned stream, unsigned sub_stream);
+typedef char *(*follow_address_filter_func)(address *src_addr, address *dst_addr, int src_port, int dst_port);
+typedef char *(*follow_port_to_display_func)(wmem_allocator_t *allocator, unsigned port);
+
 /* What a tvb calls on its data when it is freed. */
 typedef void (*tvbuff_free_cb_t)(void *);
 
