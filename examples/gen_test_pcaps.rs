@@ -1360,7 +1360,7 @@ fn pgsql() -> Capture {
     startup.extend_from_slice(params);
     write(&mut c, &mut cap, S, &startup, ", startup message");
     let mut hello = pg(b'R', &0u32.to_be_bytes());
-    hello.extend(pg(b'S', b"server_version\015.0\0"));
+    hello.extend(pg(b'S', b"server_version\x0015.0\0"));
     hello.extend(pg(b'K', &[0, 0, 0x30, 0x39, 0x12, 0x34, 0x56, 0x78]));
     hello.extend(pg(b'Z', b"I"));
     write(&mut c, &mut cap, R, &hello, ", four messages");
