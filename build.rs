@@ -94,6 +94,17 @@ fn main() {
         println!("cargo:rustc-link-arg-cdylib=-L{}", dir.display());
     }
 
+    // The C shim that calls Wireshark's own dissectors inside TRY/CATCH (see csrc/call_dissector.c), compiled
+    // against the same declarations as the bindings.
+    println!("cargo:rerun-if-changed=csrc");
+    cc::Build::new()
+        .file(dir.join("csrc").join("call_dissector.c"))
+        .include(headers.join(folder))
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true)
+        .compile("smcdump_shim");
+
     let entry = headers.join(folder).join("epan.h");
     let bindings = bindgen::Builder::default()
         .header(entry.to_string_lossy())

@@ -374,7 +374,7 @@ fn parse_file(path: &Path, is_abi: bool, decls: &mut Decls) -> Result<(), String
 /// Reads the declarations of one ABI from a `wireshark-headers`-shaped folder.
 fn parse_abi(headers: &Path, abi: &str) -> Result<Decls, String> {
     let mut decls = Decls::default();
-    for file in ["constants.h", "types.h", "structs.h", "functions.h"] {
+    for file in ["constants.h", "types.h", "structs.h", "functions.h", "shim.h"] {
         parse_file(&headers.join("common").join(file), false, &mut decls)?;
     }
     parse_file(&headers.join(abi).join("abi.h"), true, &mut decls)?;
@@ -410,6 +410,8 @@ fn function_probe(decls: &Decls) -> String {
     }
     c.push_str("\n/* Our declarations: any difference from the real ones is a conflicting redeclaration. */\n");
     c.push_str("#include \"common/types.h\"\n#include \"common/functions.h\"\n");
+    // The C shim's functions, without its structures (those are the real headers' here, layout-checked below).
+    c.push_str("#define SMCDUMP_SHIM_FUNCTIONS_ONLY\n#include \"common/shim.h\"\n");
     c
 }
 

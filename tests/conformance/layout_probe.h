@@ -8,6 +8,7 @@
 
 #ifdef SMCDUMP_PROBE_OURS
 #include "epan.h"
+#include "../common/shim.h"
 #else
 #include "real_includes.h"
 /* Our ABI version macros against the release's own (ws_version.h since 3.6, config.h's VERSION_* before). */

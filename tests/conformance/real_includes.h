@@ -17,3 +17,5 @@
 #include <epan/proto.h>
 #include <epan/tvbuff.h>
 #include <epan/tfs.h>
+#include <epan/exceptions.h>
+#include <epan/show_exception.h>
