@@ -23,7 +23,7 @@ use crate::wire::{DumpFrame, Layout};
 ///
 /// # Safety
 /// `tvb` must be the live tvb Wireshark passed to the current callback; the slice must not outlive it.
-unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
+pub(super) unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
     let captured = sys::tvb_captured_length(tvb);
     let reported = sys::tvb_reported_length(tvb) as usize;
     let Ok(len) = c_int::try_from(captured) else {
@@ -283,6 +283,7 @@ pub unsafe extern "C" fn dissect_post(
                 mark_flow(pinfo, found.flow);
             } else if let Some(flow) = smc_syn(bytes) {
                 mark_flow(pinfo, flow);
+                super::clc::mark_handshake(pinfo, flow);
             }
         }
     }));

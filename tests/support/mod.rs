@@ -29,7 +29,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
-pub const CAPTURES: [&str; 18] = [
+pub const CAPTURES: [&str; 19] = [
     "smcr.pcap",
     "smcd.pcap",
     "smcd-be.pcap",
@@ -48,6 +48,7 @@ pub const CAPTURES: [&str; 18] = [
     "layout-21.pcap",
     "layout-conflict.pcap",
     "raw-only.pcap",
+    "clc-ports.pcap",
 ];
 
 /// A capture under test-pcaps/.
