@@ -10,8 +10,10 @@ use std::panic::catch_unwind;
 
 use super::shim::{self, Called, Caught, HeurEntry};
 use super::{abi, prefs, registry, sys};
-use crate::wire::clc::starts_clc;
+use crate::analysis::Direction;
+use crate::wire::clc::{self, starts_clc};
 use crate::wire::envelope::Flow;
+use crate::wire::handshake::tcp_payload;
 
 /// Wireshark's "Shared Memory Communications over TCP" heuristic (`smc_tcp`), found at hand-off.
 static SMC_TCP: AtomicPtr<HeurEntry> = AtomicPtr::new(ptr::null_mut());
@@ -82,5 +84,17 @@ pub unsafe extern "C" fn dissect_clc(
             let len = unsafe { sys::tvb_reported_length(tvb) };
             c_int::try_from(len).unwrap_or(c_int::MAX)
         }
+    }
+}
+
+/// Reads the CLC message a TCP segment of the whole frame `bytes` (frame `num`) carries, if any, into the session:
+/// buffer sizes and frames of the handshake, for the connection's dump frames. First visit only (capture order).
+pub fn observe_segment(num: u32, bytes: &[u8]) {
+    let Some((flow, payload)) = tcp_payload(bytes) else {
+        return;
+    };
+    if let Some(msg) = clc::parse(payload) {
+        let dir = Direction::new(&flow.src, &flow.dst, flow.sport, flow.dport);
+        super::dissector::session().observe_clc(num, dir, &msg);
     }
 }

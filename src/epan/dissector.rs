@@ -44,7 +44,7 @@ pub(super) unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize)
 /// [`reset_session`].
 static SESSION: Lazy<Mutex<Session>> = Lazy::new(Mutex::default);
 
-fn session() -> std::sync::MutexGuard<'static, Session> {
+pub(super) fn session() -> std::sync::MutexGuard<'static, Session> {
     SESSION.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -284,6 +284,8 @@ pub unsafe extern "C" fn dissect_post(
             } else if let Some(flow) = smc_syn(bytes) {
                 mark_flow(pinfo, flow);
                 super::clc::mark_handshake(pinfo, flow);
+            } else {
+                super::clc::observe_segment(num, bytes);
             }
         }
     }));
