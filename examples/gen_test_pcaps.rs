@@ -1044,6 +1044,83 @@ fn sample() -> Capture {
     cap
 }
 
+const CLC_DECLINE: u8 = 4;
+
+/// SMC CLC Decline v1, 28 bytes (`struct smc_clc_msg_decline`): header, sender peer id, diagnosis code, OS type
+/// (2 = Linux) in the high nibble, reserved, trailer.
+fn clc_decline(instance: u16, mac: [u8; 6], diagnosis: u32) -> Vec<u8> {
+    let mut v = clc_header(CLC_DECLINE, 28, 0x10);
+    v.extend_from_slice(&instance.to_be_bytes());
+    v.extend_from_slice(&mac);
+    v.extend_from_slice(&diagnosis.to_be_bytes());
+    v.extend_from_slice(&[0x20, 0, 0, 0]);
+    v.extend_from_slice(&SMCR_EYECATCHER);
+    assert_eq!(v.len(), 28);
+    v
+}
+
+/// One SMC handshake on the NIC: SYN and SYN-ACK with SMC's option, ACK, CLC Proposal, then the server's Accept
+/// and the client's Confirm, or the server's Decline with `decline` as diagnosis code.
+fn handshake(cap: &mut Capture, client: (Ip, u16), server: (Ip, u16), decline: Option<u32>, what: &str) -> TcpConn {
+    let mut t = TcpConn {
+        client,
+        server,
+        client_seq: 0x1000_0000 + u32::from(client.1),
+        server_seq: 0x2000_0000 + u32::from(server.1),
+        ip_id: [0x4000, 0x0000],
+        ts: 3_000_000,
+    };
+    t.segment(cap, true, TCP_SYN, &syn_options(3_000_000, 0), &[], &format!("{what}: SYN with SMC option"));
+    t.segment(cap, false, TCP_SYN | TCP_ACK, &syn_options(4_000_000, 3_000_000), &[], "SYN-ACK with SMC option");
+    t.segment(cap, true, TCP_ACK, &[], &[], "ACK");
+    t.segment(cap, true, TCP_PSH | TCP_ACK, &[], &clc_proposal(), "SMC CLC Proposal (SMC-R v1)");
+    if let Some(diagnosis) = decline {
+        let d = clc_decline(0x5c6d, SERVER_ROCE_MAC, diagnosis);
+        t.segment(cap, false, TCP_PSH | TCP_ACK, &[], &d, &format!("SMC CLC Decline, diagnosis {diagnosis:#010x}"));
+        return t;
+    }
+    let accept = clc_accept_confirm(
+        CLC_ACCEPT,
+        0x18,
+        0x5c6d,
+        SERVER_ROCE_MAC,
+        0x000123,
+        0x0000_1a2b,
+        SERVER_TOKEN,
+        0x0000_0008_1234_0000,
+        0x00ab_cdef,
+    );
+    t.segment(cap, false, TCP_PSH | TCP_ACK, &[], &accept, "SMC CLC Accept (SMC-R v1)");
+    let confirm = clc_accept_confirm(
+        CLC_CONFIRM,
+        0x10,
+        0x1a2b,
+        CLIENT_ROCE_MAC,
+        0x000456,
+        0x0000_3c4d,
+        CLIENT_TOKEN,
+        0x0000_0009_5678_0000,
+        0x0012_3456,
+    );
+    t.segment(cap, true, TCP_PSH | TCP_ACK, &[], &confirm, "SMC CLC Confirm (SMC-R v1)");
+    t.segment(cap, false, TCP_ACK, &[], &[], "ACK");
+    t
+}
+
+fn clc_ports() -> Capture {
+    let mut cap = Capture::new(
+        "clc-ports.pcap",
+        "SMC handshakes on ports that TCP dissectors own, as `smcdump-ex -m all` records them on the NIC:          10.20.n.1:(47000+n) -> 10.20.n.2:port, SMC-R v1 Proposal/Accept/Confirm on 6379 (RESP, n=1), 3306          (MySQL, n=2) and 80 (HTTP, n=3); then a connection to 6379 (n=4) whose server declines          (SMC_CLC_DECL_NOSMCDEV, 0x03030000) and whose Redis PING and PONG then run over TCP (fallback). Frames          1-7, 8-14 and 15-21 are the three handshakes, 22-26 the declined one, 27 the PING, 28 the PONG.",
+    );
+    for (n, port, what) in [(1u8, 6379u16, "Redis"), (2, 3306, "MySQL"), (3, 80, "HTTP")] {
+        handshake(&mut cap, ([10, 20, n, 1], 47000 + u16::from(n)), ([10, 20, n, 2], port), None, what);
+    }
+    let mut t = handshake(&mut cap, ([10, 20, 4, 1], 47004), ([10, 20, 4, 2], 6379), Some(0x0303_0000), "Redis");
+    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], b"*1\r\n$4\r\nPING\r\n", "Redis PING over TCP (fallback)");
+    t.segment(&mut cap, false, TCP_PSH | TCP_ACK, &[], b"+PONG\r\n", "Redis PONG over TCP (fallback)");
+    cap
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 fn readme(captures: &[Capture]) -> String {
@@ -1537,6 +1614,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tls(),
         unowned(),
         throwing(),
+        clc_ports(),
     ];
     for c in &captures {
         c.write(&dir)?;

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use crate::connections::Handshake;
 use crate::wire::{Cdc, CdcVariant, DumpFrame, Payload};
 
 /// One direction of a UDP flow.
@@ -37,6 +38,11 @@ impl Direction {
         };
         Direction { src: copy(src), dst: copy(dst), sport, dport }
     }
+
+    /// The opposite direction.
+    pub fn reverse(self) -> Self {
+        Direction { src: self.dst, dst: self.src, sport: self.dport, dport: self.sport }
+    }
 }
 
 /// What the analysis says about one frame.
@@ -54,6 +60,13 @@ pub struct FrameAnalysis {
     pub prod_backwards: Option<(u16, u32)>,
     /// The previous CDC's consumer cursor, when this CDC's lies before it.
     pub cons_backwards: Option<(u16, u32)>,
+    /// The frames of the connection's CLC Accept and Confirm, when the handshake is in the capture.
+    pub clc_accept: Option<u32>,
+    pub clc_confirm: Option<u32>,
+    /// The size of the ring this direction's data is written into (from the CLC handshake).
+    pub ring_size: Option<u32>,
+    /// For data: where in that ring the frame's first byte lies.
+    pub ring_offset: Option<u32>,
 }
 
 impl FrameAnalysis {
@@ -83,14 +96,21 @@ struct DirState {
 impl DirState {
     /// Relates CDC `cdc` of frame `num`, whose (producer, consumer) cursors are `cursors`, to the previous CDC of
     /// this direction, filling in `a`; it becomes the previous CDC.
-    fn cdc(&mut self, num: u32, cdc: &Cdc, (prod, cons): ((u16, u32), (u16, u32)), a: &mut FrameAnalysis) {
+    fn cdc(
+        &mut self,
+        num: u32,
+        cdc: &Cdc,
+        (prod, cons): ((u16, u32), (u16, u32)),
+        ring: Option<u32>,
+        a: &mut FrameAnalysis,
+    ) {
         let seqno = match cdc.variant {
             CdcVariant::SmcR(r) => r.seqno.map(|f| f.value),
             CdcVariant::SmcD(_) => None,
         };
         if let Some(prev) = self.last_cdc {
             a.data_bytes = Some(self.data_since);
-            a.prod_advance = (prod.0 == prev.prod.0 && prod.1 >= prev.prod.1).then(|| prod.1 - prev.prod.1);
+            a.prod_advance = advance(prev.prod, prod, ring);
             a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
             a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
             a.seq_expected = match (prev.seqno, seqno) {
@@ -100,6 +120,18 @@ impl DirState {
         }
         self.last_cdc = Some(LastCdc { frame: num, seqno, prod, cons });
         self.data_since = 0;
+    }
+}
+
+/// How far a producer cursor moved from `prev` to `now`: within one wrap, or across one wrap when the ring's size
+/// is known (the rest of the ring after `prev`, then `now`'s count).
+fn advance(prev: (u16, u32), now: (u16, u32), ring: Option<u32>) -> Option<u32> {
+    if now.0 == prev.0 {
+        return now.1.checked_sub(prev.1);
+    }
+    match ring {
+        Some(size) if now.0 == prev.0.wrapping_add(1) && prev.1 <= size && now.1 <= size => Some(size - prev.1 + now.1),
+        _ => None,
     }
 }
 
@@ -127,20 +159,42 @@ impl Analyzer {
         self.frames.get(&num).copied()
     }
 
-    /// The analysis of frame `num`, travelling in `dir`: computed on the first visit, cached afterwards.
-    pub fn analyze(&mut self, num: u32, dir: Direction, frame: &DumpFrame) -> FrameAnalysis {
+    /// The analysis of frame `num`, travelling in `dir`, whose connection's CLC handshake (if in the capture) says
+    /// `handshake`: computed on the first visit, cached afterwards.
+    pub fn analyze(
+        &mut self,
+        num: u32,
+        dir: Direction,
+        frame: &DumpFrame,
+        handshake: Option<Handshake>,
+    ) -> FrameAnalysis {
         if let Some(a) = self.frames.get(&num) {
             return *a;
         }
         let state = self.dirs.entry(dir).or_default();
-        let mut a = FrameAnalysis { prev_cdc: state.last_cdc.map(|c| c.frame), ..FrameAnalysis::default() };
+        let hs = handshake.unwrap_or_default();
+        let mut a = FrameAnalysis {
+            prev_cdc: state.last_cdc.map(|c| c.frame),
+            clc_accept: hs.accept_frame,
+            clc_confirm: hs.confirm_frame,
+            ring_size: hs.ring_size,
+            ..FrameAnalysis::default()
+        };
+        let ring = hs.ring_size.filter(|&r| r > 0);
         match frame.payload {
             _ if !frame.magic_ok => {}
-            Payload::Raw(span) => state.data_since = state.data_since.saturating_add(span.len as u64),
+            Payload::Raw(span) => {
+                // Data is dumped before the CDC that announces it, so it starts where the previous CDC's producer
+                // cursor pointed, after the data dumped since.
+                if let (Some(size), Some(prev)) = (ring, state.last_cdc) {
+                    a.ring_offset = Some(((u64::from(prev.prod.1) + state.data_since) % u64::from(size)) as u32);
+                }
+                state.data_since = state.data_since.saturating_add(span.len as u64)
+            }
             // A CDC whose cursors and flags were not all captured says nothing reliable about the connection.
             Payload::Cdc { cdc, .. } => {
                 if let Some(cursors) = cdc.complete_cursors() {
-                    state.cdc(num, &cdc, cursors, &mut a);
+                    state.cdc(num, &cdc, cursors, ring, &mut a);
                 }
             }
             Payload::Undecoded(_) => {}
@@ -178,12 +232,12 @@ mod tests {
         let mut an = Analyzer::default();
         let ab = Direction::new(&A, &B, 1000, 2000);
         let ba = Direction::new(&B, &A, 2000, 1000);
-        assert_eq!(an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0)))), FrameAnalysis::default());
-        assert_eq!(an.analyze(2, ab, &parse(&data(100))).prev_cdc, Some(1));
+        assert_eq!(an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))), None), FrameAnalysis::default());
+        assert_eq!(an.analyze(2, ab, &parse(&data(100)), None).prev_cdc, Some(1));
         // The other direction has its own state.
-        assert_eq!(an.analyze(3, ba, &parse(&cdc(1, (0, 7), (0, 0)))), FrameAnalysis::default());
-        assert_eq!(an.analyze(4, ab, &parse(&data(50))).prev_cdc, Some(1));
-        let a = an.analyze(5, ab, &parse(&cdc(2, (0, 150), (0, 7))));
+        assert_eq!(an.analyze(3, ba, &parse(&cdc(1, (0, 7), (0, 0))), None), FrameAnalysis::default());
+        assert_eq!(an.analyze(4, ab, &parse(&data(50)), None).prev_cdc, Some(1));
+        let a = an.analyze(5, ab, &parse(&cdc(2, (0, 150), (0, 7))), None);
         assert_eq!(a.prev_cdc, Some(1));
         assert_eq!((a.data_bytes, a.prod_advance, a.data_mismatch()), (Some(150), Some(150), None));
         assert_eq!((a.seq_expected, a.prod_backwards, a.cons_backwards), (None, None, None));
@@ -193,18 +247,18 @@ mod tests {
     fn problems_are_reported() {
         let mut an = Analyzer::default();
         let ab = Direction::new(&A, &B, 1, 2);
-        an.analyze(1, ab, &parse(&cdc(5, (2, 500), (1, 300))));
-        an.analyze(2, ab, &parse(&data(10)));
-        let a = an.analyze(3, ab, &parse(&cdc(7, (2, 400), (1, 200))));
+        an.analyze(1, ab, &parse(&cdc(5, (2, 500), (1, 300))), None);
+        an.analyze(2, ab, &parse(&data(10)), None);
+        let a = an.analyze(3, ab, &parse(&cdc(7, (2, 400), (1, 200))), None);
         assert_eq!(a.seq_expected, Some(6));
         assert_eq!(a.prod_backwards, Some((2, 500)));
         assert_eq!(a.cons_backwards, Some((1, 300)));
         assert_eq!(a.prod_advance, None);
-        let a = an.analyze(4, ab, &parse(&cdc(8, (2, 420), (1, 200))));
+        let a = an.analyze(4, ab, &parse(&cdc(8, (2, 420), (1, 200))), None);
         assert_eq!((a.seq_expected, a.prod_advance, a.data_bytes), (None, Some(20), Some(0)));
         assert_eq!(a.data_mismatch(), None, "no data dumped: nothing to compare");
-        an.analyze(5, ab, &parse(&data(30)));
-        let a = an.analyze(6, ab, &parse(&cdc(9, (2, 440), (1, 200))));
+        an.analyze(5, ab, &parse(&data(30)), None);
+        let a = an.analyze(6, ab, &parse(&cdc(9, (2, 440), (1, 200))), None);
         assert_eq!(a.data_mismatch(), Some((20, 30)));
     }
 
@@ -212,8 +266,8 @@ mod tests {
     fn wraps_and_immediate_mode_are_not_errors() {
         let mut an = Analyzer::default();
         let ab = Direction::new(&A, &B, 1, 2);
-        an.analyze(1, ab, &parse(&cdc(0, (0, 65000), (0, 0))));
-        let a = an.analyze(2, ab, &parse(&cdc(0, (1, 100), (0, 0))));
+        an.analyze(1, ab, &parse(&cdc(0, (0, 65000), (0, 0))), None);
+        let a = an.analyze(2, ab, &parse(&cdc(0, (1, 100), (0, 0))), None);
         assert_eq!(a, FrameAnalysis { prev_cdc: Some(1), data_bytes: Some(0), ..FrameAnalysis::default() });
     }
 
@@ -221,11 +275,45 @@ mod tests {
     fn results_are_cached_per_frame_and_cleared_per_file() {
         let mut an = Analyzer::default();
         let ab = Direction::new(&A, &B, 1, 2);
-        an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))));
-        let first = an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))));
-        an.analyze(3, ab, &parse(&cdc(4, (0, 0), (0, 0))));
-        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0)))), first);
+        an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))), None);
+        let first = an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))), None);
+        an.analyze(3, ab, &parse(&cdc(4, (0, 0), (0, 0))), None);
+        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))), None), first);
         an.clear();
-        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0)))), FrameAnalysis::default());
+        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))), None), FrameAnalysis::default());
+    }
+}
+
+#[cfg(test)]
+mod ring_tests {
+    use super::*;
+    use crate::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
+    use crate::wire::Layout;
+
+    fn parse(bytes: &[u8]) -> DumpFrame {
+        DumpFrame::parse(bytes, bytes.len(), &Layout::default()).unwrap()
+    }
+
+    #[test]
+    fn with_the_ring_size_a_wrap_is_an_advance_and_data_has_an_offset() {
+        let l = Layout::default();
+        let cdc =
+            |prod| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 1, prod, (0, 0))));
+        let data = |n| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n]);
+        let hs = Some(Handshake { accept_frame: Some(5), confirm_frame: Some(6), ring_size: Some(16384) });
+        let mut an = Analyzer::default();
+        let ab = Direction::new(&[1, 1, 1, 1], &[2, 2, 2, 2], 1, 2);
+        an.analyze(10, ab, &parse(&cdc((0, 16000))), hs);
+        let d1 = an.analyze(11, ab, &parse(&data(384)), hs);
+        let d2 = an.analyze(12, ab, &parse(&data(100)), hs);
+        assert_eq!((d1.ring_offset, d2.ring_offset), (Some(16000), Some(0)));
+        assert_eq!((d1.clc_accept, d1.clc_confirm, d1.ring_size), (Some(5), Some(6), Some(16384)));
+        let c = an.analyze(13, ab, &parse(&cdc((1, 100))), hs);
+        assert_eq!((c.prod_advance, c.data_bytes, c.data_mismatch()), (Some(484), Some(484), None));
+        // Without the ring size, the same wrap says nothing.
+        let mut an = Analyzer::default();
+        an.analyze(10, ab, &parse(&cdc((0, 16000))), None);
+        assert_eq!(an.analyze(11, ab, &parse(&data(384)), None).ring_offset, None);
+        assert_eq!(an.analyze(13, ab, &parse(&cdc((1, 100))), None).prod_advance, None);
     }
 }

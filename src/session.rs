@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use crate::analysis::{Analyzer, Direction, FrameAnalysis};
+use crate::connections::Handshakes;
 use crate::streams::{Endpoint, Streams};
+use crate::wire::clc::ClcMessage;
 use crate::wire::handshake::SmcSyn;
 use crate::wire::learn::{Learned, Learner};
 use crate::wire::{DumpFrame, Layout};
@@ -33,6 +35,7 @@ struct Early {
 pub struct Session {
     learner: Learner,
     analyzer: Analyzer,
+    handshakes: Handshakes,
     early: Vec<Early>,
     early_bytes: usize,
     /// The connections' byte streams.
@@ -82,7 +85,7 @@ impl Session {
         self.analyzer.clear();
         for e in std::mem::take(&mut self.early) {
             if let Ok(frame) = DumpFrame::parse(&e.payload, e.reported, &layout) {
-                self.analyzer.analyze(e.num, e.dir, &frame);
+                self.analyzer.analyze(e.num, e.dir, &frame, self.handshakes.for_direction(e.dir));
             }
         }
         self.early_bytes = 0;
@@ -125,7 +128,12 @@ impl Session {
             self.early_bytes += payload.len();
             self.early.push(Early { num, dir, payload: payload.to_vec(), reported: frame.reported });
         }
-        self.analyzer.analyze(num, dir, frame)
+        self.analyzer.analyze(num, dir, frame, self.handshakes.for_direction(dir))
+    }
+
+    /// Observes the CLC message `msg` that frame `num` carries in TCP direction `dir` (in capture order).
+    pub fn observe_clc(&mut self, num: u32, dir: Direction, msg: &ClcMessage) {
+        self.handshakes.observe(num, dir, msg);
     }
 }
 

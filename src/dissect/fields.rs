@@ -137,7 +137,7 @@ declare_fields! {
     AnDataBytes: c"smcdump.analysis.data_bytes", c"Data bytes since the previous CDC", uint(4),
         c"Bytes of data dumped in this direction since the previous CDC message";
     AnProdAdvance: c"smcdump.analysis.prod_advance", c"Producer cursor advance", uint(4),
-        c"How far the producer cursor moved since the previous CDC (same wrap only; the ring size is unknown)";
+        c"How far the producer cursor moved since the previous CDC (across a wrap only when the ring size is known)";
 
     Stream: c"smcdump.stream", c"Stream index", uint(4),
         c"The SMC connection this frame belongs to: 0, 1, 2 ... in order of first appearance";
@@ -155,6 +155,12 @@ declare_fields! {
         c"A frame whose data is part of the reassembled message";
     ReassembledLength: c"smcdump.reassembled.length", c"Reassembled length", uint(4),
         c"Bytes of the reassembled message";
+    AnRingSize: c"smcdump.analysis.ring_size", c"Ring size", uint(4),
+        c"Size of the ring this direction's data is written into, from the receiver's CLC Accept or Confirm";
+    DataRingOffset: c"smcdump.data.ring_offset", c"Ring offset", uint(4),
+        c"Where in the receiving ring this frame's data starts (previous CDC's producer cursor plus data since)";
+    ClcFrame: c"smcdump.clc.frame", c"CLC Accept/Confirm", FieldKind::FrameNum,
+        c"The frames of the connection's CLC Accept and Confirm (the handshake on the NIC)";
 }
 
 macro_rules! declare_subtrees {
@@ -242,7 +248,7 @@ mod tests {
 
     #[test]
     fn tables_match_their_enums() {
-        assert_eq!(FIELDS.len(), Hf::ReassembledLength as usize + 1);
+        assert_eq!(FIELDS.len(), Hf::ClcFrame as usize + 1);
         assert_eq!(EXPERTS.len(), Ei::LayoutConflict as usize + 1);
         assert_eq!(ETT_COUNT, Ett::Reassembled as usize + 1);
     }

@@ -237,6 +237,10 @@ impl<W: TreeWriter> Renderer<'_, W> {
             (Hf::AnPrevCdc, a.prev_cdc),
             (Hf::AnDataBytes, a.data_bytes.map(|d| u32::try_from(d).unwrap_or(u32::MAX))),
             (Hf::AnProdAdvance, a.prod_advance),
+            (Hf::AnRingSize, a.ring_size),
+            (Hf::DataRingOffset, a.ring_offset),
+            (Hf::ClcFrame, a.clc_accept),
+            (Hf::ClcFrame, a.clc_confirm),
         ];
         for (hf, value) in values {
             if let Some(v) = value {

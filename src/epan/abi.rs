@@ -43,3 +43,9 @@ pub const fn pref_bool_value(stored: sys::ws_pref_bool) -> bool {
 pub const CONVERSATION_UDP: sys::ws_conversation_type = sys::ENDPOINT_UDP;
 #[cfg(not(ws_abi = "3.4"))]
 pub const CONVERSATION_UDP: sys::ws_conversation_type = sys::CONVERSATION_UDP;
+
+/// The conversation key type of a TCP connection (`ENDPOINT_TCP` before 4.0, `CONVERSATION_TCP` since).
+#[cfg(ws_abi = "3.4")]
+pub const CONVERSATION_TCP: sys::ws_conversation_type = sys::ENDPOINT_TCP;
+#[cfg(not(ws_abi = "3.4"))]
+pub const CONVERSATION_TCP: sys::ws_conversation_type = sys::CONVERSATION_TCP;

@@ -25,7 +25,7 @@ use crate::wire::{DumpFrame, Layout};
 ///
 /// # Safety
 /// `tvb` must be the live tvb Wireshark passed to the current callback; the slice must not outlive it.
-unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
+pub(super) unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
     let captured = sys::tvb_captured_length(tvb);
     let reported = sys::tvb_reported_length(tvb) as usize;
     let Ok(len) = c_int::try_from(captured) else {
@@ -46,7 +46,7 @@ unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize) {
 /// [`reset_session`].
 static SESSION: Lazy<Mutex<Session>> = Lazy::new(Mutex::default);
 
-fn session() -> std::sync::MutexGuard<'static, Session> {
+pub(super) fn session() -> std::sync::MutexGuard<'static, Session> {
     SESSION.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -379,6 +379,9 @@ pub unsafe extern "C" fn dissect_post(
             } else if let Some(syn) = smc_syn(bytes) {
                 session().syn(&syn);
                 mark_flow(pinfo, syn.flow);
+                super::clc::mark_handshake(pinfo, syn.flow);
+            } else {
+                super::clc::observe_segment(num, bytes);
             }
         }
     }));

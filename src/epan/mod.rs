@@ -8,11 +8,13 @@
 //! - what differs between Wireshark releases is kept in [`abi`] and the generated [`sys`] bindings.
 
 pub mod abi;
+mod clc;
 mod dissector;
 mod handoff;
 mod plugin;
 mod prefs;
 mod registry;
+mod shim;
 pub mod sys;
 mod tree;
 

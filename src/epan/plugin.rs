@@ -186,6 +186,8 @@ unsafe extern "C" fn register_protoinfo() {
             HANDLE.store(handle, Ordering::Relaxed);
             let flow = sys::register_dissector(c"smcdump_flow".as_ptr(), Some(dissector::dissect_flow), proto);
             FLOW_HANDLE.store(flow, Ordering::Relaxed);
+            let clc = sys::register_dissector(c"smcdump_clc".as_ptr(), Some(super::clc::dissect_clc), proto);
+            registry::CLC_HANDLE.store(clc, Ordering::Relaxed);
             REGISTERED.store(!handle.is_null() && !flow.is_null(), Ordering::Relaxed);
         }
     });
@@ -224,6 +226,9 @@ unsafe extern "C" fn register_handoff() {
             handoff::hand_off();
             // Below UDP, only Ethernet has heuristics that run first; for any link type, cooked captures among
             // them, the postdissector finds dump frames and hands their flows over.
+            // CLC messages on any port: Wireshark's smc dissector, called for the TCP connections of SMC
+            // handshakes (the postdissector marks them), is found now that every protocol registered.
+            super::clc::find_smc_dissector();
             let post = sys::create_dissector_handle(Some(dissector::dissect_post), proto);
             if !post.is_null() {
                 sys::register_postdissector(post);

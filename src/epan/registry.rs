@@ -41,6 +41,8 @@ pub static EI: [ExpertCell; EXPERTS.len()] = [const { ExpertCell::new() }; EXPER
 pub static HANDLE: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(ptr::null_mut());
 /// The dissector recognised UDP flows are handed to: takes datagrams that start with a dump header.
 pub static FLOW_HANDLE: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(ptr::null_mut());
+/// The conversation dissector of SMC handshakes' TCP connections: hands CLC messages to Wireshark's smc dissector.
+pub static CLC_HANDLE: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(ptr::null_mut());
 
 /// The registered id of a field.
 pub fn hf(hf: Hf) -> i32 {

@@ -95,6 +95,48 @@ void smcdump_handoff(struct smcdump_handoff *h)
     pinfo->current_proto = saved_proto;
 }
 
+struct heuristic_args {
+    heur_dtbl_entry_t *entry;
+    tvbuff_t *tvb;
+    packet_info *pinfo;
+    proto_tree *tree;
+    void *data;
+    int result;
+    smcdump_caught_t *caught;
+};
+
+static void call_heuristic(void *arg)
+{
+    struct heuristic_args *a = arg;
+    a->result = a->entry->dissector(a->tvb, a->pinfo, a->tree, a->data) ? 1 : 0;
+}
+
+static void show_caught(void *arg)
+{
+    struct heuristic_args *a = arg;
+    show_exception(a->tvb, a->pinfo, a->tree, a->caught->code, a->caught->message[0] ? a->caught->message : NULL);
+}
+
+int smcdump_call_heuristic(heur_dtbl_entry_t *entry, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
+                           smcdump_caught_t *caught)
+{
+    struct heuristic_args a = {entry, tvb, pinfo, tree, data, 0, caught};
+    const char *saved_proto = pinfo->current_proto;
+    char ignored[8];
+
+    caught->code = 0;
+    caught->message[0] = '\0';
+    if (entry == NULL || entry->dissector == NULL || !entry->enabled
+        || (entry->protocol != NULL && !proto_is_protocol_enabled(entry->protocol)))
+        return 0;
+    caught->code = guarded(call_heuristic, &a, caught->message, sizeof caught->message);
+    if (!caught->code)
+        return a.result;
+    guarded(show_caught, &a, ignored, sizeof ignored);
+    pinfo->current_proto = saved_proto;
+    return -1;
+}
+
 struct reassembled_args {
     tvbuff_t *parent;
     packet_info *pinfo;

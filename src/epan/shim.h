@@ -53,6 +53,18 @@ tvbuff_t *smcdump_reassembled_tvb(tvbuff_t *parent, packet_info *pinfo, const ui
  * Never throws. */
 tvbuff_t *smcdump_subset_tvb(tvbuff_t *parent, int offset, int length);
 
+/* What a call through the shim caught: the exception's code (0: none) and the start of its message. */
+typedef struct {
+    unsigned long code;
+    char message[128];
+} smcdump_caught_t;
+
+/* Calls the heuristic dissector of `entry` directly (so that it sees packet_info as TCP left it), if it and its
+ * protocol are enabled: 1 if it took the packet, 0 if not (or disabled), -1 if it threw (then `caught` says what,
+ * and the tree shows it as Wireshark's dissectors do). Never throws. */
+int smcdump_call_heuristic(heur_dtbl_entry_t *entry, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
+                           smcdump_caught_t *caught);
+
 /* Follow SMC Stream: registers the tap "smcdump_follow" and the follower (tshark -z follow,smcdump,...),
  * filtering by smcdump.stream; returns the tap's id. At protocol registration. */
 int smcdump_register_follow(int proto);

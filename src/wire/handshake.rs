@@ -62,7 +62,21 @@ pub fn smc_syn(frame: &[u8]) -> Option<SmcSyn> {
     Link::ALL.iter().find_map(|&link| smc_syn_at(frame, link))
 }
 
-fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
+/// The TCP payload of a whole captured frame (Ethernet, SLL or SLL2; IPv4, not a fragment) and the flow it travels
+/// in; `None` for any other frame. The payload is what was captured of it, cut at the IP total length.
+pub fn tcp_payload(frame: &[u8]) -> Option<(Flow, &[u8])> {
+    Link::ALL.iter().find_map(|&link| {
+        let (ip, tcp) = tcp_at(frame, link)?;
+        let offset = usize::from(frame.get(at(tcp, &tcp_field::DATA_OFFSET))?[0] >> 4) * 4;
+        let total = usize::from(be16(frame, ip + 2..ip + 4)?);
+        let end = frame.len().min(ip + total);
+        let payload = frame.get(tcp + offset..end).unwrap_or(&[]);
+        Some((flow_of(frame, ip, tcp)?, payload))
+    })
+}
+
+/// Where the IPv4 and TCP headers of `frame` start, for link type `link`.
+fn tcp_at(frame: &[u8], link: Link) -> Option<(usize, usize)> {
     if !link.announces_ipv4(frame) {
         return None;
     }
@@ -76,7 +90,20 @@ fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
     {
         return None;
     }
-    let tcp = ip + ihl;
+    Some((ip, ip + ihl))
+}
+
+fn flow_of(frame: &[u8], ip: usize, tcp: usize) -> Option<Flow> {
+    Some(Flow {
+        src: frame.get(at(ip, &ip_field::SRC))?.try_into().ok()?,
+        dst: frame.get(at(ip, &ip_field::DST))?.try_into().ok()?,
+        sport: be16(frame, at(tcp, &tcp_field::SPORT))?,
+        dport: be16(frame, at(tcp, &tcp_field::DPORT))?,
+    })
+}
+
+fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
+    let (ip, tcp) = tcp_at(frame, link)?;
     let offset = usize::from(frame.get(at(tcp, &tcp_field::DATA_OFFSET))?[0] >> 4) * 4;
     let flags = frame.get(at(tcp, &tcp_field::FLAGS))?[0];
     if flags & TCP_SYN == 0 || offset < tcp_field::OPTIONS {
@@ -101,13 +128,7 @@ fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
     if !found {
         return None;
     }
-    let flow = Flow {
-        src: frame.get(at(ip, &ip_field::SRC))?.try_into().ok()?,
-        dst: frame.get(at(ip, &ip_field::DST))?.try_into().ok()?,
-        sport: be16(frame, at(tcp, &tcp_field::SPORT))?,
-        dport: be16(frame, at(tcp, &tcp_field::DPORT))?,
-    };
-    Some(SmcSyn { flow, ack: flags & TCP_ACK != 0 })
+    Some(SmcSyn { flow: flow_of(frame, ip, tcp)?, ack: flags & TCP_ACK != 0 })
 }
 
 #[cfg(test)]
@@ -149,5 +170,15 @@ mod tests {
         assert_eq!(smc_syn(&segment(0x02, &broken)), None, "option longer than the header");
         let f = segment(0x02, &OPTS);
         assert_eq!(smc_syn(&f[..f.len() - 3]), None, "options cut short");
+    }
+
+    #[test]
+    fn tcp_payload_is_cut_at_the_ip_length() {
+        let mut f = segment(0x18, &[]);
+        f.extend_from_slice(b"hello");
+        f[17] += 5; // IP total length
+        f.extend_from_slice(&[0; 6]); // Ethernet padding
+        let (flow, payload) = tcp_payload(&f).unwrap();
+        assert_eq!((flow.sport, flow.dport, payload), (45678, 12345, &b"hello"[..]));
     }
 }

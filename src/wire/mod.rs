@@ -13,6 +13,7 @@
 //! hard-codes them.
 
 pub mod cdc;
+pub mod clc;
 pub mod emit;
 pub mod envelope;
 pub mod frame;

@@ -29,7 +29,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
-pub const CAPTURES: [&str; 18] = [
+pub const CAPTURES: [&str; 25] = [
     "smcr.pcap",
     "smcd.pcap",
     "smcd-be.pcap",
@@ -48,6 +48,13 @@ pub const CAPTURES: [&str; 18] = [
     "layout-21.pcap",
     "layout-conflict.pcap",
     "raw-only.pcap",
+    "clc-ports.pcap",
+    "http-smcr.pcap",
+    "http-smcd.pcap",
+    "pgsql.pcap",
+    "tls.pcap",
+    "unowned.pcap",
+    "throwing.pcap",
 ];
 
 /// A capture under test-pcaps/.

@@ -82,6 +82,17 @@ typedef struct {
     void (*register_handoff)(void);
 } proto_plugin;
 
+/* A heuristic dissector's entry, which the C shim calls directly (Wireshark's smc dissector, by its short name).
+ * 4.4 and later add `bool enabled_by_default` after `enabled`, inside the padding; the shim does not read it. */
+struct heur_dtbl_entry {
+    heur_dissector_t dissector;
+    protocol_t *protocol;
+    char *list_name;
+    const char *display_name;
+    char *short_name;
+    ws_heur_bool enabled;
+};
+
 /* Wireshark's exceptions (setjmp/longjmp), as the C shim catches them around calls into other dissectors: what
  * except_setup_try() pushes, and what a throw fills in before it jumps back. */
 #include <setjmp.h>

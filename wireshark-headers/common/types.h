@@ -32,6 +32,7 @@ typedef struct _value_string value_string;
 typedef struct dissector_table *dissector_table_t;
 typedef struct heur_dissector_list *heur_dissector_list_t;
 typedef struct heur_dtbl_entry heur_dtbl_entry_t;
+typedef struct _protocol protocol_t;
 typedef struct true_false_string true_false_string;
 
 /* A dissector: returns the number of bytes it took, 0 for "not mine". */

@@ -1,0 +1,150 @@
+//! The SMC connections of a capture as their CLC handshakes describe them (pure Rust): which frame carried the
+//! Accept and the Confirm, the receive buffer each side announced, and how a declined handshake ended.
+//!
+//! Data a side sends lands in the peer's buffer (spec section 7): client -> server data in the server's buffer
+//! (from the Accept, which the server sends), server -> client data in the client's (from the Confirm). So the
+//! ring of a direction src -> dst is the buffer announced by the CLC message that travelled dst -> src.
+//! Memory grows with connections, not frames.
+
+use std::collections::HashMap;
+
+use crate::analysis::Direction;
+use crate::wire::clc::{ClcMessage, Path};
+
+/// The buffer one side announced in its Accept or Confirm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Announced {
+    /// The frame of the Accept or Confirm.
+    pub frame: u32,
+    pub confirm: bool,
+    pub path: Path,
+    pub version: u8,
+    /// The data ring the peer writes into (SMC-D: the DMB element less 32 bytes), when captured.
+    pub ring_size: Option<u32>,
+    pub alert_token: Option<u32>,
+}
+
+/// What the handshake tells about one direction of a connection's dump frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Handshake {
+    pub accept_frame: Option<u32>,
+    pub confirm_frame: Option<u32>,
+    /// The ring this direction's data is written into, from the receiver's Accept or Confirm.
+    pub ring_size: Option<u32>,
+}
+
+/// The CLC handshakes of one capture file, by the direction their messages travelled.
+#[derive(Debug, Default)]
+pub struct Handshakes {
+    announced: HashMap<Direction, Announced>,
+    /// Declines: the frame and diagnosis code, by the direction the Decline travelled.
+    declined: HashMap<Direction, (u32, Option<u32>)>,
+    /// The last frame observed: frames are observed once, in capture order (later passes are ignored).
+    last: u32,
+}
+
+impl Handshakes {
+    pub fn clear(&mut self) {
+        *self = Handshakes::default();
+    }
+
+    /// Records CLC message `msg` of frame `num`, sent in direction `dir`. A later handshake on the same 4-tuple
+    /// (a reused port pair) replaces the earlier one.
+    pub fn observe(&mut self, num: u32, dir: Direction, msg: &ClcMessage) {
+        if num <= self.last {
+            return;
+        }
+        self.last = num;
+        match *msg {
+            ClcMessage::Proposal { .. } => {
+                self.announced.remove(&dir);
+                self.announced.remove(&dir.reverse());
+                self.declined.remove(&dir.reverse());
+            }
+            ClcMessage::AcceptConfirm { confirm, version, path, buffer } => {
+                let a = Announced {
+                    frame: num,
+                    confirm,
+                    path,
+                    version,
+                    ring_size: buffer.ring_size(path),
+                    alert_token: buffer.alert_token,
+                };
+                self.announced.insert(dir, a);
+            }
+            ClcMessage::Decline { diagnosis, .. } => {
+                self.declined.insert(dir, (num, diagnosis));
+            }
+            ClcMessage::Other { .. } => {}
+        }
+    }
+
+    /// The handshake as seen from dump direction `dir` (src -> dst), if one is in the capture.
+    pub fn for_direction(&self, dir: Direction) -> Option<Handshake> {
+        let receiver = self.announced.get(&dir.reverse());
+        let sender = self.announced.get(&dir);
+        if receiver.is_none() && sender.is_none() {
+            return None;
+        }
+        let frame = |confirm: bool| [receiver, sender].into_iter().flatten().find(|a| a.confirm == confirm);
+        Some(Handshake {
+            accept_frame: frame(false).map(|a| a.frame),
+            confirm_frame: frame(true).map(|a| a.frame),
+            ring_size: receiver.and_then(|a| a.ring_size),
+        })
+    }
+
+    /// The Decline of the connection `dir` belongs to (either direction): its frame and diagnosis code.
+    pub fn declined(&self, dir: Direction) -> Option<(u32, Option<u32>)> {
+        self.declined.get(&dir).or_else(|| self.declined.get(&dir.reverse())).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::clc::Buffer;
+
+    const C: [u8; 4] = [10, 0, 0, 1];
+    const S: [u8; 4] = [10, 0, 0, 2];
+
+    fn ac(confirm: bool, code: u8, path: Path) -> ClcMessage {
+        ClcMessage::AcceptConfirm {
+            confirm,
+            version: 1,
+            path,
+            buffer: Buffer { size_code: Some(code), alert_token: None },
+        }
+    }
+
+    #[test]
+    fn each_direction_gets_the_receivers_ring() {
+        let c2s = Direction::new(&C, &S, 40000, 6379);
+        let s2c = Direction::new(&S, &C, 6379, 40000);
+        let mut h = Handshakes::default();
+        h.observe(4, c2s, &ClcMessage::Proposal { version: 1 });
+        h.observe(5, s2c, &ac(false, 2, Path::SmcD)); // server: 64 KiB DMBE
+        h.observe(6, c2s, &ac(true, 0, Path::SmcD)); // client: 16 KiB DMBE
+        let want = |ring| Some(Handshake { accept_frame: Some(5), confirm_frame: Some(6), ring_size: Some(ring) });
+        assert_eq!(h.for_direction(c2s), want(65536 - 32));
+        assert_eq!(h.for_direction(s2c), want(16384 - 32));
+        assert_eq!(h.for_direction(Direction::new(&C, &S, 1, 2)), None);
+        assert_eq!(h.declined(c2s), None);
+    }
+
+    #[test]
+    fn a_decline_is_remembered_for_both_directions() {
+        let c2s = Direction::new(&C, &S, 40000, 80);
+        let mut h = Handshakes::default();
+        h.observe(4, c2s, &ClcMessage::Proposal { version: 1 });
+        h.observe(5, c2s.reverse(), &ClcMessage::Decline { version: 1, diagnosis: Some(0x0303_0000) });
+        assert_eq!(h.declined(c2s), Some((5, Some(0x0303_0000))));
+        assert_eq!(h.declined(c2s.reverse()), Some((5, Some(0x0303_0000))));
+        // Visiting a frame again (a second pass) changes nothing.
+        h.observe(4, c2s, &ClcMessage::Proposal { version: 1 });
+        assert_eq!(h.declined(c2s), Some((5, Some(0x0303_0000))));
+        // A new handshake on the same 4-tuple starts afresh.
+        h.observe(9, c2s, &ClcMessage::Proposal { version: 1 });
+        assert_eq!(h.declined(c2s), None);
+    }
+}
