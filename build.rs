@@ -137,14 +137,26 @@ fn main() {
     // library), so the linker gets an import library for exactly those functions.
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows") {
         let functions = extern_functions(&bindings.to_string());
-        if let Err(e) = windows_import_library(&out_dir, &functions) {
+        if let Err(e) = windows_import_library(&out_dir, &functions, &abi) {
             fail(&e);
         }
     }
 }
 
-/// The DLL that exports every function of `wireshark-headers/common/functions.h` (Wireshark's epan library).
+/// The DLL that exports the functions of `wireshark-headers/common/functions.h` (Wireshark's epan library), but
+/// for wmem's, which live in `libwsutil.dll` since Wireshark 3.6 (wsutil/wmem).
 const WIRESHARK_DLL: &str = "libwireshark.dll";
+const WSUTIL_DLL: &str = "libwsutil.dll";
+
+/// The Wireshark DLL that exports `function` in release `abi`; `None` for the shim's own (smcdump_*), which the
+/// plugin defines itself.
+fn dll_of(function: &str, abi: &str) -> Option<&'static str> {
+    match function {
+        f if f.starts_with("smcdump_") => None,
+        f if f.starts_with("wmem_") && abi != "3.4" => Some(WSUTIL_DLL),
+        _ => Some(WIRESHARK_DLL),
+    }
+}
 
 /// The names of the functions declared in the generated bindings' `extern "C"` blocks: each `pub fn NAME(...)`
 /// that ends in `;` (a declaration, not a body). The text may be rustfmt's or one long line (no rustfmt).
@@ -171,7 +183,7 @@ fn extern_functions(bindings: &str) -> Vec<String> {
 /// Writes `libwireshark.def` (the functions, from `libwireshark.dll`) and turns it into the import library
 /// `libwireshark.dll.a` with mingw-w64's dlltool, then tells the linker to use it. Only the GNU target (mingw-w64
 /// linker) is supported: `scripts/build-windows` builds it.
-fn windows_import_library(out_dir: &Path, functions: &[String]) -> Result<(), String> {
+fn windows_import_library(out_dir: &Path, functions: &[String], abi: &str) -> Result<(), String> {
     println!("cargo:rerun-if-env-changed=SMCDUMP_DLLTOOL");
     let target = env::var("TARGET").unwrap_or_default();
     if env::var("CARGO_CFG_TARGET_ENV").as_deref() != Ok("gnu") {
@@ -183,13 +195,6 @@ fn windows_import_library(out_dir: &Path, functions: &[String]) -> Result<(), St
     if functions.is_empty() {
         return Err("the generated bindings declare no function to import".into());
     }
-    let mut def = format!("LIBRARY {WIRESHARK_DLL}\nEXPORTS\n");
-    for f in functions {
-        def.push_str(&format!("    {f}\n"));
-    }
-    let def_path = out_dir.join("libwireshark.def");
-    let lib_path = out_dir.join("libwireshark.dll.a");
-    fs::write(&def_path, def).map_err(|e| format!("cannot write {}: {e}", def_path.display()))?;
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let (prefix, machine) = match arch.as_str() {
         "x86_64" => ("x86_64-w64-mingw32", "i386:x86-64"),
@@ -198,24 +203,38 @@ fn windows_import_library(out_dir: &Path, functions: &[String]) -> Result<(), St
         other => return Err(format!("no dlltool known for the Windows architecture {other}")),
     };
     let dlltool = env::var("SMCDUMP_DLLTOOL").unwrap_or_else(|_| format!("{prefix}-dlltool"));
-    // dlltool writes temporary files into its working directory: OUT_DIR, never the source tree.
-    let status = Command::new(&dlltool)
-        .current_dir(out_dir)
-        .arg("--machine")
-        .arg(machine)
-        .arg("--input-def")
-        .arg(&def_path)
-        .arg("--dllname")
-        .arg(WIRESHARK_DLL)
-        .arg("--output-lib")
-        .arg(&lib_path)
-        .status()
-        .map_err(|e| format!("cannot run {dlltool} (Debian: binutils-mingw-w64-x86-64): {e}"))?;
-    if !status.success() {
-        return Err(format!("{dlltool} failed on {} ({status})", def_path.display()));
+    for dll in [WIRESHARK_DLL, WSUTIL_DLL] {
+        let mine: Vec<&String> = functions.iter().filter(|f| dll_of(f, abi) == Some(dll)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let stem = dll.trim_end_matches(".dll");
+        let mut def = format!("LIBRARY {dll}\nEXPORTS\n");
+        for f in mine {
+            def.push_str(&format!("    {f}\n"));
+        }
+        let def_path = out_dir.join(format!("{stem}.def"));
+        let lib_path = out_dir.join(format!("{stem}.dll.a"));
+        fs::write(&def_path, def).map_err(|e| format!("cannot write {}: {e}", def_path.display()))?;
+        // dlltool writes temporary files into its working directory: OUT_DIR, never the source tree.
+        let status = Command::new(&dlltool)
+            .current_dir(out_dir)
+            .arg("--machine")
+            .arg(machine)
+            .arg("--input-def")
+            .arg(&def_path)
+            .arg("--dllname")
+            .arg(dll)
+            .arg("--output-lib")
+            .arg(&lib_path)
+            .status()
+            .map_err(|e| format!("cannot run {dlltool} (Debian: binutils-mingw-w64-x86-64): {e}"))?;
+        if !status.success() {
+            return Err(format!("{dlltool} failed on {} ({status})", def_path.display()));
+        }
+        println!("cargo:rustc-link-lib=dylib={}", stem.trim_start_matches("lib"));
     }
     println!("cargo:rustc-link-search=native={}", out_dir.display());
-    println!("cargo:rustc-link-lib=dylib=wireshark");
     Ok(())
 }
 

@@ -21,6 +21,27 @@ use smcdump::releases::RELEASES;
 
 /// The DLL that exports the epan API (Wireshark's `epan` library target, file name libwireshark.dll).
 const WIRESHARK_DLL: &str = "libwireshark.dll";
+/// wmem's functions live in wsutil since Wireshark 3.6.
+const WSUTIL_DLL: &str = "libwsutil.dll";
+
+/// The DLL each declared function of release `release` is imported from.
+fn dll_of(function: &str, release: &str) -> &'static str {
+    if function.starts_with("wmem_") && release != "3.4" {
+        WSUTIL_DLL
+    } else {
+        WIRESHARK_DLL
+    }
+}
+
+/// A function name of functions.h as release `release` spells it: `WS_TRY_UINT` is the macro of each release's
+/// abi.h (dissector_try_uint_new, an inline wrapper of dissector_try_uint_with_data since 4.6).
+fn real_name(name: &str, release: &str) -> String {
+    match (name, release) {
+        ("WS_TRY_UINT", "4.6") => "dissector_try_uint_with_data".into(),
+        ("WS_TRY_UINT", _) => "dissector_try_uint_new".into(),
+        _ => name.into(),
+    }
+}
 
 /// What Wireshark's plugin loader looks up in a plugin (`plugin_describe` since 4.4; 4.0 ignores it).
 const PLUGIN_EXPORTS: [&str; 5] =
@@ -65,12 +86,14 @@ fn windows_dll_tables() {
         return;
     }
 
-    let declared = declared_functions(&repo().join("wireshark-headers/common/functions.h"));
-    let called = called_functions(&declared, &repo().join("src"));
-    let uncalled: Vec<&String> = declared.difference(&called).collect();
-    assert!(!called.is_empty(), "no function of functions.h is called from src/");
+    let declared_names = declared_functions(&repo().join("wireshark-headers/common/functions.h"));
+    let called_names = called_functions(&declared_names, &repo().join("src"));
+    let uncalled: Vec<&String> = declared_names.difference(&called_names).collect();
+    assert!(!called_names.is_empty(), "no function of functions.h is called from src/");
 
     for (release, path) in &dlls {
+        let declared: BTreeSet<String> = declared_names.iter().map(|n| real_name(n, release)).collect();
+        let called: BTreeSet<String> = called_names.iter().map(|n| real_name(n, release)).collect();
         let bytes = fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let pe = Pe::parse(&bytes).unwrap_or_else(|e| panic!("{}: not a PE file we can read: {e}", path.display()));
         let what = format!("smcdump.dll for {release}");
@@ -97,7 +120,10 @@ fn windows_dll_tables() {
         let mut others = Vec::new();
         for (dll, functions) in &imports {
             let lower = dll.to_ascii_lowercase();
-            if lower == WIRESHARK_DLL {
+            if lower == WIRESHARK_DLL || lower == WSUTIL_DLL {
+                for f in functions {
+                    assert_eq!(dll_of(f, release), lower, "{release}: {f} imported from {dll}");
+                }
                 from_wireshark.extend(functions.iter().cloned());
             } else {
                 assert!(
@@ -159,31 +185,36 @@ fn declared_functions(path: &Path) -> BTreeSet<String> {
     names
 }
 
-/// The declared functions that a Rust source under `src` calls: `NAME(` not preceded by an identifier character.
+/// The declared functions the sources under `src` use: a Rust source's `NAME(`, or a C source's `NAME` (the C
+/// shim also hands functions over as pointers), not inside another identifier.
 fn called_functions(declared: &BTreeSet<String>, src: &Path) -> BTreeSet<String> {
-    let mut sources = String::new();
+    let (mut rust, mut c) = (String::new(), String::new());
     let mut dirs = vec![src.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
             let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                sources.push_str(&fs::read_to_string(&path).expect("read a source file"));
-                sources.push('\n');
-            }
+            let into = match path.extension().and_then(|e| e.to_str()) {
+                _ if path.is_dir() => {
+                    dirs.push(path);
+                    continue;
+                }
+                Some("rs") => &mut rust,
+                Some("c") => &mut c,
+                _ => continue,
+            };
+            into.push_str(&fs::read_to_string(&path).expect("read a source file"));
+            into.push('\n');
         }
     }
-    declared
-        .iter()
-        .filter(|name| {
-            let call = format!("{name}(");
-            sources.match_indices(&call).any(|(at, _)| {
-                !sources[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-            })
+    let ident = |ch: char| ch.is_ascii_alphanumeric() || ch == '_';
+    let used = |text: &str, needle: &str, whole: bool| {
+        text.match_indices(needle).any(|(at, _)| {
+            let before = text[..at].chars().next_back().is_some_and(ident);
+            let after = text[at + needle.len()..].chars().next().is_some_and(ident);
+            !before && (!whole || !after)
         })
-        .cloned()
-        .collect()
+    };
+    declared.iter().filter(|name| used(&rust, &format!("{name}("), false) || used(&c, name, true)).cloned().collect()
 }
 
 /// The parts of a PE32+ image this test reads.
