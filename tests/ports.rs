@@ -9,7 +9,9 @@ mod support;
 const OURS: &str = "eth:ethertype:ip:udp:smcdump";
 
 fn protocols(t: &support::Target, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["-r", "{pcap:ports.pcap}", "-T", "fields", "-e", "frame.protocols"];
+    // The application dissection off: the TCP dissectors of these ports would take the data's bytes.
+    let mut args =
+        vec!["-r", "{pcap:ports.pcap}", "-o", "smcdump.handoff:FALSE", "-T", "fields", "-e", "frame.protocols"];
     args.extend_from_slice(extra);
     t.tshark(&args).stdout.lines().map(String::from).collect()
 }
