@@ -389,13 +389,11 @@ pub unsafe extern "C" fn dissect_post(
 }
 
 /// The stream index of frame `frame`, or -1: for the follower's conversation filter (src/epan/shim.c).
-#[no_mangle]
-pub extern "C" fn smcdump_frame_stream(frame: u32) -> i64 {
+pub extern "C" fn frame_stream(frame: u32) -> i64 {
     catch_unwind(|| session().streams.get(frame).map_or(-1, |fs| i64::from(fs.stream))).unwrap_or(-1)
 }
 
 /// How many streams the capture holds: for the follower (src/epan/shim.c).
-#[no_mangle]
-pub extern "C" fn smcdump_stream_count() -> u32 {
+pub extern "C" fn stream_count() -> u32 {
     catch_unwind(|| session().streams.count()).unwrap_or(0)
 }

@@ -11,7 +11,7 @@ use core::ptr;
 use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::panic::catch_unwind;
 
-use super::sys;
+use super::{dissector, sys};
 use crate::streams::{Handoff, Need, Outcome};
 
 /// The follow tap, "smcdump_follow" (-1 before registration).
@@ -41,7 +41,8 @@ pub unsafe fn register(proto: c_int) {
         sys::dissector_table_allow_decode_as(table);
     }
     DECODE_AS.store(table, Ordering::Relaxed);
-    FOLLOW_TAP.store(sys::smcdump_register_follow(proto), Ordering::Relaxed);
+    let tap = sys::smcdump_register_follow(proto, Some(dissector::frame_stream), Some(dissector::stream_count));
+    FOLLOW_TAP.store(tap, Ordering::Relaxed);
 }
 
 /// Offers every dissector of TCP's port table in ours, and finds TCP's tables.

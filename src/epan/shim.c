@@ -187,6 +187,10 @@ tvbuff_t *smcdump_subset_tvb(tvbuff_t *parent, int offset, int length)
     return guarded(new_subset, &a, ignored, sizeof ignored) ? NULL : a.result;
 }
 
+/* Rust's answers for the follower (smcdump_register_follow). */
+static int64_t (*frame_stream_of)(uint32_t frame);
+static uint32_t (*streams_counted)(void);
+
 /* Follow: the filters Wireshark's follower uses to select a stream's frames. They are freed with g_free:
  * wmem_strdup(NULL, ...) allocates with g_malloc. */
 static char *stream_filter(unsigned stream)
@@ -198,7 +202,7 @@ static char *stream_filter(unsigned stream)
 
 static char *conv_filter(WS_CONV_FILTER_EDT_PARAM packet_info *pinfo, unsigned *stream, unsigned *sub_stream)
 {
-    int64_t s = smcdump_frame_stream(pinfo->num);
+    int64_t s = frame_stream_of ? frame_stream_of(pinfo->num) : -1;
     if (s < 0)
         return NULL;
     *stream = (unsigned)s;
@@ -238,16 +242,18 @@ static char *port_to_display(wmem_allocator_t *allocator, unsigned port)
 #if SMCDUMP_WS_MAJOR > 4 || (SMCDUMP_WS_MAJOR == 4 && SMCDUMP_WS_MINOR >= 4)
 static uint32_t stream_count(void)
 {
-    return smcdump_stream_count();
+    return streams_counted ? streams_counted() : 0;
 }
 #define FOLLOW_EXTRA_ARGS , stream_count, NULL
 #else
 #define FOLLOW_EXTRA_ARGS
 #endif
 
-int smcdump_register_follow(int proto)
+int smcdump_register_follow(int proto, int64_t (*frame_stream)(uint32_t frame), uint32_t (*stream_count_fn)(void))
 {
     int tap = register_tap("smcdump_follow");
+    frame_stream_of = frame_stream;
+    streams_counted = stream_count_fn;
     register_follow_stream(proto, "smcdump_follow", conv_filter, index_filter, address_filter, port_to_display,
                            follow_tvb_tap_listener FOLLOW_EXTRA_ARGS);
     return tap;

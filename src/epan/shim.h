@@ -66,15 +66,12 @@ int smcdump_call_heuristic(heur_dtbl_entry_t *entry, tvbuff_t *tvb, packet_info 
                            smcdump_caught_t *caught);
 
 /* Follow SMC Stream: registers the tap "smcdump_follow" and the follower (tshark -z follow,smcdump,...),
- * filtering by smcdump.stream; returns the tap's id. At protocol registration. */
-int smcdump_register_follow(int proto);
+ * filtering by smcdump.stream; returns the tap's id. At protocol registration. The follower asks Rust for a
+ * frame's stream index (-1 for none) and for the number of streams through the two callbacks. */
+int smcdump_register_follow(int proto, int64_t (*frame_stream)(uint32_t frame), uint32_t (*stream_count)(void));
 
 /* Queues `length` bytes of `tvb` at `offset` (within its captured bytes), a data frame's application bytes, on
  * the follow tap `tap`. Never throws. */
 void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset, int length);
-
-/* Implemented in Rust: the stream index of frame `frame`, or -1; the number of streams. */
-int64_t smcdump_frame_stream(uint32_t frame);
-uint32_t smcdump_stream_count(void);
 
 #endif
