@@ -6,12 +6,13 @@
 //! identifies itself, usually among a capture's first frames), the frames analysed before it under the built-in
 //! layout are analysed again under the learned one: their payloads are kept until then, up to a bound.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::analysis::{Analyzer, Direction, FrameAnalysis};
 use crate::connections::Handshakes;
 use crate::streams::{Endpoint, Streams};
 use crate::wire::clc::ClcMessage;
+use crate::wire::envelope::Flow;
 use crate::wire::handshake::SmcSyn;
 use crate::wire::learn::{Learned, Learner};
 use crate::wire::{DumpFrame, Layout};
@@ -43,6 +44,8 @@ pub struct Session {
     /// The server port of each connection whose handshake the capture holds, by its endpoints in [`conn_key`]
     /// order.
     servers: HashMap<(Endpoint, Endpoint), u16>,
+    /// The flows handed to smcdump (once each: the conversation keeps its dissector).
+    marked: HashSet<(Endpoint, Endpoint)>,
 }
 
 /// A connection's two endpoints, in a fixed order.
@@ -89,6 +92,11 @@ impl Session {
             }
         }
         self.early_bytes = 0;
+    }
+
+    /// Whether `flow` is handed to smcdump for the first time in this capture file (and remembers it).
+    pub fn first_mark(&mut self, flow: &Flow) -> bool {
+        self.marked.insert(conn_key((flow.src, flow.sport), (flow.dst, flow.dport)))
     }
 
     /// Records the server of the connection a SYN (or SYN-ACK) with SMC's option opens.

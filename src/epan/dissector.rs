@@ -2,7 +2,7 @@
 
 use core::ffi::{c_int, c_uint, c_void, CStr};
 use core::ptr;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering};
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
@@ -41,6 +41,9 @@ pub(super) unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t) -> (&'a [u8], usize)
     }
     (std::slice::from_raw_parts(data, captured as usize), reported)
 }
+
+/// The last frame smcdump dissected as a dump frame: the postdissector has nothing to add to it.
+static LAST_DISSECTED: AtomicU32 = AtomicU32::new(0);
 
 /// What smcdump remembers of the capture file being read (learned layout, connection analysis); emptied by
 /// [`reset_session`].
@@ -135,6 +138,7 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
         };
         dissect::stream_items(&mut writer, root, &fs, data);
     }
+    LAST_DISSECTED.store(num, Ordering::Relaxed);
     c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
 }
 
@@ -224,7 +228,8 @@ pub unsafe extern "C" fn dissect(
 /// `pinfo` must be the packet_info Wireshark passed to the current callback.
 unsafe fn mark_flow(pinfo: *mut sys::packet_info, flow: Flow) {
     let handle = registry::FLOW_HANDLE.load(Ordering::Relaxed);
-    if handle.is_null() || !prefs::follow_conversations() {
+    // A flow is handed over once per capture file: the conversation keeps its dissector.
+    if handle.is_null() || !prefs::follow_conversations() || !session().first_mark(&flow) {
         return;
     }
     // Wireshark copies the address bytes into the conversation key; they only need to live through the calls.
@@ -339,7 +344,8 @@ pub unsafe extern "C" fn dissect_post(
     _tree: *mut sys::proto_tree,
     _data: *mut c_void,
 ) -> c_int {
-    if tvb.is_null() || pinfo.is_null() {
+    // A dump frame smcdump dissected has nothing left to learn, analyse or hand over.
+    if tvb.is_null() || pinfo.is_null() || LAST_DISSECTED.load(Ordering::Relaxed) == (*pinfo).num {
         return 0;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
