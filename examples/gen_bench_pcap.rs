@@ -91,14 +91,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let payload: Vec<u8> = (0..MAX_DATA).map(|i| (i % 251) as u8).collect();
     let mut r = Rng(0x5eed_be4c);
     let mut n = 0;
-    let push =
-        |w: &mut PcapWriter<_>, flow: &Flow, udp: &[u8], n: &mut usize| -> Result<(), pcap_file::PcapError> {
-            let frame = emit(flow, udp);
-            let ts = Duration::from_micros(1_704_067_200_000_000 + *n as u64 * 10);
-            w.write_packet(&PcapPacket::new(ts, frame.len() as u32, &frame))?;
-            *n += 1;
-            Ok(())
-        };
+    let push = |w: &mut PcapWriter<_>, flow: &Flow, udp: &[u8], n: &mut usize| -> Result<(), pcap_file::PcapError> {
+        let frame = emit(flow, udp);
+        let ts = Duration::from_micros(1_704_067_200_000_000 + *n as u64 * 10);
+        w.write_packet(&PcapPacket::new(ts, frame.len() as u32, &frame))?;
+        *n += 1;
+        Ok(())
+    };
     while n < frames {
         let c = &mut conns[r.below(CONNECTIONS as u64) as usize];
         let d = r.below(2) as usize;

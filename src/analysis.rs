@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+use crate::frames::FrameTable;
+
 use crate::connections::Handshake;
 use crate::wire::{Cdc, CdcVariant, DumpFrame, Payload};
 
@@ -144,7 +146,7 @@ fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
 #[derive(Debug, Default)]
 pub struct Analyzer {
     dirs: HashMap<Direction, DirState>,
-    frames: HashMap<u32, FrameAnalysis>,
+    frames: FrameTable<FrameAnalysis>,
 }
 
 impl Analyzer {
@@ -156,7 +158,7 @@ impl Analyzer {
 
     /// The cached analysis of frame `num`, if it was analysed.
     pub fn get(&self, num: u32) -> Option<FrameAnalysis> {
-        self.frames.get(&num).copied()
+        self.frames.get(num).copied()
     }
 
     /// The analysis of frame `num`, travelling in `dir`, whose connection's CLC handshake (if in the capture) says
@@ -168,7 +170,7 @@ impl Analyzer {
         frame: &DumpFrame,
         handshake: Option<Handshake>,
     ) -> FrameAnalysis {
-        if let Some(a) = self.frames.get(&num) {
+        if let Some(a) = self.frames.get(num) {
             return *a;
         }
         let state = self.dirs.entry(dir).or_default();

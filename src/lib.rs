@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod connections;
 pub mod dissect;
 pub mod epan;
+pub mod frames;
 pub mod releases;
 pub mod session;
 pub mod streams;

@@ -12,6 +12,8 @@
 //! dissected is recorded ([`Handoff`]), so any later visit, in any order, replays exactly that.
 
 use std::collections::HashMap;
+
+use crate::frames::FrameTable;
 use std::sync::Arc;
 
 /// One endpoint: IPv4 address and port.
@@ -127,7 +129,7 @@ fn key(src: Endpoint, dst: Endpoint) -> (Endpoint, Endpoint) {
 pub struct Streams {
     live: HashMap<(Endpoint, Endpoint), Conn>,
     count: StreamId,
-    frames: HashMap<u32, FrameStream>,
+    frames: FrameTable<FrameStream>,
 }
 
 /// What a CDC says about its connection's end.
@@ -147,7 +149,7 @@ impl Streams {
 
     /// The stream facts of frame `num`, if it was seen.
     pub fn get(&self, num: u32) -> Option<&FrameStream> {
-        self.frames.get(&num)
+        self.frames.get(num)
     }
 
     /// How many streams were seen.
@@ -172,15 +174,15 @@ impl Streams {
     }
 
     /// Records CDC frame `num` from `src` to `dst` (first visit only), with what it says about the end.
-    pub fn cdc(&mut self, num: u32, src: Endpoint, dst: Endpoint, closing: Closing) -> &FrameStream {
-        if !self.frames.contains_key(&num) {
-            let (conn, dir) = self.conn(src, dst);
-            conn.dirs[usize::from(dir)].closed |= closing.closed;
-            conn.aborted |= closing.aborted;
-            let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None };
-            self.frames.insert(num, fs);
+    pub fn cdc(&mut self, num: u32, src: Endpoint, dst: Endpoint, closing: Closing) -> FrameStream {
+        if let Some(fs) = self.frames.get(num) {
+            return fs.clone();
         }
-        &self.frames[&num]
+        let (conn, dir) = self.conn(src, dst);
+        conn.dirs[usize::from(dir)].closed |= closing.closed;
+        conn.aborted |= closing.aborted;
+        let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None };
+        self.frames.insert(num, fs).clone()
     }
 
     /// Records data frame `num` from `src` to `dst` holding `data` (first visit only). With `dissect`, its bytes
@@ -194,9 +196,9 @@ impl Streams {
         dst: Endpoint,
         data: &[u8],
         dissect: Option<&mut Dissect>,
-    ) -> &FrameStream {
-        if self.frames.contains_key(&num) {
-            return &self.frames[&num];
+    ) -> FrameStream {
+        if let Some(fs) = self.frames.get(num) {
+            return fs.clone();
         }
         let (conn, dir) = self.conn(src, dst);
         let stream = conn.id;
@@ -206,13 +208,12 @@ impl Streams {
         let mut completed: Vec<u32> = Vec::new();
         let handoff = dissect.map(|f| reassemble(d, num, offset, data, f, &mut completed));
         for n in completed {
-            if let Some(h) = self.frames.get_mut(&n).and_then(|fs| fs.handoff.as_mut()) {
+            if let Some(h) = self.frames.get_mut(n).and_then(|fs| fs.handoff.as_mut()) {
                 h.rest_in.get_or_insert(num);
             }
         }
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        self.frames.insert(num, FrameStream { stream, dir, data: Some((offset, len)), handoff });
-        &self.frames[&num]
+        self.frames.insert(num, FrameStream { stream, dir, data: Some((offset, len)), handoff }).clone()
     }
 }
 

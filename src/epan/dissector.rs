@@ -124,7 +124,7 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
     }
     if let (Some(part), Some((src, dst))) = (summary.stream, endpoints(pinfo)) {
         let fs = match part {
-            StreamPart::Cdc(closing) => session().streams.cdc(num, src, dst, closing).clone(),
+            StreamPart::Cdc(closing) => session().streams.cdc(num, src, dst, closing),
             StreamPart::Data(span) => {
                 let data = DataFrame { tvb, pinfo, tree, offset: span.off, ports: ports(src, dst) };
                 let columns = (summary.protocol, info.as_c_str());
@@ -188,7 +188,7 @@ unsafe fn application_data(
     // the streams are taken out for the call and put back.
     let mut streams = std::mem::take(&mut session().streams);
     let mut call = |buf: &[u8], seq: u64, reassembled: bool| data.dissect(buf, seq, reassembled, true);
-    let fs = streams.data(num, src, dst, bytes, handoff.then_some(&mut call as &mut Dissect)).clone();
+    let fs = streams.data(num, src, dst, bytes, handoff.then_some(&mut call as &mut Dissect));
     session().streams = streams;
     segment_info(data.pinfo, &fs, columns);
     fs
