@@ -1507,11 +1507,17 @@ fn unowned() -> Capture {
     let mut cap = Capture::new(
         "unowned.pcap",
         "Application data on a port no dissector owns, 10.24.0.1:40999 -> 10.24.0.2:47999: a line of text \
-         each way, which no heuristic takes: it stays data unless Decode As (smcdump.port) says otherwise.",
+         each way, which no heuristic takes: it stays data unless Decode As (smcdump.port) says otherwise; then \
+         eight more lines from the client, the last of which is the eighth in a row no dissector took: smcdump \
+         stops asking for that direction (smcdump.handoff_tries), and its ninth line is not offered.",
     );
     let mut c = Conn::new(MODE_SMCR, ([10, 24, 0, 1], 40999), ([10, 24, 0, 2], 47999), 0x2401, 0x2402);
     write(&mut c, &mut cap, Dir::Sent, b"hello over shared memory\n", ", a line");
     write(&mut c, &mut cap, Dir::Received, b"and hello back\n", ", its answer");
+    for n in 2..=9 {
+        let line = format!("line {n} of a chat no dissector knows\n");
+        write(&mut c, &mut cap, Dir::Sent, line.as_bytes(), &format!(", line {n}"));
+    }
     cap
 }
 

@@ -10,6 +10,10 @@
 //! ask for more (`desegment_offset`, `desegment_len`); the bytes it did not take wait for the next data of the
 //! direction, and the frame that completes a message dissects it as one reassembled buffer. What each frame
 //! dissected is recorded ([`Handoff`]), so any later visit, in any order, replays exactly that.
+//!
+//! Unlike TCP, a direction whose data no dissector took for [`Streams::give_up_after`] frames in a row stops
+//! asking: trying every heuristic dissector on every frame of a protocol Wireshark does not know costs more than
+//! all of smcdump's own decoding (0 asks on every frame, as TCP does).
 
 use std::collections::HashMap;
 
@@ -67,6 +71,18 @@ pub struct Handoff {
     pub rest_in: Option<u32>,
     /// Whether a dissector took the data (otherwise it is shown as data only).
     pub taken: bool,
+    /// No dissector took this frame's data, and it is the last of its direction the dissectors are asked about.
+    pub gave_up: bool,
+}
+
+impl Handoff {
+    /// A frame whose data no dissector took (or was not asked about).
+    const REFUSED: Handoff = Handoff { reassembled: None, own: 0, rest_in: None, taken: false, gave_up: false };
+
+    /// The frame's data (or what waits with it) was taken, `own` of its bytes dissected in it.
+    fn taken(own: usize) -> Handoff {
+        Handoff { reassembled: None, own, rest_in: None, taken: true, gave_up: false }
+    }
 }
 
 /// The stream facts of one dump frame.
@@ -98,6 +114,10 @@ struct Direction {
     next: u64,
     pending: Option<Pending>,
     closed: bool,
+    /// Data frames in a row no dissector took.
+    refused: u32,
+    /// The dissectors are no longer asked about this direction's data.
+    given_up: bool,
 }
 
 #[derive(Debug)]
@@ -130,7 +150,13 @@ pub struct Streams {
     live: HashMap<(Endpoint, Endpoint), Conn>,
     count: StreamId,
     frames: FrameTable<FrameStream>,
+    /// Refused data frames in a row after which a direction's dissectors are no longer asked; 0: never give up.
+    tries: u32,
 }
+
+/// How many data frames in a row of one direction no dissector takes before smcdump stops asking (the
+/// `smcdump.handoff_tries` preference's default).
+pub const DEFAULT_TRIES: u32 = 8;
 
 /// What a CDC says about its connection's end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -144,7 +170,13 @@ pub struct Closing {
 impl Streams {
     /// Forgets everything: a new capture file starts.
     pub fn clear(&mut self) {
-        *self = Streams::default();
+        *self = Streams { tries: self.tries, ..Streams::default() };
+    }
+
+    /// From now on, a direction whose data no dissector took for `tries` frames in a row is no longer handed to
+    /// the dissectors (its frames show as data); 0: every frame is, as TCP does.
+    pub fn give_up_after(&mut self, tries: u32) {
+        self.tries = tries;
     }
 
     /// The stream facts of frame `num`, if it was seen.
@@ -200,13 +232,14 @@ impl Streams {
         if let Some(fs) = self.frames.get(num) {
             return fs.clone();
         }
+        let tries = self.tries;
         let (conn, dir) = self.conn(src, dst);
         let stream = conn.id;
         let d = &mut conn.dirs[usize::from(dir)];
         let offset = d.next;
         d.next += data.len() as u64;
         let mut completed: Vec<u32> = Vec::new();
-        let handoff = dissect.map(|f| reassemble(d, num, offset, data, f, &mut completed));
+        let handoff = dissect.map(|f| reassemble(d, num, offset, data, f, &mut completed, tries));
         for n in completed {
             if let Some(h) = self.frames.get_mut(n).and_then(|fs| fs.handoff.as_mut()) {
                 h.rest_in.get_or_insert(num);
@@ -218,7 +251,8 @@ impl Streams {
 }
 
 /// Gives `data` (frame `num`'s) to the application dissection, after what waits in direction `d`; returns what
-/// the frame dissects, and adds to `completed` the earlier frames whose waiting bytes it completed.
+/// the frame dissects, and adds to `completed` the earlier frames whose waiting bytes it completed. After `tries`
+/// refused frames in a row (unless 0) the direction is given up.
 fn reassemble(
     d: &mut Direction,
     num: u32,
@@ -226,17 +260,26 @@ fn reassemble(
     data: &[u8],
     dissect: &mut Dissect,
     completed: &mut Vec<u32>,
+    tries: u32,
 ) -> Handoff {
     let Some(mut p) = d.pending.take() else {
+        if d.given_up {
+            return Handoff::REFUSED;
+        }
         // Nothing waits: the frame's own bytes.
-        return match dissect(data, offset, false) {
-            Outcome::Refused => Handoff { reassembled: None, own: 0, rest_in: None, taken: false },
-            Outcome::Consumed => Handoff { reassembled: None, own: data.len(), rest_in: None, taken: true },
+        let outcome = dissect(data, offset, false);
+        d.refused = if outcome == Outcome::Refused { d.refused.saturating_add(1) } else { 0 };
+        return match outcome {
+            Outcome::Refused => {
+                d.given_up = tries > 0 && d.refused >= tries;
+                Handoff { gave_up: d.given_up, ..Handoff::REFUSED }
+            }
+            Outcome::Consumed => Handoff::taken(data.len()),
             Outcome::NeedMore { offset: at, need } => {
                 let at = at.min(data.len());
                 let start = offset + at as u64;
                 d.pending = Some(pending(start, data[at..].to_vec(), vec![(num, data.len() - at)], need));
-                Handoff { reassembled: None, own: at, rest_in: None, taken: true }
+                Handoff::taken(at)
             }
         };
     };
@@ -246,7 +289,7 @@ fn reassemble(
     if matches!(p.need, Need::Bytes(_)) && p.bytes.len() < p.until {
         // Not enough yet: the whole frame waits too.
         d.pending = Some(p);
-        return Handoff { reassembled: None, own: 0, rest_in: None, taken: true };
+        return Handoff::taken(0);
     }
     let outcome = dissect(&p.bytes, p.start, true);
     let done = match outcome {
@@ -263,7 +306,7 @@ fn reassemble(
             p.need = need;
         }
         d.pending = Some(p);
-        return Handoff { reassembled: None, own: 0, rest_in: None, taken: true };
+        return Handoff::taken(0);
     }
     // Frames whose bytes lie wholly or partly in the completed messages link to this one.
     let mut at = 0;
@@ -284,7 +327,7 @@ fn reassemble(
     if let Outcome::NeedMore { need, .. } = outcome {
         d.pending = Some(pending(p.start + done as u64, p.bytes[done..].to_vec(), rest_parts, need));
     }
-    Handoff { reassembled: Some(Arc::new(reassembled)), own, rest_in: None, taken: true }
+    Handoff { reassembled: Some(Arc::new(reassembled)), ..Handoff::taken(own) }
 }
 
 /// A waiting message of `bytes` from `parts`, starting at stream offset `start`.
@@ -423,5 +466,52 @@ mod tests {
         assert_eq!(h.reassembled.as_ref().unwrap().parts, [(3, 2), (4, 3)]);
         assert_eq!(s.get(3).unwrap().handoff.as_ref().unwrap().rest_in, Some(4));
         assert_eq!(calls.iter().map(|c| c.0).collect::<Vec<_>>(), [0, 0, 6], "stream offsets of the buffers");
+    }
+
+    #[test]
+    fn a_direction_nobody_takes_is_given_up_after_its_tries() {
+        let mut s = Streams::default();
+        s.give_up_after(3);
+        let mut asked = Vec::new();
+        // Takes only what starts with "OK", and nothing of the first three frames from C.
+        let mut ok = |b: &[u8], o: u64, _: bool| {
+            asked.push(o);
+            if b.starts_with(b"OK") {
+                Outcome::Consumed
+            } else {
+                Outcome::Refused
+            }
+        };
+        let mut gave_up = Vec::new();
+        for (n, (from, to, bytes)) in
+            [(C, S, "aa"), (C, S, "bb"), (S, C, "OK"), (C, S, "cc"), (C, S, "OK"), (C, S, "OK")].into_iter().enumerate()
+        {
+            let h = s.data(n as u32 + 1, from, to, bytes.as_bytes(), Some(&mut ok)).handoff.unwrap();
+            gave_up.push((h.taken, h.gave_up));
+        }
+        // C->S: refused at offsets 0, 2, 4 (the third refusal gives up); S->C's data is taken, on its own count.
+        assert_eq!(asked, [0, 2, 0, 4], "frames 5 and 6 are not asked about");
+        let expected = [(false, false), (false, false), (true, false), (false, true), (false, false), (false, false)];
+        assert_eq!(gave_up, expected);
+
+        // 0: every frame is asked about, as TCP does; a taken frame restarts the count.
+        let mut s = Streams::default();
+        let mut n = 0;
+        let mut count = |_: &[u8], _: u64, _: bool| {
+            n += 1;
+            Outcome::Refused
+        };
+        for f in 1..=20 {
+            assert!(!s.data(f, C, S, b"x", Some(&mut count)).handoff.unwrap().gave_up);
+        }
+        assert_eq!(n, 20);
+        let mut s = Streams::default();
+        s.give_up_after(2);
+        let mut alternate = |b: &[u8], _: u64, _: bool| if b == b"y" { Outcome::Consumed } else { Outcome::Refused };
+        let taken: Vec<bool> = (1..=5)
+            .map(|f| s.data(f, C, S, if f == 2 { b"y" } else { b"x" }, Some(&mut alternate)).handoff.unwrap().taken)
+            .collect();
+        assert_eq!(taken, [false, true, false, false, false]);
+        assert!(s.get(4).unwrap().handoff.as_ref().unwrap().gave_up, "x, y, x, x: two in a row only at frame 4");
     }
 }

@@ -103,11 +103,22 @@ fn tls_client_hello_over_two_frames() {
 fn unowned_ports_stay_data_and_the_preferences_switch() {
     for t in support::targets() {
         let all = "frame";
-        let got = fields(&t, "unowned.pcap", &["-2"], all, &["frame.protocols", "_ws.expert.message"]);
-        assert_eq!(got, ["eth:ethertype:ip:udp:smcdump\t"; 4], "Wireshark {}: data, no expert noise", t.abi);
+        let got = fields(&t, "unowned.pcap", &["-2"], all, &["frame.protocols"]);
+        assert_eq!(got, ["eth:ethertype:ip:udp:smcdump"; 20], "Wireshark {}: data", t.abi);
+        // The client's eighth data frame in a row no dissector took (frame 17) says smcdump stops asking.
+        let given_up = "smcdump.handoff_given_up";
+        let got = both_passes(&t, "unowned.pcap", given_up, &["frame.number", "_ws.expert.message"]);
+        let message = "No dissector took this direction's data in smcdump.handoff_tries frames in a row: its later \
+                       frames show as data (0 tries every frame)";
+        assert_eq!(got, [format!("17\t{message}")], "Wireshark {}: given up", t.abi);
+        let got = fields(&t, "unowned.pcap", &["-2", "-o", "smcdump.handoff_tries:2"], given_up, &["frame.number"]);
+        assert_eq!(got, ["5"], "Wireshark {}: given up after two (frames 1 and 5)", t.abi);
+        let got = fields(&t, "unowned.pcap", &["-2", "-o", "smcdump.handoff_tries:0"], given_up, &["frame.number"]);
+        assert!(got.is_empty(), "Wireshark {}: 0 never gives up: {got:?}", t.abi);
+        // Decode As takes every frame: nothing is refused, nothing given up.
         let telnet = ["-2", "-d", "smcdump.port==47999,telnet"];
-        let got = fields(&t, "unowned.pcap", &telnet, "smcdump.data", &["frame.protocols"]);
-        assert_eq!(got, ["eth:ethertype:ip:udp:smcdump:telnet"; 2], "Wireshark {}: Decode As", t.abi);
+        let got = fields(&t, "unowned.pcap", &telnet, "smcdump.data", &["frame.protocols", given_up]);
+        assert_eq!(got, ["eth:ethertype:ip:udp:smcdump:telnet\t"; 10], "Wireshark {}: Decode As", t.abi);
         let off = ["-2", "-o", "smcdump.handoff:FALSE"];
         let got = fields(&t, "http-smcr.pcap", &off, "smcdump.data", &["frame.protocols"]);
         assert_eq!(got, ["eth:ethertype:ip:udp:smcdump"; 7], "Wireshark {}: hand-off off", t.abi);

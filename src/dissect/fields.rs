@@ -240,6 +240,8 @@ declare_experts! {
     LayoutLearned: c"smcdump.layout_learned", Protocol, Note, c"Header layout learned from this frame";
     LayoutConflict: c"smcdump.layout_conflict", Protocol, Warn,
         c"Frame implies another header layout than the one learned";
+    HandoffGivenUp: c"smcdump.handoff_given_up", Undecoded, Chat,
+        c"No dissector took this direction's data: later frames are not handed to them";
 }
 
 #[cfg(test)]
@@ -249,7 +251,7 @@ mod tests {
     #[test]
     fn tables_match_their_enums() {
         assert_eq!(FIELDS.len(), Hf::ClcFrame as usize + 1);
-        assert_eq!(EXPERTS.len(), Ei::LayoutConflict as usize + 1);
+        assert_eq!(EXPERTS.len(), Ei::HandoffGivenUp as usize + 1);
         assert_eq!(ETT_COUNT, Ett::Reassembled as usize + 1);
     }
 

@@ -4,7 +4,7 @@ use core::ffi::CStr;
 use core::fmt::Write as _;
 
 use super::fields::{Ei, Ett, Hf};
-use super::tree::{TreeWriter, Value, NOWHERE};
+use super::tree::{Joined, TreeWriter, Value, NOWHERE};
 use crate::analysis::FrameAnalysis;
 use crate::streams::Closing;
 use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
@@ -118,6 +118,24 @@ pub fn dissect_in<W: TreeWriter>(
     }
 }
 
+/// Bytes reserved for the Info text: a CDC's line with every flag set fits.
+const INFO_CAPACITY: usize = 128;
+
+/// Appends `n` in decimal: the Info column's numbers, on every frame, without the formatting machinery.
+fn push_uint(s: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
 struct Renderer<'a, W: TreeWriter> {
     w: &'a mut W,
     frame: &'a DumpFrame,
@@ -129,7 +147,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
     /// Everything after the header.
     fn render(&mut self, root: W::Node) -> Summary {
         let f = self.frame;
-        let mut info = String::new();
+        let mut info = String::with_capacity(INFO_CAPACITY);
         match f.payload {
             Payload::Raw(span) => {
                 let shown = Span::new(span.off, span.len.min(self.visible.saturating_sub(span.off)));
@@ -137,7 +155,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 let len = u32::try_from(span.len).unwrap_or(u32::MAX);
                 let item = self.w.add(root, Hf::DataLen, shown, Value::Uint(len));
                 self.w.generated(item);
-                let _ = write!(info, "Data len={}", span.len);
+                info.push_str("Data len=");
+                push_uint(&mut info, span.len as u64);
             }
             Payload::Cdc { cdc, needed, extra } => {
                 info = self.cdc(root, &cdc, needed);
@@ -311,7 +330,9 @@ impl<W: TreeWriter> Renderer<'_, W> {
             let msg = format!("CDC message is {} bytes, its layout needs {needed}", f.payload_span.len);
             self.w.expert(item, Ei::CdcShort, &msg);
         }
-        let mut info = String::from("CDC");
+        // Room for the whole line at once: the Info column is built on every frame, tree or not.
+        let mut info = String::with_capacity(INFO_CAPACITY);
+        info.push_str("CDC");
         let mut flags = Vec::new();
         let ty = self.uint(tree, Hf::CdcType, cdc.ty);
         // Items in wire order, which differs between the two layouts.
@@ -347,7 +368,12 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
         for (name, c) in [("prod", cdc.prod), ("cons", cdc.cons)] {
             if let Some((wrap, count)) = c.value() {
-                let _ = write!(info, " {name}={wrap}:{count}");
+                info.push(' ');
+                info.push_str(name);
+                info.push('=');
+                push_uint(&mut info, wrap.into());
+                info.push(':');
+                push_uint(&mut info, count.into());
             }
         }
         if !flags.is_empty() {
@@ -364,7 +390,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
         self.uint(tree, Hf::CdcSeqno, r.seqno);
         self.uint(tree, Hf::CdcToken, r.token);
         if let Some(seqno) = r.seqno {
-            let _ = write!(info, " seq={}", seqno.value);
+            info.push_str(" seq=");
+            push_uint(info, seqno.value.into());
         }
     }
 
@@ -387,7 +414,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
     fn cursor_label(&mut self, tree: W::Node, hf: Hf, c: Cursor, ett: Ett) -> W::Node {
         let item = self.add_visible(tree, hf, c.span);
         if let Some((wrap, count)) = c.value() {
-            self.w.append_text(item, &format!(": {wrap}:{count}"));
+            self.w.append_fmt(item, format_args!(": {wrap}:{count}"));
         }
         self.w.subtree(item, ett)
     }
@@ -445,9 +472,9 @@ impl<W: TreeWriter> Renderer<'_, W> {
         names: &mut Vec<&'static str>,
     ) -> W::Node {
         let item = self.w.add(tree, byte.hf, span, Value::Uint(bits.into()));
-        let set: Vec<&'static str> = byte.names.iter().filter(|(b, _)| bits & b != 0).map(|&(_, n)| n).collect();
-        if !set.is_empty() {
-            self.w.append_text(item, &format!(" ({})", set.join(", ")));
+        let set = byte.names.iter().filter(|(b, _)| bits & b != 0).map(|&(_, n)| n);
+        if set.clone().next().is_some() {
+            self.w.append_fmt(item, format_args!(" ({})", Joined(set.clone())));
         }
         names.extend(set);
         self.w.subtree(item, byte.ett)
@@ -493,6 +520,16 @@ mod tests {
     use crate::dissect::RecordingTree;
     use crate::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
     use crate::wire::ByteOrder;
+
+    #[test]
+    fn numbers_in_info_are_decimal() {
+        let mut s = String::from("x=");
+        for n in [0, 7, 10, 4096, u64::from(u32::MAX), u64::MAX] {
+            push_uint(&mut s, n);
+            s.push(',');
+        }
+        assert_eq!(s, "x=0,7,10,4096,4294967295,18446744073709551615,");
+    }
 
     fn smcr_frame() -> Vec<u8> {
         let l = Layout::default();

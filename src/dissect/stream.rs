@@ -1,8 +1,8 @@
 //! The stream items of a dump frame: its connection's index, where its data lies in the byte stream, and how its
 //! bytes were reassembled with other frames' for the application dissectors. All generated: computed by smcdump.
 
-use super::fields::{Ett, Hf};
-use super::tree::{TreeWriter, Value};
+use super::fields::{Ei, Ett, Hf};
+use super::tree::{Joined, TreeWriter, Value};
 use crate::streams::FrameStream;
 use crate::wire::Span;
 
@@ -18,12 +18,17 @@ pub fn stream_items<W: TreeWriter>(w: &mut W, root: W::Node, fs: &FrameStream, d
         }
     }
     let (Some(h), Some(data)) = (&fs.handoff, data) else { return };
+    if h.gave_up {
+        let msg = "No dissector took this direction's data in smcdump.handoff_tries frames in a row: its later \
+                   frames show as data (0 tries every frame)";
+        w.expert_at(root, Ei::HandoffGivenUp, here, msg);
+    }
     if let Some(r) = &h.reassembled {
         let len = u32::try_from(r.bytes.len()).unwrap_or(u32::MAX);
         let item = w.add(root, Hf::Reassembled, here, Value::None);
         w.generated(item);
-        let frames: Vec<String> = r.parts.iter().map(|(f, n)| format!("#{f}({n})")).collect();
-        w.append_text(item, &format!(": {len} bytes from frames {}", frames.join(", ")));
+        let frames = r.parts.iter().map(|(f, n)| format!("#{f}({n})"));
+        w.append_fmt(item, format_args!(": {len} bytes from frames {}", Joined(frames)));
         let tree = w.subtree(item, Ett::Reassembled);
         for &(frame, _) in &r.parts {
             let i = w.add(tree, Hf::ReassembledFrame, here, Value::Uint(frame));

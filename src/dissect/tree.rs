@@ -40,12 +40,32 @@ pub trait TreeWriter {
     fn subtree(&mut self, item: Self::Node, ett: Ett) -> Self::Node;
     /// Appends text to an item's label.
     fn append_text(&mut self, item: Self::Node, text: &str);
+    /// Appends formatted text to an item's label; a writer that shows no such item (Wireshark without a tree,
+    /// which is how tshark runs without -V or a filter) skips the formatting.
+    fn append_fmt(&mut self, item: Self::Node, text: core::fmt::Arguments<'_>) {
+        self.append_text(item, &text.to_string());
+    }
     /// Marks `item` as generated: computed by smcdump, not read from the packet (Wireshark shows it in brackets).
     fn generated(&mut self, item: Self::Node);
     /// Attaches an expert item with `message` to `item`.
     fn expert(&mut self, item: Self::Node, ei: Ei, message: &str);
     /// Adds an expert item of its own under `parent`, over `span`.
     fn expert_at(&mut self, parent: Self::Node, ei: Ei, span: Span, message: &str);
+}
+
+/// Items shown separated by ", ", formatted only when the text is wanted.
+pub struct Joined<I>(pub I);
+
+impl<I: Iterator<Item = T> + Clone, T: core::fmt::Display> core::fmt::Display for Joined<I> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, item) in self.0.clone().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
 }
 
 /// One item a [`RecordingTree`] saw.

@@ -187,6 +187,7 @@ unsafe fn application_data(
     // The application dissectors run without the session locked (one of them could lead back into smcdump):
     // the streams are taken out for the call and put back.
     let mut streams = std::mem::take(&mut session().streams);
+    streams.give_up_after(prefs::handoff_tries());
     let mut call = |buf: &[u8], seq: u64, reassembled: bool| data.dissect(buf, seq, reassembled, true);
     let fs = streams.data(num, src, dst, bytes, handoff.then_some(&mut call as &mut Dissect));
     session().streams = streams;

@@ -39,6 +39,7 @@ static FOLLOW_CONVERSATIONS: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pr
 static ANALYZE: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 static LEARN_LAYOUT: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 static HANDOFF: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
+static HANDOFF_TRIES: PrefCell<c_uint> = PrefCell::new(crate::streams::DEFAULT_TRIES as c_uint);
 
 /// The choices of the SMC-D byte order preference; Wireshark keeps the pointer, so the array is static.
 struct EnumVals([sys::enum_val_t; 4]);
@@ -72,6 +73,11 @@ pub fn learn_layout() -> bool {
 /// Whether data goes on to the application dissectors.
 pub fn handoff() -> bool {
     abi::pref_bool_value(HANDOFF.get())
+}
+
+/// Data frames in a row of one direction no dissector takes before smcdump stops asking; 0: never stop.
+pub fn handoff_tries() -> u32 {
+    HANDOFF_TRIES.get()
 }
 
 /// Whether a flow the heuristic recognised goes to smcdump as a whole.
@@ -156,6 +162,17 @@ pub unsafe fn register(proto: c_int) {
           connection (smcdump.port Decode As, then TCP's port table and heuristics); off: raw data only"
             .as_ptr(),
         HANDOFF.as_ptr(),
+    );
+    sys::prefs_register_uint_preference(
+        module,
+        c"handoff_tries".as_ptr(),
+        c"Data frames tried before giving up".as_ptr(),
+        c"A direction whose data no dissector took for this many frames in a row is no longer handed to them (its \
+          frames show as data): TCP's heuristic dissectors tried on every frame of an unknown protocol cost more \
+          than all of smcdump. 0: try every frame, as TCP does"
+            .as_ptr(),
+        10,
+        HANDOFF_TRIES.as_ptr(),
     );
     sys::prefs_register_bool_preference(
         module,

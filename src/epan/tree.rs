@@ -83,6 +83,12 @@ impl TreeWriter for WsTree {
         unsafe { sys::proto_item_append_text(item, PERCENT_S.as_ptr(), text.as_ptr()) }
     }
 
+    fn append_fmt(&mut self, item: Self::Node, text: core::fmt::Arguments<'_>) {
+        if !item.is_null() {
+            self.append_text(item, &text.to_string());
+        }
+    }
+
     fn generated(&mut self, item: Self::Node) {
         if item.is_null() {
             return;
