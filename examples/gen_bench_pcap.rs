@@ -128,5 +128,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("{out}: {n} frames");
+    // The UDP ports the dump frames use, for a baseline that decodes exactly these as data (scripts/bench).
+    let last = CONNECTIONS as u16 - 1;
+    println!("ports: {}-{} {}-{}", 20000, 20000 + last, 40000, 40000 + last);
     Ok(())
 }
