@@ -189,3 +189,57 @@ fn conns_rows_are_the_generators_connections() {
         assert_eq!(rows, want, "Wireshark {}:\n{out}", t.abi);
     }
 }
+
+/// conns.pcap, connection 0: the client fills the server's 32 KiB RMB (frames 13, the CDC announcing the second
+/// half, and 14, WriteBlocked with the same cursors); the server's consumer update (15) empties it. Each CDC's
+/// unconsumed bytes: this side's producer cursor against the peer's latest consumer cursor (0:0 from the
+/// handshake until the peer's first CDC).
+const UNCONSUMED: [&str; 13] = [
+    "10\t0\t16384\t32768",
+    "13\t0\t32768\t32768",
+    "14\t0\t32768\t32768",
+    "15\t0\t0\t16384",
+    "17\t0\t100\t32768",
+    "19\t0\t5\t16384",
+    "20\t0\t0\t32768",
+    "21\t0\t0\t16384",
+    "22\t0\t0\t32768",
+    "34\t1\t300\t65536",
+    "36\t1\t2000\t32768",
+    "37\t1\t2000\t32768",
+    // SMC-D without a handshake: known until the producer wraps (the ring size is not derived from the wrap).
+    "42\t2\t10000\t",
+];
+
+#[test]
+fn unconsumed_bytes_and_the_full_peer_buffer_on_exactly_the_right_cdcs() {
+    for t in support::targets() {
+        for two_pass in [false, true] {
+            let mut args = vec![
+                "-r",
+                "{pcap:conns.pcap}",
+                "-Y",
+                "smcdump.analysis.unconsumed",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+                "-e",
+                "smcdump.stream",
+                "-e",
+                "smcdump.analysis.unconsumed",
+                "-e",
+                "smcdump.analysis.ring_size",
+            ];
+            if two_pass {
+                args.insert(0, "-2");
+            }
+            let out = t.tshark(&args).stdout;
+            assert_eq!(out.lines().collect::<Vec<_>>(), UNCONSUMED, "Wireshark {} two passes: {two_pass}", t.abi);
+            let filter = args.iter().position(|a| *a == "-Y").expect("a filter") + 1;
+            args[filter] = "smcdump.analysis.peer_buffer_full";
+            let out = t.tshark(&args[..args.len() - 6]).stdout;
+            assert_eq!(out, "13\n14\n", "Wireshark {} two passes: {two_pass}", t.abi);
+        }
+    }
+}
