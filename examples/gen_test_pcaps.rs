@@ -871,6 +871,7 @@ fn clc_proposal() -> Vec<u8> {
 fn clc_accept_confirm(
     ty: u8,
     flags: u8,
+    size_code: u8,
     instance: u16,
     mac: [u8; 6],
     qpn: u32,
@@ -885,7 +886,7 @@ fn clc_accept_confirm(
     v.extend_from_slice(&rkey.to_be_bytes());
     v.push(1); // RMBE index
     v.extend_from_slice(&token.to_be_bytes());
-    v.push(0x03); // RMBE size 0 (16 KiB), QP MTU 3 (1024)
+    v.push(size_code << 4 | 0x03); // RMBE size (16 KiB << code), QP MTU 3 (1024)
     v.push(0); // reserved
     v.extend_from_slice(&dma_addr.to_be_bytes());
     v.push(0); // reserved
@@ -988,6 +989,7 @@ fn sample() -> Capture {
     let accept = clc_accept_confirm(
         CLC_ACCEPT,
         0x18, // v1, first contact
+        0,
         0x5c6d,
         SERVER_ROCE_MAC,
         0x000123,
@@ -1000,6 +1002,7 @@ fn sample() -> Capture {
     let confirm = clc_accept_confirm(
         CLC_CONFIRM,
         0x10,
+        0,
         0x1a2b,
         CLIENT_ROCE_MAC,
         0x000456,
@@ -1062,6 +1065,18 @@ fn clc_decline(instance: u16, mac: [u8; 6], diagnosis: u32) -> Vec<u8> {
 /// One SMC handshake on the NIC: SYN and SYN-ACK with SMC's option, ACK, CLC Proposal, then the server's Accept
 /// and the client's Confirm, or the server's Decline with `decline` as diagnosis code.
 fn handshake(cap: &mut Capture, client: (Ip, u16), server: (Ip, u16), decline: Option<u32>, what: &str) -> TcpConn {
+    handshake_sized(cap, client, server, decline, (0, 0), what)
+}
+
+/// [`handshake`] whose Accept and Confirm announce RMBs of `16384 << codes.0` (server) and `<< codes.1` (client).
+fn handshake_sized(
+    cap: &mut Capture,
+    client: (Ip, u16),
+    server: (Ip, u16),
+    decline: Option<u32>,
+    codes: (u8, u8),
+    what: &str,
+) -> TcpConn {
     let mut t = TcpConn {
         client,
         server,
@@ -1082,6 +1097,7 @@ fn handshake(cap: &mut Capture, client: (Ip, u16), server: (Ip, u16), decline: O
     let accept = clc_accept_confirm(
         CLC_ACCEPT,
         0x18,
+        codes.0,
         0x5c6d,
         SERVER_ROCE_MAC,
         0x000123,
@@ -1094,6 +1110,7 @@ fn handshake(cap: &mut Capture, client: (Ip, u16), server: (Ip, u16), decline: O
     let confirm = clc_accept_confirm(
         CLC_CONFIRM,
         0x10,
+        codes.1,
         0x1a2b,
         CLIENT_ROCE_MAC,
         0x000456,
@@ -1118,6 +1135,71 @@ fn clc_ports() -> Capture {
     let mut t = handshake(&mut cap, ([10, 20, 4, 1], 47004), ([10, 20, 4, 2], 6379), Some(0x0303_0000), "Redis");
     t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], b"*1\r\n$4\r\nPING\r\n", "Redis PING over TCP (fallback)");
     t.segment(&mut cap, false, TCP_PSH | TCP_ACK, &[], b"+PONG\r\n", "Redis PONG over TCP (fallback)");
+    cap
+}
+
+/// The host (client) closes a connection with the TCP FIN exchange of its handshake.
+fn tcp_close(t: &mut TcpConn, cap: &mut Capture) {
+    t.segment(cap, true, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
+    t.segment(cap, false, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
+    t.segment(cap, true, TCP_ACK, &[], &[], "ACK");
+}
+
+fn conns() -> Capture {
+    let mut cap = Capture::new(
+        "conns.pcap",
+        "Several connections, as `smcdump-ex -m all` records them on the client 10.30.n.1 (n = 1..6, port          47000+n): (1) SMC-R to 10.30.1.2:6379 with its handshake, server RMB 32 KiB (Accept size code 1),          client RMB 16 KiB (Confirm code 0); the client fills the server's buffer (32768 bytes unconsumed), the          server consumes, orderly close. (2) SMC-R to 10.30.2.2:3306 with its handshake, server RMB 64 KiB          (code 2), client 32 KiB (code 1): a request, a reply, then the server aborts. (3) SMC-D to          10.30.3.2:8080 without a handshake, 16 KiB DMBs less 32 bytes (16352): the server's reply wraps its          producer cursor; still open at the end. (4) 10.30.4.2:80 declined with SMC_CLC_DECL_NOSMCDEV          (0x03030000), then HTTP over TCP. (5) 10.30.5.2:443 declined with SMC_CLC_DECL_DIFFPREFIX          (0x03070000). (6) SMC-R to 10.30.6.2:5432, handshake only: no dump frames.",
+    );
+    use Dir::{Received as R, Sent as S};
+    let ep = |n: u8, port: u16| (([10, 30, n, 1], 47000 + u16::from(n)), ([10, 30, n, 2], port));
+
+    // (1) The client fills the server's 32 KiB RMB: two writes of 16384 bytes, then WriteBlocked.
+    let (client, server) = ep(1, 6379);
+    let mut t = handshake_sized(&mut cap, client, server, None, (1, 0), "conn 1");
+    let mut c = Conn::new(MODE_SMCR, client, server, SERVER_TOKEN, CLIENT_TOKEN);
+    (c.peer_rmb, c.local_rmb) = (32768, 16384);
+    for half in ["first", "second"] {
+        c.data(&mut cap, S, &text(16384, "bulk upload into a 32 KiB RMB; "), &format!(", {half} half"));
+        c.cdc(&mut cap, S, CdcOpts::default(), &format!(", announces the {half} half"));
+    }
+    c.cdc(&mut cap, S, CdcOpts::flags(ProdFlags::WRITE_BLOCKED, 0), ", peer buffer full: 32768 unconsumed");
+    c.consume_tx(32768);
+    c.cdc(&mut cap, R, CdcOpts::default(), ", server consumed everything");
+    c.data(&mut cap, S, &text(100, "after the wrap "), ", after the producer wrapped");
+    c.cdc(&mut cap, S, CdcOpts::default(), ", producer wrap 1");
+    c.consume_tx(100);
+    c.data(&mut cap, R, b"+OK\r\n", ", reply");
+    c.cdc(&mut cap, R, CdcOpts::default(), ", announces the reply");
+    c.consume_rx(5);
+    c.orderly_close(&mut cap);
+    tcp_close(&mut t, &mut cap);
+
+    // (2) Aborted by the server.
+    let (client, server) = ep(2, 3306);
+    handshake_sized(&mut cap, client, server, None, (2, 1), "conn 2");
+    let mut c = Conn::new(MODE_SMCR, client, server, SERVER_TOKEN, CLIENT_TOKEN);
+    (c.peer_rmb, c.local_rmb) = (65536, 32768);
+    write(&mut c, &mut cap, S, &text(300, "SELECT * FROM t; "), ", a query");
+    write(&mut c, &mut cap, R, &text(2000, "row data "), ", rows");
+    c.cdc(&mut cap, R, CdcOpts::flags(0, ConnState::PEER_CONN_ABORT), ", server aborts");
+
+    // (3) SMC-D without a handshake: the ring size only shows in the wrap.
+    let (client, server) = ep(3, 8080);
+    let mut c = smcd_conn(ByteOrder::Little, client, server);
+    (c.peer_rmb, c.local_rmb) = (16352, 16352);
+    write(&mut c, &mut cap, S, &text(80, "GET / HTTP/1.1\r\n"), ", a request");
+    write(&mut c, &mut cap, R, &text(10000, "first reply "), ", first reply");
+    write(&mut c, &mut cap, R, &text(10000, "second reply, over the ring end "), ", second reply, wraps");
+
+    // (4), (5) Declined: the connections run over TCP.
+    let (client, server) = ep(4, 80);
+    let mut t = handshake(&mut cap, client, server, Some(0x0303_0000), "conn 4");
+    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], b"GET / HTTP/1.1\r\nHost: d\r\n\r\n", "HTTP over TCP (fallback)");
+    let (client, server) = ep(5, 443);
+    handshake(&mut cap, client, server, Some(0x0307_0000), "conn 5");
+    // (6) Accepted and confirmed, but the dump holds none of it.
+    let (client, server) = ep(6, 5432);
+    handshake(&mut cap, client, server, None, "conn 6");
     cap
 }
 
@@ -1621,6 +1703,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         unowned(),
         throwing(),
         clc_ports(),
+        conns(),
     ];
     for c in &captures {
         c.write(&dir)?;

@@ -69,6 +69,16 @@ pub struct FrameAnalysis {
     pub ring_size: Option<u32>,
     /// For data: where in that ring the frame's first byte lies.
     pub ring_offset: Option<u32>,
+    /// For a CDC: bytes this side wrote that the peer has not consumed yet (this producer cursor against the
+    /// peer's latest consumer cursor; across a wrap when the ring size is known).
+    pub unconsumed: Option<u32>,
+}
+
+impl FrameAnalysis {
+    /// The peer's buffer is full: every byte of the ring written and unconsumed (TCP's zero window).
+    pub fn peer_buffer_full(&self) -> bool {
+        matches!((self.unconsumed, self.ring_size), (Some(u), Some(r)) if r > 0 && u == r)
+    }
 }
 
 impl FrameAnalysis {
@@ -137,6 +147,20 @@ fn advance(prev: (u16, u32), now: (u16, u32), ring: Option<u32>) -> Option<u32> 
     }
 }
 
+/// How many bytes lie between the peer's consumer cursor `cons` and producer cursor `prod`: within one wrap, or
+/// across one wrap when the ring's size is known.
+fn unconsumed(prod: (u16, u32), cons: (u16, u32), ring: Option<u32>) -> Option<u32> {
+    if prod.0 == cons.0 {
+        return prod.1.checked_sub(cons.1);
+    }
+    match ring {
+        Some(size) if prod.0 == cons.0.wrapping_add(1) && prod.1 <= cons.1 && cons.1 <= size => {
+            Some(size - cons.1 + prod.1)
+        }
+        _ => None,
+    }
+}
+
 /// Whether cursor `now` lies before `prev`: the same wrap and a lower count.
 fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
     now.0 == prev.0 && now.1 < prev.1
@@ -173,8 +197,13 @@ impl Analyzer {
         if let Some(a) = self.frames.get(num) {
             return *a;
         }
-        let state = self.dirs.entry(dir).or_default();
         let hs = handshake.unwrap_or_default();
+        let ring = hs.ring_size.filter(|&r| r > 0);
+        // The peer's latest consumer cursor; with the handshake in the capture, the connection started in it, with
+        // the cursors at 0.
+        let peer_cons = self.dirs.get(&dir.reverse()).and_then(|s| s.last_cdc).map(|c| c.cons);
+        let peer_cons = peer_cons.or(hs.accept_frame.and(ring).map(|_| (0, 0)));
+        let state = self.dirs.entry(dir).or_default();
         let mut a = FrameAnalysis {
             prev_cdc: state.last_cdc.map(|c| c.frame),
             clc_accept: hs.accept_frame,
@@ -182,7 +211,6 @@ impl Analyzer {
             ring_size: hs.ring_size,
             ..FrameAnalysis::default()
         };
-        let ring = hs.ring_size.filter(|&r| r > 0);
         match frame.payload {
             _ if !frame.magic_ok => {}
             Payload::Raw(span) => {
@@ -196,6 +224,7 @@ impl Analyzer {
             // A CDC whose cursors and flags were not all captured says nothing reliable about the connection.
             Payload::Cdc { cdc, .. } => {
                 if let Some(cursors) = cdc.complete_cursors() {
+                    a.unconsumed = peer_cons.and_then(|cons| unconsumed(cursors.0, cons, ring));
                     state.cdc(num, &cdc, cursors, ring, &mut a);
                 }
             }
@@ -236,8 +265,9 @@ mod tests {
         let ba = Direction::new(&B, &A, 2000, 1000);
         assert_eq!(an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))), None), FrameAnalysis::default());
         assert_eq!(an.analyze(2, ab, &parse(&data(100)), None).prev_cdc, Some(1));
-        // The other direction has its own state.
-        assert_eq!(an.analyze(3, ba, &parse(&cdc(1, (0, 7), (0, 0))), None), FrameAnalysis::default());
+        // The other direction has its own state; its 7 bytes wait against this direction's consumer cursor.
+        let unconsumed = FrameAnalysis { unconsumed: Some(7), ..FrameAnalysis::default() };
+        assert_eq!(an.analyze(3, ba, &parse(&cdc(1, (0, 7), (0, 0))), None), unconsumed);
         assert_eq!(an.analyze(4, ab, &parse(&data(50)), None).prev_cdc, Some(1));
         let a = an.analyze(5, ab, &parse(&cdc(2, (0, 150), (0, 7))), None);
         assert_eq!(a.prev_cdc, Some(1));
@@ -312,6 +342,17 @@ mod ring_tests {
         assert_eq!((d1.clc_accept, d1.clc_confirm, d1.ring_size), (Some(5), Some(6), Some(16384)));
         let c = an.analyze(13, ab, &parse(&cdc((1, 100))), hs);
         assert_eq!((c.prod_advance, c.data_bytes, c.data_mismatch()), (Some(484), Some(484), None));
+        // The peer (no CDC of its own yet) consumed nothing since the handshake: 1:100 would be more than its
+        // ring holds.
+        assert_eq!(c.unconsumed, None);
+        let peer_cdc =
+            |cons| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 2, (0, 0), cons)));
+        let peer = an.analyze(14, ab.reverse(), &parse(&peer_cdc((0, 16000))), hs);
+        assert_eq!(peer.unconsumed, Some(0), "the reverse direction wrote nothing");
+        let c = an.analyze(15, ab, &parse(&cdc((1, 200))), hs);
+        assert_eq!((c.unconsumed, c.peer_buffer_full()), (Some(584), false));
+        let c = an.analyze(16, ab, &parse(&cdc((1, 16000))), hs);
+        assert_eq!((c.unconsumed, c.peer_buffer_full()), (Some(16384), true));
         // Without the ring size, the same wrap says nothing.
         let mut an = Analyzer::default();
         an.analyze(10, ab, &parse(&cdc((0, 16000))), None);

@@ -4,6 +4,7 @@
 //! [`epan`] (the only `unsafe` code: Wireshark's C API) → Wireshark.
 
 pub mod analysis;
+pub mod conn_table;
 pub mod connections;
 pub mod dissect;
 pub mod epan;

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::analysis::{Analyzer, Direction, FrameAnalysis};
+use crate::conn_table::{ConnTable, FrameFacts, FrameKind};
 use crate::connections::Handshakes;
 use crate::streams::{Endpoint, Streams};
 use crate::wire::clc::ClcMessage;
@@ -46,6 +47,8 @@ pub struct Session {
     servers: HashMap<(Endpoint, Endpoint), u16>,
     /// The flows handed to smcdump (once each: the conversation keeps its dissector).
     marked: HashSet<(Endpoint, Endpoint)>,
+    /// The connections at a glance (`tshark -z smcdump,conn`).
+    pub conn_table: ConnTable,
 }
 
 /// A connection's two endpoints, in a fixed order.
@@ -142,6 +145,26 @@ impl Session {
     /// Observes the CLC message `msg` that frame `num` carries in TCP direction `dir` (in capture order).
     pub fn observe_clc(&mut self, num: u32, dir: Direction, msg: &ClcMessage) {
         self.handshakes.observe(num, dir, msg);
+    }
+
+    /// Counts dump frame `num` from `src` to `dst`, parsed as `frame`, in its connection's row of the table, once
+    /// its stream is known (first visit, capture order).
+    pub fn count_frame(&mut self, num: u32, src: Endpoint, dst: Endpoint, frame: &DumpFrame) {
+        let Some(fs) = self.streams.get(num) else {
+            return;
+        };
+        let ring = self.analyzer.get(num).and_then(|a| a.ring_size);
+        let facts = FrameFacts {
+            stream: fs.stream,
+            dir: fs.dir,
+            src,
+            dst,
+            mode: frame.header.mode.value,
+            smc_ver: frame.header.smc_ver.value,
+            kind: FrameKind::of(frame),
+            ring,
+        };
+        self.conn_table.frame(num, &facts);
     }
 }
 

@@ -159,6 +159,8 @@ declare_fields! {
         c"Size of the ring this direction's data is written into, from the receiver's CLC Accept or Confirm";
     DataRingOffset: c"smcdump.data.ring_offset", c"Ring offset", uint(4),
         c"Where in the receiving ring this frame's data starts (previous CDC's producer cursor plus data since)";
+    AnUnconsumed: c"smcdump.analysis.unconsumed", c"Unconsumed by the peer", uint(4),
+        c"Bytes this side wrote that the peer has not consumed yet: this CDC's producer cursor against the peer's latest consumer cursor";
     ClcFrame: c"smcdump.clc.frame", c"CLC Accept/Confirm", FieldKind::FrameNum,
         c"The frames of the connection's CLC Accept and Confirm (the handshake on the NIC)";
 }
@@ -237,6 +239,8 @@ declare_experts! {
     CursorBackwards: c"smcdump.analysis.cursor_backwards", Sequence, Warn, c"Cursor went backwards";
     DataMismatch: c"smcdump.analysis.data_mismatch", Sequence, Warn,
         c"Producer cursor advance differs from the data dumped";
+    PeerBufferFull: c"smcdump.analysis.peer_buffer_full", Sequence, Warn,
+        c"Peer receive buffer full: every byte of its ring written and not consumed";
     LayoutLearned: c"smcdump.layout_learned", Protocol, Note, c"Header layout learned from this frame";
     LayoutConflict: c"smcdump.layout_conflict", Protocol, Warn,
         c"Frame implies another header layout than the one learned";

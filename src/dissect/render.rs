@@ -258,6 +258,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
             (Hf::AnProdAdvance, a.prod_advance),
             (Hf::AnRingSize, a.ring_size),
             (Hf::DataRingOffset, a.ring_offset),
+            (Hf::AnUnconsumed, a.unconsumed),
             (Hf::ClcFrame, a.clc_accept),
             (Hf::ClcFrame, a.clc_confirm),
         ];
@@ -276,6 +277,10 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 let msg = format!("{name} cursor went back from {w}:{c} (frame {prev})");
                 self.w.expert(item, Ei::CursorBackwards, &msg);
             }
+        }
+        if let (true, Some(ring)) = (a.peer_buffer_full(), a.ring_size) {
+            let msg = format!("Peer receive buffer full: {ring} bytes written and not consumed");
+            self.w.expert(item, Ei::PeerBufferFull, &msg);
         }
         if let Some((adv, data)) = a.data_mismatch() {
             let msg =

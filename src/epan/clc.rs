@@ -95,6 +95,8 @@ pub fn observe_segment(num: u32, bytes: &[u8]) {
     };
     if let Some(msg) = clc::parse(payload) {
         let dir = Direction::new(&flow.src, &flow.dst, flow.sport, flow.dport);
-        super::dissector::session().observe_clc(num, dir, &msg);
+        let mut s = super::dissector::session();
+        s.observe_clc(num, dir, &msg);
+        s.conn_table.clc(num, (flow.src, flow.sport), (flow.dst, flow.dport), &msg);
     }
 }

@@ -136,10 +136,20 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
             StreamPart::Data(span) => Some(span),
             StreamPart::Cdc(_) => None,
         };
+        count_frame(num, (src, dst), bytes, reported, &ctx.layout);
         dissect::stream_items(&mut writer, root, &fs, data);
     }
+    super::stats::tap_frame(pinfo, reported);
     LAST_DISSECTED.store(num, Ordering::Relaxed);
     c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
+}
+
+/// Counts frame `num` in its connection's row of the statistics table, on its first visit.
+fn count_frame(num: u32, (src, dst): (Endpoint, Endpoint), bytes: &[u8], reported: usize, layout: &Layout) {
+    let mut s = session();
+    if let (true, Ok(frame)) = (s.conn_table.wants(num), DumpFrame::parse(bytes, reported, layout)) {
+        s.count_frame(num, src, dst, &frame);
+    }
 }
 
 /// The two endpoints of the current packet (network addresses, UDP ports), when they are IPv4.
@@ -370,8 +380,8 @@ pub unsafe extern "C" fn dissect_post(
                     s.analyze(num, Direction::new(&f.src, &f.dst, f.sport, f.dport), payload, frame, learn);
                 }
                 // A frame another dissector took still counts in its stream (without the application dissection).
-                if let (None, Some(part)) = (s.streams.get(num), parsed.ok().as_ref().and_then(dissect::stream_part)) {
-                    let (src, dst) = ((f.src, f.sport), (f.dst, f.dport));
+                let (src, dst) = ((f.src, f.sport), (f.dst, f.dport));
+                if let (None, Some(part)) = (s.streams.get(num), parsed.as_ref().ok().and_then(dissect::stream_part)) {
                     match part {
                         StreamPart::Cdc(closing) => {
                             s.streams.cdc(num, src, dst, closing);
@@ -380,6 +390,9 @@ pub unsafe extern "C" fn dissect_post(
                             s.streams.data(num, src, dst, payload.get(span.range()).unwrap_or(&[]), None);
                         }
                     }
+                }
+                if let Ok(frame) = &parsed {
+                    s.count_frame(num, src, dst, frame);
                 }
                 drop(s);
                 mark_flow(pinfo, found.flow);

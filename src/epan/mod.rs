@@ -15,6 +15,7 @@ mod plugin;
 mod prefs;
 mod registry;
 mod shim;
+mod stats;
 pub mod sys;
 mod tree;
 

@@ -179,6 +179,7 @@ unsafe extern "C" fn register_protoinfo() {
 
             prefs::register(proto);
             handoff::register(proto);
+            super::stats::register(proto);
             sys::register_init_routine(Some(dissector::reset_session));
             sys::register_cleanup_routine(Some(dissector::reset_session));
 

@@ -280,3 +280,156 @@ void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset,
     if (tap >= 0)
         guarded(queue_follow, &a, ignored, sizeof ignored);
 }
+
+/* Statistics (smcdump_register_stats): Rust builds the table's text from the first pass's state; printed here. */
+static char *(*conn_table_text)(void);
+static void (*conn_table_free)(char *);
+/* The listener's identity for register_tap_listener (its address only). */
+static int conn_listener;
+
+static tap_packet_status conn_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
+                                     WS_TAP_FLAGS_PARAM)
+{
+    /* The table is computed in the first pass; the listener only makes tshark dissect every frame. */
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static void conn_draw(void *tapdata)
+{
+    char *text = conn_table_text ? conn_table_text() : NULL;
+    if (text) {
+        fputs(text, stdout);
+        conn_table_free(text);
+    }
+}
+
+static WS_STAT_TAP_INIT_RET conn_init(const char *opt_arg, void *userdata)
+{
+    /* No display filter: the table covers the whole capture. */
+    GString *error = register_tap_listener("smcdump", &conn_listener, NULL, 0, NULL, conn_packet, conn_draw, NULL);
+#if SMCDUMP_WS_MAJOR > 4 || (SMCDUMP_WS_MAJOR == 4 && SMCDUMP_WS_MINOR >= 6)
+    /* Only an unknown tap fails, and "smcdump" is registered before this runs; the GString is not freed (no
+     * GLib import). */
+    return error == NULL;
+#else
+    (void)error;
+#endif
+}
+
+static stat_tap_ui conn_ui = {
+#if SMCDUMP_WS_MAJOR < 4
+    REGISTER_STAT_GROUP_UNSORTED,
+#else
+    REGISTER_PACKET_STAT_GROUP_UNSORTED,
+#endif
+    "SMC connections",
+    "smcdump,conn",
+    conn_init,
+    0,
+    NULL,
+};
+
+/* Conversations and endpoints: a dump frame's addresses and ports are its UDP flow's (the TCP connection's). */
+#if SMCDUMP_WS_MAJOR < 4
+#define SMCDUMP_CONV_UDP ENDPOINT_UDP
+#else
+#define SMCDUMP_CONV_UDP CONVERSATION_UDP
+#endif
+
+/* What the tap carries for one dump frame: the listeners run when the frame's dissection is over, before the
+ * next frame is dissected, and a frame holds one dump frame, so one record serves. */
+struct smcdump_tap_data {
+    unsigned bytes;
+};
+static struct smcdump_tap_data tap_data;
+
+static const char *filter_field(conv_filter_type_e filter)
+{
+    switch (filter) {
+    case CONV_FT_SRC_ADDRESS:
+        return "ip.src";
+    case CONV_FT_DST_ADDRESS:
+        return "ip.dst";
+    case CONV_FT_ANY_ADDRESS:
+        return "ip.addr";
+    case CONV_FT_SRC_PORT:
+        return "udp.srcport";
+    case CONV_FT_DST_PORT:
+        return "udp.dstport";
+    case CONV_FT_ANY_PORT:
+        return "udp.port";
+    }
+    return "INVALID"; /* CONV_FILTER_INVALID */
+}
+
+static const char *conv_filter_field(struct _conversation_item_t *item, conv_filter_type_e filter)
+{
+    return filter_field(filter);
+}
+
+static struct _ct_dissector_info conv_info = {conv_filter_field};
+
+/* The endpoint dissector info: one callback, as struct _et_dissector_info (3.4: _hostlist_dissector_info) holds;
+ * its item parameter is a pointer to a struct our declarations leave opaque. */
+struct smcdump_endpoint_info {
+    const char *(*get_filter_type)(void *item, conv_filter_type_e filter);
+};
+
+static const char *endpoint_filter_field(void *item, conv_filter_type_e filter)
+{
+    return filter_field(filter);
+}
+
+static struct smcdump_endpoint_info endpoint_info = {endpoint_filter_field};
+
+static tap_packet_status conv_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
+                                     WS_TAP_FLAGS_PARAM)
+{
+    const struct smcdump_tap_data *d = data;
+    add_conversation_table_data((conv_hash_t *)tapdata, &pinfo->src, &pinfo->dst, pinfo->srcport, pinfo->destport, 1,
+                                d ? (int)d->bytes : 0, &pinfo->rel_ts, &pinfo->abs_ts, &conv_info, SMCDUMP_CONV_UDP);
+    return TAP_PACKET_REDRAW;
+}
+
+static tap_packet_status endpoint_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
+                                         WS_TAP_FLAGS_PARAM)
+{
+    const struct smcdump_tap_data *d = data;
+    int bytes = d ? (int)d->bytes : 0;
+    ws_endpoint_info *info = (ws_endpoint_info *)&endpoint_info;
+    WS_ADD_ENDPOINT_TABLE_DATA((conv_hash_t *)tapdata, &pinfo->src, pinfo->srcport, 1, 1, bytes, info,
+                               SMCDUMP_CONV_UDP);
+    WS_ADD_ENDPOINT_TABLE_DATA((conv_hash_t *)tapdata, &pinfo->dst, pinfo->destport, 0, 1, bytes, info,
+                               SMCDUMP_CONV_UDP);
+    return TAP_PACKET_REDRAW;
+}
+
+int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_text)(char *))
+{
+    int tap = register_tap("smcdump");
+    conn_table_text = table_text;
+    conn_table_free = free_text;
+    register_stat_tap_ui(&conn_ui, NULL);
+    register_conversation_table(proto, 0, conv_packet, endpoint_packet);
+    return tap;
+}
+
+struct tap_args {
+    int tap;
+    packet_info *pinfo;
+};
+
+static void queue_frame(void *arg)
+{
+    struct tap_args *a = arg;
+    tap_queue_packet(a->tap, a->pinfo, &tap_data);
+}
+
+void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes)
+{
+    struct tap_args a = {tap, pinfo};
+    char ignored[8];
+    tap_data.bytes = bytes;
+    if (tap >= 0)
+        guarded(queue_frame, &a, ignored, sizeof ignored);
+}

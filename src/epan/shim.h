@@ -74,4 +74,14 @@ int smcdump_register_follow(int proto, int64_t (*frame_stream)(uint32_t frame), 
  * the follow tap `tap`. Never throws. */
 void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset, int length);
 
+/* Statistics: registers the tap "smcdump" (one entry per dump frame, which also makes tshark -q dissect),
+ * tshark's -z smcdump,conn, whose draw callback prints the text table_text() returns, then hands it to
+ * free_text, and protocol `proto`'s conversation and endpoint tables (-z conv,smcdump, -z endpoints,smcdump;
+ * Statistics > Conversations and Endpoints). At protocol registration; returns the tap's id. */
+int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_text)(char *));
+
+/* Queues the current frame, a dump frame of `bytes` bytes (its UDP payload), on the tap `tap` (from
+ * smcdump_register_stats). Never throws. */
+void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes);
+
 #endif

@@ -22,3 +22,5 @@
 #include <epan/dissectors/packet-tcp.h>
 #include <epan/tap.h>
 #include <epan/follow.h>
+#include <epan/stat_tap_ui.h>
+#include <epan/conversation_table.h>

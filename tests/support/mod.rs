@@ -29,7 +29,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
-pub const CAPTURES: [&str; 25] = [
+pub const CAPTURES: [&str; 26] = [
     "smcr.pcap",
     "smcd.pcap",
     "smcd-be.pcap",
@@ -55,6 +55,7 @@ pub const CAPTURES: [&str; 25] = [
     "tls.pcap",
     "unowned.pcap",
     "throwing.pcap",
+    "conns.pcap",
 ];
 
 /// A capture under test-pcaps/.

@@ -52,4 +52,18 @@ typedef int ws_bool;
 #define WS_CONV_FILTER_EDT_PARAM 
 #define WS_FOLLOW_EXTRA_PARAMS 
 
+/* Statistics: the init callback of a stat_tap_ui (returns nothing (bool since 4.6)). */
+#define WS_STAT_TAP_INIT_RET void
+
+/* Statistics menu groups: the first members, as 3.4 names them (4.0 renamed them). */
+typedef enum {
+    REGISTER_ANALYZE_GROUP_UNSORTED = 0,
+    REGISTER_ANALYZE_GROUP_CONVERSATION_FILTER = 1,
+    REGISTER_STAT_GROUP_UNSORTED = 2
+} register_stat_group_t;
+
+/* Endpoint tables: "hostlist" tables before 4.0, each with its dissector info (opaque here). */
+typedef struct _hostlist_dissector_info ws_endpoint_info;
+#define WS_ADD_ENDPOINT_TABLE_DATA add_hostlist_table_data
+
 #endif

@@ -53,4 +53,18 @@ typedef bool ws_bool;
 #define WS_CONV_FILTER_EDT_PARAM epan_dissect_t *edt,
 #define WS_FOLLOW_EXTRA_PARAMS , uint32_t (*stream_count)(void), bool (*sub_stream_id)(unsigned, unsigned, bool, unsigned *)
 
+/* Statistics: the init callback of a stat_tap_ui (returns nothing (bool since 4.6)). */
+#define WS_STAT_TAP_INIT_RET void
+
+/* Statistics menu groups: the first members, as 4.0 and later name them. */
+typedef enum {
+    REGISTER_PACKET_ANALYZE_GROUP_UNSORTED = 0,
+    REGISTER_ANALYZE_GROUP_CONVERSATION_FILTER = 1,
+    REGISTER_PACKET_STAT_GROUP_UNSORTED = 2
+} register_stat_group_t;
+
+/* Endpoint tables (4.0 renamed the "hostlist" tables), each with its dissector info (opaque here). */
+typedef struct _et_dissector_info ws_endpoint_info;
+#define WS_ADD_ENDPOINT_TABLE_DATA add_endpoint_table_data
+
 #endif

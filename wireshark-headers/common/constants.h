@@ -90,4 +90,14 @@ typedef enum {
     TAP_PACKET_FAILED = 2
 } tap_packet_status;
 
+/* What a conversation or endpoint table asks a filter field for. */
+typedef enum {
+    CONV_FT_SRC_ADDRESS = 0,
+    CONV_FT_DST_ADDRESS = 1,
+    CONV_FT_ANY_ADDRESS = 2,
+    CONV_FT_SRC_PORT = 3,
+    CONV_FT_DST_PORT = 4,
+    CONV_FT_ANY_PORT = 5
+} conv_filter_type_e;
+
 #endif

@@ -74,6 +74,17 @@ void register_follow_stream(const int proto_id, const char *tap_listener, follow
                             follow_index_filter_func index_filter, follow_address_filter_func address_filter,
                             follow_port_to_display_func port_to_display, tap_packet_cb tap_handler
                             WS_FOLLOW_EXTRA_PARAMS);
+GString *register_tap_listener(const char *tapname, void *tapdata, const char *fstring, unsigned flags,
+                               tap_reset_cb tap_reset, tap_packet_cb tap_packet, tap_draw_cb tap_draw,
+                               tap_finish_cb tap_finish);
+void register_stat_tap_ui(stat_tap_ui *ui, void *userdata);
+void register_conversation_table(const int proto_id, ws_bool hide_ports, tap_packet_cb conv_packet_func,
+                                 tap_packet_cb endpoint_packet_func);
+void add_conversation_table_data(conv_hash_t *ch, const address *src, const address *dst, uint32_t src_port,
+                                 uint32_t dst_port, int num_frames, int num_bytes, nstime_t *ts, nstime_t *abs_ts,
+                                 ct_dissector_info_t *ct_info, ws_conversation_type ctype);
+void WS_ADD_ENDPOINT_TABLE_DATA(conv_hash_t *ch, const address *addr, uint32_t port, ws_bool sender, int num_frames,
+                                int num_bytes, ws_endpoint_info *et_info, ws_conversation_type etype);
 tap_packet_status follow_tvb_tap_listener(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
                                           WS_TAP_FLAGS_PARAM);
 char *wmem_strdup(wmem_allocator_t *allocator, const char *src);

@@ -128,4 +128,19 @@ struct except_stacknode {
     void *except_info;
 };
 
+/* A statistic reachable with tshark -z (cli_string is the start of the -z argument) and in the GUI's menu. */
+typedef struct _stat_tap_ui {
+    register_stat_group_t group;
+    const char *title;
+    const char *cli_string;
+    stat_tap_init_cb tap_init_cb;
+    size_t nparams;
+    tap_param *params;
+} stat_tap_ui;
+
+/* A conversation table's dissector info: the filter field of each part of a row. */
+struct _ct_dissector_info {
+    conv_get_filter_type get_filter_type;
+};
+
 #endif

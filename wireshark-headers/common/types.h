@@ -55,6 +55,27 @@ typedef char *(*follow_index_filter_func)(unsigned stream, unsigned sub_stream);
 typedef char *(*follow_address_filter_func)(address *src_addr, address *dst_addr, int src_port, int dst_port);
 typedef char *(*follow_port_to_display_func)(wmem_allocator_t *allocator, unsigned port);
 
+/* A tap listener's other callbacks. */
+typedef void (*tap_reset_cb)(void *tapdata);
+typedef void (*tap_draw_cb)(void *tapdata);
+typedef void (*tap_finish_cb)(void *tapdata);
+
+/* GLib's string, which register_tap_listener returns on an error (opaque). */
+typedef struct _GString GString;
+
+/* A statistic's parameter descriptions (opaque: smcdump's statistics take none). */
+typedef struct _tap_param tap_param;
+
+/* A statistic's init callback, called with the whole -z argument (WS_STAT_TAP_INIT_RET, from <abi.h>). */
+typedef WS_STAT_TAP_INIT_RET (*stat_tap_init_cb)(const char *, void *);
+
+/* Conversation tables: the table a conversation packet callback fills (its tapdata; opaque), and the dissector
+ * info that names the filter fields of a row. */
+typedef struct _conversation_hash_t conv_hash_t;
+typedef struct _conversation_item_t conv_item_t;
+typedef const char *(*conv_get_filter_type)(struct _conversation_item_t *item, conv_filter_type_e filter);
+typedef struct _ct_dissector_info ct_dissector_info_t;
+
 /* What a tvb calls on its data when it is freed. */
 typedef void (*tvbuff_free_cb_t)(void *);
 

@@ -1,0 +1,54 @@
+//! Statistics: the tap "smcdump", `tshark -z smcdump,conn` and the conversation and endpoint tables, registered through the C shim (src/epan/shim.c),
+//! which holds the callbacks whose signatures differ between releases. The table itself is built in pure Rust
+//! ([`crate::conn_table`]) from the first pass's state.
+
+use core::ffi::{c_char, c_int};
+use core::sync::atomic::{AtomicI32, Ordering};
+use std::ffi::CString;
+use std::panic::catch_unwind;
+
+use super::{dissector, sys};
+
+/// The tap "smcdump" (-1 before registration).
+static TAP: AtomicI32 = AtomicI32::new(-1);
+
+/// Registers the tap and the statistic.
+///
+/// # Safety
+/// At protocol registration.
+pub unsafe fn register(proto: c_int) {
+    let tap = sys::smcdump_register_stats(proto, Some(table_text), Some(free_text));
+    TAP.store(tap, Ordering::Relaxed);
+}
+
+/// Queues the current frame, a dump frame of `bytes` bytes, on the tap: for the listeners of
+/// `-z smcdump,conn`, `-z conv,smcdump` and `-z endpoints,smcdump`.
+///
+/// # Safety
+/// `pinfo` must be the packet_info Wireshark passed to the current dissector.
+pub unsafe fn tap_frame(pinfo: *mut sys::packet_info, bytes: usize) {
+    let tap: c_int = TAP.load(Ordering::Relaxed);
+    if tap >= 0 {
+        sys::smcdump_tap_frame(tap, pinfo, u32::try_from(bytes).unwrap_or(u32::MAX));
+    }
+}
+
+/// The table's text, owned by Rust until [`free_text`] gets it back; null on failure.
+unsafe extern "C" fn table_text() -> *mut c_char {
+    catch_unwind(|| {
+        let text = dissector::session().conn_table.render();
+        CString::new(text).map_or(core::ptr::null_mut(), CString::into_raw)
+    })
+    .unwrap_or(core::ptr::null_mut())
+}
+
+/// Frees a text of [`table_text`].
+unsafe extern "C" fn free_text(text: *mut c_char) {
+    if text.is_null() {
+        return;
+    }
+    let _ = catch_unwind(|| {
+        // SAFETY: `text` came from CString::into_raw in table_text and is handed back once.
+        drop(unsafe { CString::from_raw(text) });
+    });
+}

@@ -1,0 +1,245 @@
+//! `tshark -q -z smcdump,conn`: one row per connection, computed in the first pass, equal in one pass and two,
+//! on every release; the rows' values are the generator's ground truth (examples/gen_test_pcaps.rs, conns()).
+//!
+//! Regenerate the golden files deliberately with `scripts/regen-goldens` (SMCDUMP_REGEN_GOLDEN=1).
+
+mod support;
+
+use std::fs;
+use std::path::PathBuf;
+
+/// The statistics with golden files, test-pcaps/golden/<stem>.<name>.txt (or, where a release prints the same
+/// table differently, <stem>.<name>.<release>.txt), and their `-z` arguments.
+const STATS: [(&str, &str); 3] =
+    [("conn", "smcdump,conn"), ("conv", "conv,smcdump"), ("endpoints", "endpoints,smcdump")];
+
+/// The captures whose statistics have golden files.
+const TABLES: [&str; 3] = ["conns.pcap", "sample.pcap", "smcr.pcap"];
+
+fn golden(capture: &str, name: &str, abi: Option<&str>) -> PathBuf {
+    let stem = capture.rsplit_once('.').map_or(capture, |(s, _)| s);
+    let file = match abi {
+        Some(abi) => format!("{stem}.{name}.{abi}.txt"),
+        None => format!("{stem}.{name}.txt"),
+    };
+    support::pcap("golden").join(file)
+}
+
+fn stat(t: &support::Target, capture: &str, z: &str, two_pass: bool) -> String {
+    let pcap = format!("{{pcap:{capture}}}");
+    let mut args = vec!["-r", pcap.as_str(), "-q", "-z", z];
+    if two_pass {
+        args.insert(0, "-2");
+    }
+    t.tshark(&args).stdout
+}
+
+fn table(t: &support::Target, capture: &str, two_pass: bool) -> String {
+    stat(t, capture, "smcdump,conn", two_pass)
+}
+
+#[test]
+fn statistics_equal_their_golden_files_in_one_pass_and_two_on_every_release() {
+    let regen = std::env::var_os("SMCDUMP_REGEN_GOLDEN").is_some();
+    let mut targets = support::targets();
+    // The host's release writes the common files first.
+    targets.sort_by_key(|t| t.chroot.is_some());
+    for t in targets {
+        for capture in TABLES {
+            for (name, z) in STATS {
+                let two = stat(&t, capture, z, true);
+                let own = golden(capture, name, Some(&t.abi));
+                if regen {
+                    let common = golden(capture, name, None);
+                    if t.chroot.is_none() {
+                        fs::write(&common, &two).expect("write golden");
+                    } else if fs::read_to_string(&common).ok().as_deref() != Some(two.as_str()) {
+                        fs::write(&own, &two).expect("write golden");
+                    } else {
+                        let _ = fs::remove_file(&own);
+                    }
+                }
+                let path = if own.exists() { own } else { golden(capture, name, None) };
+                let want = fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e} (scripts/regen-goldens writes it)", path.display()));
+                assert_eq!(two, want, "Wireshark {} -2 -z {z}, {capture}", t.abi);
+                assert_eq!(stat(&t, capture, z, false), want, "Wireshark {} one pass -z {z}, {capture}", t.abi);
+            }
+        }
+    }
+}
+
+/// The rows of conns.pcap as the generator wrote the connections: stream, endpoints, mode, version, frames, CDCs
+/// and data bytes each way, ring sizes (from the Accept and Confirm: 16384 << code), flags seen, how it ended.
+const CONNS: [[&str; 14]; 6] = [
+    [
+        "0",
+        "10.30.1.1:47001",
+        "10.30.1.2:6379",
+        "SMC-R",
+        "v1",
+        // 4 chunks of 8192, 4 CDCs (two halves, WriteBlocked, wrap), the server's consumer update, 100 bytes,
+        // its CDC, the reply and its CDC, the 3 CDCs of the close.
+        "15",
+        "6",
+        "3",
+        "32868",
+        "5",
+        "32768",
+        "16384",
+        "WriteBlocked,PeerDoneWriting,PeerConnClosed",
+        "closed",
+    ],
+    [
+        "1",
+        "10.30.2.1:47002",
+        "10.30.2.2:3306",
+        "SMC-R",
+        "v1",
+        "5",
+        "1",
+        "2",
+        "300",
+        "2000",
+        "65536",
+        "32768",
+        "PeerConnAbort",
+        "aborted",
+    ],
+    [
+        "2",
+        "10.30.3.1:47003",
+        "10.30.3.2:8080",
+        "SMC-D",
+        "v1",
+        "8",
+        "1",
+        "2",
+        "80",
+        "20000",
+        "-",
+        "-",
+        "-",
+        "open at capture end",
+    ],
+    [
+        "-",
+        "10.30.4.1:47004",
+        "10.30.4.2:80",
+        "TCP",
+        "v1",
+        "2",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "fell back to TCP: Decline (frame 50) 0x03030000 SMC_CLC_DECL_NOSMCDEV",
+    ],
+    [
+        "-",
+        "10.30.5.1:47005",
+        "10.30.5.2:443",
+        "TCP",
+        "v1",
+        "2",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "fell back to TCP: Decline (frame 56) 0x03070000 SMC_CLC_DECL_DIFFPREFIX",
+    ],
+    [
+        "-",
+        "10.30.6.1:47006",
+        "10.30.6.2:5432",
+        "SMC-R",
+        "v1",
+        "3",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "SMC handshake only, no dump frames",
+    ],
+];
+
+#[test]
+fn conns_rows_are_the_generators_connections() {
+    for t in support::targets() {
+        let out = table(&t, "conns.pcap", false);
+        let rows: Vec<Vec<String>> = out
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) || l.starts_with("- "))
+            .map(|l| {
+                // Cells are separated by two or more spaces; the last one (End) may hold single spaces.
+                let cells: Vec<&str> = l.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+                cells.iter().map(|c| c.to_string()).collect()
+            })
+            .collect();
+        let want: Vec<Vec<String>> = CONNS.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(rows, want, "Wireshark {}:\n{out}", t.abi);
+    }
+}
+
+/// conns.pcap, connection 0: the client fills the server's 32 KiB RMB (frames 13, the CDC announcing the second
+/// half, and 14, WriteBlocked with the same cursors); the server's consumer update (15) empties it. Each CDC's
+/// unconsumed bytes: this side's producer cursor against the peer's latest consumer cursor (0:0 from the
+/// handshake until the peer's first CDC).
+const UNCONSUMED: [&str; 13] = [
+    "10\t0\t16384\t32768",
+    "13\t0\t32768\t32768",
+    "14\t0\t32768\t32768",
+    "15\t0\t0\t16384",
+    "17\t0\t100\t32768",
+    "19\t0\t5\t16384",
+    "20\t0\t0\t32768",
+    "21\t0\t0\t16384",
+    "22\t0\t0\t32768",
+    "34\t1\t300\t65536",
+    "36\t1\t2000\t32768",
+    "37\t1\t2000\t32768",
+    // SMC-D without a handshake: known until the producer wraps (the ring size is not derived from the wrap).
+    "42\t2\t10000\t",
+];
+
+#[test]
+fn unconsumed_bytes_and_the_full_peer_buffer_on_exactly_the_right_cdcs() {
+    for t in support::targets() {
+        for two_pass in [false, true] {
+            let mut args = vec![
+                "-r",
+                "{pcap:conns.pcap}",
+                "-Y",
+                "smcdump.analysis.unconsumed",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+                "-e",
+                "smcdump.stream",
+                "-e",
+                "smcdump.analysis.unconsumed",
+                "-e",
+                "smcdump.analysis.ring_size",
+            ];
+            if two_pass {
+                args.insert(0, "-2");
+            }
+            let out = t.tshark(&args).stdout;
+            assert_eq!(out.lines().collect::<Vec<_>>(), UNCONSUMED, "Wireshark {} two passes: {two_pass}", t.abi);
+            let filter = args.iter().position(|a| *a == "-Y").expect("a filter") + 1;
+            args[filter] = "smcdump.analysis.peer_buffer_full";
+            let out = t.tshark(&args[..args.len() - 6]).stdout;
+            assert_eq!(out, "13\n14\n", "Wireshark {} two passes: {two_pass}", t.abi);
+        }
+    }
+}
