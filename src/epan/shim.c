@@ -129,12 +129,15 @@ int smcdump_call_heuristic(heur_dtbl_entry_t *entry, tvbuff_t *tvb, packet_info 
     if (entry == NULL || entry->dissector == NULL || !entry->enabled
         || (entry->protocol != NULL && !proto_is_protocol_enabled(entry->protocol)))
         return 0;
+    /* As dissector_try_heuristic: the protocol called is the current one, so what it throws is shown under its
+       name ("[Malformed Packet: SMC]"). */
+    if (entry->protocol != NULL)
+        pinfo->current_proto = proto_get_protocol_short_name(entry->protocol);
     caught->code = guarded(call_heuristic, &a, caught->message, sizeof caught->message);
-    if (!caught->code)
-        return a.result;
-    guarded(show_caught, &a, ignored, sizeof ignored);
+    if (caught->code)
+        guarded(show_caught, &a, ignored, sizeof ignored);
     pinfo->current_proto = saved_proto;
-    return -1;
+    return caught->code ? -1 : a.result;
 }
 
 struct reassembled_args {

@@ -61,6 +61,7 @@ void show_exception(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, unsigne
 /* Calling one heuristic dissector by its short name ("smc_tcp"), when it and its protocol are enabled. */
 heur_dtbl_entry_t *find_heur_dissector_by_unique_short_name(const char *short_name);
 ws_heur_bool proto_is_protocol_enabled(const protocol_t *protocol);
+const char *proto_get_protocol_short_name(const protocol_t *protocol);
 
 /* Catching exceptions (the C shim's TRY): push a catcher, pop it, free a thrown message. */
 void except_setup_try(struct except_stacknode *node, struct except_catch *catcher, const except_id_t id[], size_t size);
