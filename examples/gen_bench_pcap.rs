@@ -86,7 +86,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Conn { smcr: i % 2 == 0, flows: [client, server], prod: Default::default(), seq: [0; 2] }
         })
         .collect();
-    let header = PcapHeader { datalink: DataLink::ETHERNET, snaplen: 65535, ..Default::default() };
+    // tcpdump's default snap length: the largest datagram plus its Ethernet header exceeds 65,535.
+    let header = PcapHeader { datalink: DataLink::ETHERNET, snaplen: 262_144, ..Default::default() };
     let mut w = PcapWriter::with_header(BufWriter::new(File::create(&out)?), header)?;
     let payload: Vec<u8> = (0..MAX_DATA).map(|i| (i % 251) as u8).collect();
     let mut r = Rng(0x5eed_be4c);
