@@ -13,7 +13,7 @@
 //!   previous CDC (when any were dumped; a capture may hold CDCs only);
 //! - SMC-R sequence numbers grow by one (0 is the kernel's "rebuilt in immediate-data mode", not checked).
 
-use std::collections::HashMap;
+use crate::fastmap::FastMap;
 
 use crate::frames::FrameTable;
 
@@ -247,9 +247,9 @@ fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
 /// The analysis state of one capture file.
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    dirs: HashMap<Direction, DirState>,
+    dirs: FastMap<Direction, DirState>,
     frames: FrameTable<Stored>,
-    anomalies: HashMap<u32, Anomalies>,
+    anomalies: FastMap<u32, Anomalies>,
 }
 
 impl Analyzer {

@@ -5,7 +5,7 @@
 //! when their number is higher than the last one recorded, so later passes and GUI re-dissection change nothing),
 //! each CLC message once. Memory grows with connections, not frames.
 
-use std::collections::HashMap;
+use crate::fastmap::FastMap;
 use std::fmt::Write as _;
 
 use crate::streams::{Endpoint, StreamId};
@@ -124,7 +124,7 @@ pub struct ConnTable {
     conns: Vec<ConnRow>,
     clc: Vec<ClcRow>,
     /// The latest handshake of each connection key (endpoints in order).
-    clc_by_key: HashMap<(Endpoint, Endpoint), usize>,
+    clc_by_key: FastMap<(Endpoint, Endpoint), usize>,
     last_frame: u32,
     last_clc: u32,
 }

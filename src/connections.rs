@@ -6,7 +6,7 @@
 //! ring of a direction src -> dst is the buffer announced by the CLC message that travelled dst -> src.
 //! Memory grows with connections, not frames.
 
-use std::collections::HashMap;
+use crate::fastmap::FastMap;
 
 use crate::analysis::Direction;
 use crate::wire::clc::{ClcMessage, Path};
@@ -36,9 +36,9 @@ pub struct Handshake {
 /// The CLC handshakes of one capture file, by the direction their messages travelled.
 #[derive(Debug, Default)]
 pub struct Handshakes {
-    announced: HashMap<Direction, Announced>,
+    announced: FastMap<Direction, Announced>,
     /// Declines: the frame and diagnosis code, by the direction the Decline travelled.
-    declined: HashMap<Direction, (u32, Option<u32>)>,
+    declined: FastMap<Direction, (u32, Option<u32>)>,
     /// The last frame observed: frames are observed once, in capture order (later passes are ignored).
     last: u32,
 }

@@ -8,6 +8,7 @@ pub mod conn_table;
 pub mod connections;
 pub mod dissect;
 pub mod epan;
+pub mod fastmap;
 pub mod frames;
 pub mod releases;
 pub mod session;

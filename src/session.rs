@@ -6,7 +6,7 @@
 //! identifies itself, usually among a capture's first frames), the frames analysed before it under the built-in
 //! layout are analysed again under the learned one: their payloads are kept until then, up to a bound.
 
-use std::collections::{HashMap, HashSet};
+use crate::fastmap::{FastMap, FastSet};
 
 use crate::analysis::{Analyzer, Direction, FrameAnalysis};
 use crate::conn_table::{ConnTable, FrameFacts, FrameKind};
@@ -44,9 +44,9 @@ pub struct Session {
     pub streams: Streams,
     /// The server port of each connection whose handshake the capture holds, by its endpoints in [`conn_key`]
     /// order.
-    servers: HashMap<(Endpoint, Endpoint), u16>,
+    servers: FastMap<(Endpoint, Endpoint), u16>,
     /// The flows handed to smcdump (once each: the conversation keeps its dissector).
-    marked: HashSet<(Endpoint, Endpoint)>,
+    marked: FastSet<(Endpoint, Endpoint)>,
     /// The connections at a glance (`tshark -z smcdump,conn`).
     pub conn_table: ConnTable,
 }

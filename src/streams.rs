@@ -15,7 +15,7 @@
 //! asking: trying every heuristic dissector on every frame of a protocol Wireshark does not know costs more than
 //! all of smcdump's own decoding (0 asks on every frame, as TCP does).
 
-use std::collections::HashMap;
+use crate::fastmap::FastMap;
 
 use crate::frames::FrameTable;
 use std::sync::Arc;
@@ -147,7 +147,7 @@ fn key(src: Endpoint, dst: Endpoint) -> (Endpoint, Endpoint) {
 /// The streams of one capture file.
 #[derive(Debug, Default)]
 pub struct Streams {
-    live: HashMap<(Endpoint, Endpoint), Conn>,
+    live: FastMap<(Endpoint, Endpoint), Conn>,
     count: StreamId,
     frames: FrameTable<FrameStream>,
     /// Refused data frames in a row after which a direction's dissectors are no longer asked; 0: never give up.
