@@ -33,14 +33,18 @@ fn dll_of(function: &str, release: &str) -> &'static str {
     }
 }
 
-/// A function name of functions.h as release `release` spells it: `WS_TRY_UINT` is the macro of each release's
-/// abi.h (dissector_try_uint_new, an inline wrapper of dissector_try_uint_with_data since 4.6).
+/// A function name of functions.h as release `release` spells it: a name that is a macro of the release's abi.h
+/// (`WS_TRY_UINT`: dissector_try_uint_new, or dissector_try_uint_with_data since 4.6; `WS_ADD_ENDPOINT_TABLE_DATA`:
+/// add_hostlist_table_data in 3.4) is what the macro says.
 fn real_name(name: &str, release: &str) -> String {
-    match (name, release) {
-        ("WS_TRY_UINT", "4.6") => "dissector_try_uint_with_data".into(),
-        ("WS_TRY_UINT", _) => "dissector_try_uint_new".into(),
-        _ => name.into(),
-    }
+    let headers = RELEASES.iter().find(|r| r.release == release).map_or(release, |r| r.headers);
+    let abi = repo().join(format!("wireshark-headers/{headers}/abi.h"));
+    let text = fs::read_to_string(&abi).unwrap_or_else(|e| panic!("cannot read {}: {e}", abi.display()));
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("#define "))
+        .filter_map(|l| l.split_once(char::is_whitespace))
+        .find(|(macro_name, _)| *macro_name == name)
+        .map_or_else(|| name.to_string(), |(_, value)| value.trim().to_string())
 }
 
 /// What Wireshark's plugin loader looks up in a plugin (`plugin_describe` since 4.4; 4.0 ignores it).
