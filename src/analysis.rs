@@ -181,6 +181,8 @@ struct LastCdc {
 struct DirState {
     last_cdc: Option<LastCdc>,
     data_since: u64,
+    /// The ring's size as the first wrap of the producer cursor shows it, when the handshake is not in the capture.
+    ring_from_wrap: Option<u32>,
 }
 
 impl DirState {
@@ -200,6 +202,10 @@ impl DirState {
         };
         if let Some(prev) = self.last_cdc {
             a.data_bytes = Some(self.data_since);
+            if ring.is_none() && self.ring_from_wrap.is_none() {
+                self.ring_from_wrap = ring_from_wrap(prev.prod, prod, self.data_since);
+            }
+            let ring = ring.or(self.ring_from_wrap);
             a.prod_advance = advance(prev.prod, prod, ring);
             a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
             a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
@@ -211,6 +217,18 @@ impl DirState {
         self.last_cdc = Some(LastCdc { frame: num, seqno, prod, cons });
         self.data_since = 0;
     }
+}
+
+/// The ring size a producer cursor's wrap shows: from `prev` to `now`, one wrap later, `data` bytes were written,
+/// so the ring ended `data` bytes after `prev`'s count less `now`'s. Only a size that holds both counts, and data
+/// that reached past the old count, is taken.
+fn ring_from_wrap(prev: (u16, u32), now: (u16, u32), data: u64) -> Option<u32> {
+    if now.0 != prev.0.wrapping_add(1) || data == 0 {
+        return None;
+    }
+    let size = (u64::from(prev.1) + data).checked_sub(u64::from(now.1))?;
+    let size = u32::try_from(size).ok()?;
+    (size > prev.1 && size >= now.1).then_some(size)
 }
 
 /// How far a producer cursor moved from `prev` to `now`: within one wrap, or across one wrap when the ring's size
@@ -288,9 +306,11 @@ impl Analyzer {
             prev_cdc: state.last_cdc.map(|c| c.frame),
             clc_accept: hs.accept_frame,
             clc_confirm: hs.confirm_frame,
-            ring_size: hs.ring_size,
+            ring_size: hs.ring_size.or(state.ring_from_wrap),
             ..FrameAnalysis::default()
         };
+        // Without the handshake, the size a wrap showed earlier.
+        let ring = ring.or(state.ring_from_wrap);
         match frame.payload {
             _ if !frame.magic_ok => {}
             Payload::Raw(span) => {
@@ -304,8 +324,11 @@ impl Analyzer {
             // A CDC whose cursors and flags were not all captured says nothing reliable about the connection.
             Payload::Cdc { cdc, .. } => {
                 if let Some(cursors) = cdc.complete_cursors() {
-                    a.unconsumed = peer_cons.and_then(|cons| unconsumed(cursors.0, cons, ring));
                     state.cdc(num, &cdc, cursors, ring, &mut a);
+                    // This CDC's own wrap may have shown the size.
+                    let ring = ring.or(state.ring_from_wrap);
+                    a.ring_size = a.ring_size.or(ring);
+                    a.unconsumed = peer_cons.and_then(|cons| unconsumed(cursors.0, cons, ring));
                 }
             }
             Payload::Undecoded(_) => {}
@@ -461,10 +484,38 @@ mod ring_tests {
         assert_eq!((c.unconsumed, c.peer_buffer_full()), (Some(584), false));
         let c = an.analyze(16, ab, &parse(&cdc((1, 16000))), hs);
         assert_eq!((c.unconsumed, c.peer_buffer_full()), (Some(16384), true));
-        // Without the ring size, the same wrap says nothing.
+        // Without the handshake, the data before the wrap has no offset; the wrap shows a size (16,000 + 384 - 100).
         let mut an = Analyzer::default();
         an.analyze(10, ab, &parse(&cdc((0, 16000))), None);
         assert_eq!(an.analyze(11, ab, &parse(&data(384)), None).ring_offset, None);
-        assert_eq!(an.analyze(13, ab, &parse(&cdc((1, 100))), None).prod_advance, None);
+        let c = an.analyze(13, ab, &parse(&cdc((1, 100))), None);
+        assert_eq!((c.ring_size, c.prod_advance), (Some(16284), Some(384)));
+    }
+
+    #[test]
+    fn without_the_handshake_the_first_wrap_shows_the_ring_size() {
+        let l = Layout::default();
+        let cdc =
+            |prod| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 1, prod, (0, 0))));
+        let data = |n| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n]);
+        let mut an = Analyzer::default();
+        let ab = Direction::new(&[1, 1, 1, 1], &[2, 2, 2, 2], 1, 2);
+        an.analyze(1, ab, &parse(&data(10000)), None);
+        assert_eq!(an.analyze(2, ab, &parse(&cdc((0, 10000))), None).ring_size, None);
+        an.analyze(3, ab, &parse(&data(6352)), None);
+        assert_eq!(an.analyze(4, ab, &parse(&data(3648)), None).ring_offset, None, "not known yet");
+        // 10,000 + 10,000 bytes written, the cursor at 1:3648: the ring holds 16,352.
+        let a = an.analyze(5, ab, &parse(&cdc((1, 3648))), None);
+        assert_eq!((a.ring_size, a.prod_advance, a.data_mismatch()), (Some(16352), Some(10000), None));
+        let d = an.analyze(6, ab, &parse(&data(100)), None);
+        assert_eq!((d.ring_size, d.ring_offset), (Some(16352), Some(3648)));
+        // The other direction has not wrapped: its ring stays unknown.
+        let ba = Direction::new(&[2, 2, 2, 2], &[1, 1, 1, 1], 2, 1);
+        assert_eq!(an.analyze(7, ba, &parse(&data(5)), None).ring_size, None);
+        // A wrap with no data dumped, or counts no size can hold, shows nothing.
+        assert_eq!(ring_from_wrap((0, 65000), (1, 100), 0), None);
+        assert_eq!(ring_from_wrap((0, 100), (1, 200), 50), None);
+        assert_eq!(ring_from_wrap((0, 100), (2, 0), 50), None);
+        assert_eq!(ring_from_wrap((u16::MAX, 100), (0, 50), 1000), Some(1050));
     }
 }

@@ -118,7 +118,8 @@ const CONNS: [[&str; 14]; 6] = [
         "80",
         "20000",
         "-",
-        "-",
+        // No handshake: the server's ring size as the wrap of its producer cursor shows it (16 KiB less 32).
+        "16352",
         "-",
         "open at capture end",
     ],
@@ -207,7 +208,8 @@ const UNCONSUMED: [&str; 13] = [
     "34\t1\t300\t65536",
     "36\t1\t2000\t32768",
     "37\t1\t2000\t32768",
-    // SMC-D without a handshake: known until the producer wraps (the ring size is not derived from the wrap).
+    // SMC-D without a handshake: known until the producer wraps (then the peer's consumer cursor, 0:0, lies more
+    // than a ring behind).
     "42\t2\t10000\t",
 ];
 
