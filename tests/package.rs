@@ -103,6 +103,34 @@ fn outside(t: &support::Target, path: &str) -> PathBuf {
     }
 }
 
+/// A plugin installed by hand where the package puts its own, moved aside (a name Wireshark does not load: no
+/// `.so` suffix) while the package is tested, and put back on drop.
+struct Aside {
+    path: PathBuf,
+    moved: PathBuf,
+}
+
+impl Aside {
+    fn new(path: PathBuf) -> Option<Aside> {
+        if !path.exists() {
+            return None;
+        }
+        let mut moved = path.clone().into_os_string();
+        moved.push(".aside-by-package-test");
+        let moved = PathBuf::from(moved);
+        fs::rename(&path, &moved).unwrap_or_else(|e| panic!("cannot move {} aside: {e}", path.display()));
+        Some(Aside { path, moved })
+    }
+}
+
+impl Drop for Aside {
+    fn drop(&mut self) {
+        if let Err(e) = fs::rename(&self.moved, &self.path) {
+            eprintln!("package: cannot put {} back from {}: {e}", self.path.display(), self.moved.display());
+        }
+    }
+}
+
 /// The .deb copied where the target's apt can read it (a chroot cannot see the host's files); removed on drop.
 struct Copied {
     outside: PathBuf,
@@ -209,10 +237,12 @@ fn packages_install_decode_and_purge_on_their_release() {
 
         let _lock = t.lock_global_plugins();
         assert!(
-            !outside(t, &plugin).exists() && dpkg_status(t, &name).is_empty(),
-            "Wireshark {}: {plugin} or the package {name} is already there; remove it before running this test",
+            dpkg_status(t, &name).is_empty(),
+            "Wireshark {}: the package {name} is already installed; remove it before running this test",
             t.abi
         );
+        // A plugin installed by hand (scripts/install, which scripts/decode runs as root) waits aside meanwhile.
+        let _aside = Aside::new(outside(t, &plugin));
         let before = snapshot(t, &[folder.clone(), doc.clone()]);
         let copied = Copied::new(t, deb);
         {
