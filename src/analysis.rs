@@ -457,12 +457,19 @@ mod ring_tests {
         DumpFrame::parse(bytes, bytes.len(), &Layout::default()).unwrap()
     }
 
+    /// An SMC-R CDC of the writer with producer cursor `prod`, consumer cursor 0:0.
+    fn cdc(prod: (u16, u32)) -> Vec<u8> {
+        let l = Layout::default();
+        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 1, prod, (0, 0))))
+    }
+
+    fn data(n: usize) -> Vec<u8> {
+        let l = Layout::default();
+        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n])
+    }
+
     #[test]
     fn with_the_ring_size_a_wrap_is_an_advance_and_data_has_an_offset() {
-        let l = Layout::default();
-        let cdc =
-            |prod| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 1, prod, (0, 0))));
-        let data = |n| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n]);
         let hs = Some(Handshake { accept_frame: Some(5), confirm_frame: Some(6), ring_size: Some(16384) });
         let mut an = Analyzer::default();
         let ab = Direction::new(&[1, 1, 1, 1], &[2, 2, 2, 2], 1, 2);
@@ -476,6 +483,7 @@ mod ring_tests {
         // The peer (no CDC of its own yet) consumed nothing since the handshake: 1:100 would be more than its
         // ring holds.
         assert_eq!(c.unconsumed, None);
+        let l = Layout::default();
         let peer_cdc =
             |cons| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 2, (0, 0), cons)));
         let peer = an.analyze(14, ab.reverse(), &parse(&peer_cdc((0, 16000))), hs);
@@ -494,10 +502,6 @@ mod ring_tests {
 
     #[test]
     fn without_the_handshake_the_first_wrap_shows_the_ring_size() {
-        let l = Layout::default();
-        let cdc =
-            |prod| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 1, prod, (0, 0))));
-        let data = |n| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n]);
         let mut an = Analyzer::default();
         let ab = Direction::new(&[1, 1, 1, 1], &[2, 2, 2, 2], 1, 2);
         an.analyze(1, ab, &parse(&data(10000)), None);

@@ -28,6 +28,21 @@ pub struct FrameFacts {
     pub ring: Option<u32>,
 }
 
+/// What the table reads of a dump frame itself (the rest comes from its stream and analysis), taken where the
+/// frame is parsed anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameCount {
+    pub mode: Mode,
+    pub smc_ver: u8,
+    pub kind: FrameKind,
+}
+
+impl FrameCount {
+    pub fn of(frame: &DumpFrame) -> FrameCount {
+        FrameCount { mode: frame.header.mode.value, smc_ver: frame.header.smc_ver.value, kind: FrameKind::of(frame) }
+    }
+}
+
 /// A dump frame's kind, as the table counts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameKind {
@@ -140,11 +155,6 @@ fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
 impl ConnTable {
     pub fn clear(&mut self) {
         *self = ConnTable::default();
-    }
-
-    /// Whether frame `num` is yet to be counted (a first visit, in capture order).
-    pub fn wants(&self, num: u32) -> bool {
-        num > self.last_frame
     }
 
     /// Counts dump frame `num` (first visit, capture order: a frame at or below the last one counted is ignored).

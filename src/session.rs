@@ -9,7 +9,7 @@
 use crate::fastmap::{FastMap, FastSet};
 
 use crate::analysis::{Analyzer, Direction, FrameAnalysis};
-use crate::conn_table::{ConnTable, FrameFacts, FrameKind};
+use crate::conn_table::{ConnTable, FrameCount, FrameFacts};
 use crate::connections::Handshakes;
 use crate::streams::{Endpoint, Streams};
 use crate::wire::clc::ClcMessage;
@@ -149,7 +149,7 @@ impl Session {
 
     /// Counts dump frame `num` from `src` to `dst`, parsed as `frame`, in its connection's row of the table, once
     /// its stream is known (first visit, capture order).
-    pub fn count_frame(&mut self, num: u32, src: Endpoint, dst: Endpoint, frame: &DumpFrame) {
+    pub fn count_frame(&mut self, num: u32, src: Endpoint, dst: Endpoint, count: FrameCount) {
         let Some(fs) = self.streams.get(num) else {
             return;
         };
@@ -159,9 +159,9 @@ impl Session {
             dir: fs.dir,
             src,
             dst,
-            mode: frame.header.mode.value,
-            smc_ver: frame.header.smc_ver.value,
-            kind: FrameKind::of(frame),
+            mode: count.mode,
+            smc_ver: count.smc_ver,
+            kind: count.kind,
             ring,
         };
         self.conn_table.frame(num, &facts);

@@ -36,21 +36,8 @@ pub unsafe fn mark_handshake(pinfo: *mut sys::packet_info, flow: Flow) {
     if handle.is_null() || SMC_TCP.load(Ordering::Relaxed).is_null() || !prefs::follow_conversations() {
         return;
     }
-    // Wireshark copies the address bytes into the conversation key; they only need to live through the calls.
-    let src =
-        sys::address { type_: sys::AT_IPv4 as c_int, len: 4, data: flow.src.as_ptr().cast(), priv_: ptr::null_mut() };
-    let dst =
-        sys::address { type_: sys::AT_IPv4 as c_int, len: 4, data: flow.dst.as_ptr().cast(), priv_: ptr::null_mut() };
-    let (sport, dport) = (u32::from(flow.sport), u32::from(flow.dport));
-    let num = (*pinfo).num;
     // TCP created the conversation when it dissected this SYN, before the postdissector runs.
-    let mut conversation = sys::find_conversation(num, &src, &dst, abi::CONVERSATION_TCP, sport, dport, 0);
-    if conversation.is_null() {
-        conversation = sys::conversation_new(num, &src, &dst, abi::CONVERSATION_TCP, sport, dport, 0);
-    }
-    if !conversation.is_null() {
-        sys::conversation_set_dissector(conversation, handle);
-    }
+    super::dissector::set_conversation_dissector((*pinfo).num, &flow, abi::CONVERSATION_TCP, handle);
 }
 
 /// The conversation dissector of SMC handshakes: a segment that starts with a CLC eyecatcher goes to Wireshark's

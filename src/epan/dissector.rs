@@ -13,6 +13,7 @@ use super::handoff::DataFrame;
 use super::tree::WsTree;
 use super::{abi, prefs, registry, sys};
 use crate::analysis::Direction;
+use crate::conn_table::FrameCount;
 use crate::dissect::{self, Context, Ett, LearnedLayout, StreamPart};
 use crate::session::Session;
 use crate::streams::{Dissect, Endpoint, FrameStream};
@@ -107,13 +108,19 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
     let mut writer = WsTree { tvb, pinfo, root, captured: bytes.len() };
     let num = (*pinfo).num;
     let ctx = layout_for(num, bytes, reported);
+    // What the connection table needs of the frame, read from the parse the dissection makes.
+    let mut count = None;
     let summary = if prefs::analyze() {
         let dir = direction(pinfo);
         dissect::dissect_in(&mut writer, root, bytes, reported, &ctx, |frame| {
+            count = Some(FrameCount::of(frame));
             Some(session().analyze(num, dir, bytes, frame, prefs::learn_layout()))
         })
     } else {
-        dissect::dissect_in(&mut writer, root, bytes, reported, &ctx, |_| None)
+        dissect::dissect_in(&mut writer, root, bytes, reported, &ctx, |frame| {
+            count = Some(FrameCount::of(frame));
+            None
+        })
     };
 
     sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
@@ -136,20 +143,14 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
             StreamPart::Data(span) => Some(span),
             StreamPart::Cdc(_) => None,
         };
-        count_frame(num, (src, dst), bytes, reported, &ctx.layout);
+        if let Some(count) = count {
+            session().count_frame(num, src, dst, count);
+        }
         dissect::stream_items(&mut writer, root, &fs, data);
     }
     super::stats::tap_frame(pinfo, reported);
     LAST_DISSECTED.store(num, Ordering::Relaxed);
     c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
-}
-
-/// Counts frame `num` in its connection's row of the statistics table, on its first visit.
-fn count_frame(num: u32, (src, dst): (Endpoint, Endpoint), bytes: &[u8], reported: usize, layout: &Layout) {
-    let mut s = session();
-    if let (true, Ok(frame)) = (s.conn_table.wants(num), DumpFrame::parse(bytes, reported, layout)) {
-        s.count_frame(num, src, dst, &frame);
-    }
 }
 
 /// The two endpoints of the current packet (network addresses, UDP ports), when they are IPv4.
@@ -243,16 +244,28 @@ unsafe fn mark_flow(pinfo: *mut sys::packet_info, flow: Flow) {
     if handle.is_null() || !prefs::follow_conversations() || !session().first_mark(&flow) {
         return;
     }
+    set_conversation_dissector((*pinfo).num, &flow, abi::CONVERSATION_UDP, handle);
+}
+
+/// Gives `flow`'s conversation of type `kind` (found, or created from frame `num` on) the dissector `handle`.
+///
+/// # Safety
+/// Called from a dissection callback; `handle` is a registered dissector.
+pub(super) unsafe fn set_conversation_dissector(
+    num: u32,
+    flow: &Flow,
+    kind: sys::ws_conversation_type,
+    handle: sys::dissector_handle_t,
+) {
     // Wireshark copies the address bytes into the conversation key; they only need to live through the calls.
     let src =
         sys::address { type_: sys::AT_IPv4 as c_int, len: 4, data: flow.src.as_ptr().cast(), priv_: ptr::null_mut() };
     let dst =
         sys::address { type_: sys::AT_IPv4 as c_int, len: 4, data: flow.dst.as_ptr().cast(), priv_: ptr::null_mut() };
     let (sport, dport) = (u32::from(flow.sport), u32::from(flow.dport));
-    let num = (*pinfo).num;
-    let mut conversation = sys::find_conversation(num, &src, &dst, abi::CONVERSATION_UDP, sport, dport, 0);
+    let mut conversation = sys::find_conversation(num, &src, &dst, kind, sport, dport, 0);
     if conversation.is_null() {
-        conversation = sys::conversation_new(num, &src, &dst, abi::CONVERSATION_UDP, sport, dport, 0);
+        conversation = sys::conversation_new(num, &src, &dst, kind, sport, dport, 0);
     }
     if !conversation.is_null() {
         sys::conversation_set_dissector(conversation, handle);
@@ -392,7 +405,7 @@ pub unsafe extern "C" fn dissect_post(
                     }
                 }
                 if let Ok(frame) = &parsed {
-                    s.count_frame(num, src, dst, frame);
+                    s.count_frame(num, src, dst, FrameCount::of(frame));
                 }
                 drop(s);
                 mark_flow(pinfo, found.flow);
