@@ -133,6 +133,17 @@ pub struct ClcRow {
     pub frames: u64,
 }
 
+/// What [`ConnTable::frame`] did with a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    /// Counted before (a later pass, or a frame out of capture order).
+    Ignored,
+    /// The first frame of its connection: a new row.
+    NewRow,
+    /// Counted in the connection's row.
+    Row,
+}
+
 /// The rows of one capture file.
 #[derive(Debug, Default)]
 pub struct ConnTable {
@@ -158,9 +169,9 @@ impl ConnTable {
     }
 
     /// Counts dump frame `num` (first visit, capture order: a frame at or below the last one counted is ignored).
-    pub fn frame(&mut self, num: u32, f: &FrameFacts) {
+    pub fn frame(&mut self, num: u32, f: &FrameFacts) -> Counted {
         if num <= self.last_frame {
-            return;
+            return Counted::Ignored;
         }
         self.last_frame = num;
         let i = f.stream as usize;
@@ -168,6 +179,7 @@ impl ConnTable {
             self.conns.resize_with(i + 1, ConnRow::default);
         }
         let row = &mut self.conns[i];
+        let counted = if row.frames == 0 { Counted::NewRow } else { Counted::Row };
         if row.frames == 0 {
             let (a, b) = if f.dir == 0 { (f.src, f.dst) } else { (f.dst, f.src) };
             *row = ConnRow { stream: f.stream, a, b, mode: Some(f.mode), smc_ver: f.smc_ver, ..ConnRow::default() };
@@ -187,12 +199,14 @@ impl ConnTable {
             FrameKind::Data(n) => row.data[d] += n,
             FrameKind::Other => {}
         }
+        counted
     }
 
-    /// Records CLC message `msg` of frame `num` from `src` to `dst` (first visit, capture order).
-    pub fn clc(&mut self, num: u32, src: Endpoint, dst: Endpoint, msg: &ClcMessage) {
+    /// Records CLC message `msg` of frame `num` from `src` to `dst` (first visit, capture order); whether it was
+    /// recorded.
+    pub fn clc(&mut self, num: u32, src: Endpoint, dst: Endpoint, msg: &ClcMessage) -> bool {
         if num <= self.last_clc {
-            return;
+            return false;
         }
         self.last_clc = num;
         let k = key(src, dst);
@@ -212,7 +226,7 @@ impl ConnTable {
             }
             _ => {
                 let Some(row) = self.clc_by_key.get(&k).and_then(|&i| self.clc.get_mut(i)) else {
-                    return;
+                    return true;
                 };
                 row.frames += 1;
                 match *msg {
@@ -225,6 +239,7 @@ impl ConnTable {
                 }
             }
         }
+        true
     }
 
     /// The SMC connections, by stream index.
@@ -247,80 +262,16 @@ impl ConnTable {
         self.handshake_only().into_iter().filter(|h| h.decline.is_some() || !h.confirmed).collect()
     }
 
+    /// The table's rows: the SMC connections by stream index, then the handshakes with no dump frame.
+    pub fn rows(&self) -> Vec<Vec<Cell>> {
+        let conns = self.conns.iter().filter(|c| c.frames > 0).map(ConnRow::cells);
+        conns.chain(self.handshake_only().iter().map(ClcRow::cells)).collect()
+    }
+
     /// The table `tshark -z smcdump,conn` prints.
     pub fn render(&self) -> String {
-        let mut rows: Vec<Vec<String>> = vec![[
-            "Stream",
-            "Endpoint A",
-            "Endpoint B",
-            "Mode",
-            "Ver",
-            "Frames",
-            "CDC A>B",
-            "CDC B>A",
-            "Bytes A>B",
-            "Bytes B>A",
-            "Ring A>B",
-            "Ring B>A",
-            "Flags",
-            "End",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()];
-        let ring = |r: Option<u32>| r.map_or("-".to_string(), |r| r.to_string());
-        for c in self.conns.iter().filter(|c| c.frames > 0) {
-            let mode = match c.mode {
-                Some(Mode::SmcR) => "SMC-R".to_string(),
-                Some(Mode::SmcD) => "SMC-D".to_string(),
-                Some(Mode::Unknown(m)) => format!("mode {m}"),
-                None => "-".to_string(),
-            };
-            let flags = c.flag_names();
-            let end = match c.ending() {
-                Ending::Closed => "closed",
-                Ending::Aborted => "aborted",
-                Ending::Open => "open at capture end",
-            };
-            rows.push(vec![
-                c.stream.to_string(),
-                endpoint(c.a),
-                endpoint(c.b),
-                mode,
-                format!("v{}", c.smc_ver),
-                c.frames.to_string(),
-                c.cdcs[0].to_string(),
-                c.cdcs[1].to_string(),
-                c.data[0].to_string(),
-                c.data[1].to_string(),
-                ring(c.rings[0]),
-                ring(c.rings[1]),
-                if flags.is_empty() { "-".to_string() } else { flags.join(",") },
-                end.to_string(),
-            ]);
-        }
-        for h in self.handshake_only() {
-            let end = match h.decline {
-                Some((frame, Some(code))) => {
-                    let name = decline_name(code).unwrap_or("unknown reason");
-                    format!("fell back to TCP: Decline (frame {frame}) {code:#010x} {name}")
-                }
-                Some((frame, None)) => format!("fell back to TCP: Decline (frame {frame}), no diagnosis captured"),
-                None if !h.confirmed => "fell back to TCP: no CLC Confirm".to_string(),
-                None => "SMC handshake only, no dump frames".to_string(),
-            };
-            let mode = match (h.decline, h.confirmed, h.path) {
-                (None, true, Some(Path::SmcR)) => "SMC-R",
-                (None, true, Some(Path::SmcD)) => "SMC-D",
-                _ => "TCP",
-            };
-            let mut row = vec!["-".to_string(), endpoint(h.client), endpoint(h.server), mode.to_string()];
-            row.push(format!("v{}", h.version));
-            row.push(h.frames.to_string());
-            row.extend(std::iter::repeat("-".to_string()).take(7));
-            row.push(end);
-            rows.push(row);
-        }
+        let mut rows: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| c.name.to_string()).collect()];
+        rows.extend(self.rows().iter().map(|r| r.iter().map(Cell::to_string).collect()));
         let cols = rows[0].len();
         let widths: Vec<usize> =
             (0..cols).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
@@ -344,6 +295,210 @@ impl ConnTable {
         }
         let _ = writeln!(out, "{rule}");
         out
+    }
+}
+
+/// What a column holds: a count (a number the GUI sorts as one) or text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    Count,
+    Text,
+}
+
+/// A column of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+}
+
+const fn text(name: &'static str) -> Column {
+    Column { name, kind: ColumnKind::Text }
+}
+
+const fn count(name: &'static str) -> Column {
+    Column { name, kind: ColumnKind::Count }
+}
+
+/// The table's columns, for tshark's text and the GUI's table alike. Byte counts are text: a direction of a long
+/// connection can move more than the GUI table's 32-bit numbers hold.
+pub const COLUMNS: [Column; 14] = [
+    text("Stream"),
+    text("Endpoint A"),
+    text("Endpoint B"),
+    text("Mode"),
+    text("Ver"),
+    count("Frames"),
+    count("CDC A>B"),
+    count("CDC B>A"),
+    text("Bytes A>B"),
+    text("Bytes B>A"),
+    text("Ring A>B"),
+    text("Ring B>A"),
+    text("Flags"),
+    text("End"),
+];
+
+/// One cell of a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Count(u64),
+    Text(String),
+    /// Nothing to show ("-"; a count column shows 0 in the GUI).
+    Missing,
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cell::Count(n) => write!(f, "{n}"),
+            Cell::Text(t) => f.write_str(t),
+            Cell::Missing => f.write_str("-"),
+        }
+    }
+}
+
+impl ConnRow {
+    /// This connection's row, in [`COLUMNS`] order.
+    pub fn cells(&self) -> Vec<Cell> {
+        let mode = match self.mode {
+            Some(Mode::SmcR) => "SMC-R".to_string(),
+            Some(Mode::SmcD) => "SMC-D".to_string(),
+            Some(Mode::Unknown(m)) => format!("mode {m}"),
+            None => "-".to_string(),
+        };
+        let flags = self.flag_names();
+        let end = match self.ending() {
+            Ending::Closed => "closed",
+            Ending::Aborted => "aborted",
+            Ending::Open => "open at capture end",
+        };
+        let ring = |r: Option<u32>| r.map_or(Cell::Missing, |r| Cell::Text(r.to_string()));
+        vec![
+            Cell::Text(self.stream.to_string()),
+            Cell::Text(endpoint(self.a)),
+            Cell::Text(endpoint(self.b)),
+            Cell::Text(mode),
+            Cell::Text(format!("v{}", self.smc_ver)),
+            Cell::Count(self.frames),
+            Cell::Count(self.cdcs[0]),
+            Cell::Count(self.cdcs[1]),
+            Cell::Text(self.data[0].to_string()),
+            Cell::Text(self.data[1].to_string()),
+            ring(self.rings[0]),
+            ring(self.rings[1]),
+            if flags.is_empty() { Cell::Missing } else { Cell::Text(flags.join(",")) },
+            Cell::Text(end.to_string()),
+        ]
+    }
+}
+
+impl ClcRow {
+    /// This handshake's row (it has no dump frame), in [`COLUMNS`] order.
+    pub fn cells(&self) -> Vec<Cell> {
+        let end = match self.decline {
+            Some((frame, Some(code))) => {
+                let name = decline_name(code).unwrap_or("unknown reason");
+                format!("fell back to TCP: Decline (frame {frame}) {code:#010x} {name}")
+            }
+            Some((frame, None)) => format!("fell back to TCP: Decline (frame {frame}), no diagnosis captured"),
+            None if !self.confirmed => "fell back to TCP: no CLC Confirm".to_string(),
+            None => "SMC handshake only, no dump frames".to_string(),
+        };
+        let mode = match (self.decline, self.confirmed, self.path) {
+            (None, true, Some(Path::SmcR)) => "SMC-R",
+            (None, true, Some(Path::SmcD)) => "SMC-D",
+            _ => "TCP",
+        };
+        let mut row = vec![
+            Cell::Missing,
+            Cell::Text(endpoint(self.client)),
+            Cell::Text(endpoint(self.server)),
+            Cell::Text(mode.to_string()),
+            Cell::Text(format!("v{}", self.version)),
+            Cell::Count(self.frames),
+        ];
+        row.extend(std::iter::repeat(Cell::Missing).take(7));
+        row.push(Cell::Text(end));
+        row
+    }
+}
+
+/// The table of a statistics listener (the GUI's Statistics › SMC Connections, `tshark -z smcdump,connections`):
+/// fed with the frames the listener gets, in capture order (its display filter applies), it tells which rows
+/// changed since it last told, so that only those are written into Wireshark's table. A frame of a connection
+/// that has a row changes that row only; a new connection or a CLC message may move rows, so all are compared.
+#[derive(Debug, Default)]
+pub struct ListenerTable {
+    table: ConnTable,
+    /// The rows as last told, and where each stream's row is among them.
+    shown: Vec<Vec<Cell>>,
+    row_of_stream: FastMap<StreamId, usize>,
+    /// Changed since the last [`ListenerTable::changes`]: any row, or the row of one stream.
+    all_changed: bool,
+    changed_stream: Option<StreamId>,
+}
+
+impl ListenerTable {
+    /// Forgets everything: the listener starts again.
+    pub fn clear(&mut self) {
+        *self = ListenerTable::default();
+    }
+
+    /// How many rows were told.
+    pub fn shown_rows(&self) -> usize {
+        self.shown.len()
+    }
+
+    /// Forgets what was told (the rows were lost): the next [`ListenerTable::changes`] tells every row.
+    pub fn forget_shown(&mut self) {
+        self.shown.clear();
+        self.all_changed = true;
+    }
+
+    /// Counts dump frame `num`.
+    pub fn frame(&mut self, num: u32, f: &FrameFacts) {
+        match self.table.frame(num, f) {
+            Counted::Ignored => {}
+            Counted::NewRow => self.all_changed = true,
+            Counted::Row => match self.changed_stream {
+                Some(s) if s != f.stream => self.all_changed = true,
+                _ => self.changed_stream = Some(f.stream),
+            },
+        }
+    }
+
+    /// Records CLC message `msg` of frame `num` from `src` to `dst`.
+    pub fn clc(&mut self, num: u32, src: Endpoint, dst: Endpoint, msg: &ClcMessage) {
+        self.all_changed |= self.table.clc(num, src, dst, msg);
+    }
+
+    /// The rows that changed since the last call (index and cells, by index), and how many rows there are now.
+    pub fn changes(&mut self) -> (Vec<(usize, Vec<Cell>)>, usize) {
+        let mut changed = Vec::new();
+        if self.all_changed {
+            let rows = self.table.rows();
+            for (i, row) in rows.iter().enumerate() {
+                if self.shown.get(i) != Some(row) {
+                    changed.push((i, row.clone()));
+                }
+            }
+            let with_frames = self.table.conns.iter().filter(|c| c.frames > 0);
+            self.row_of_stream = with_frames.enumerate().map(|(i, c)| (c.stream, i)).collect();
+            self.shown = rows;
+        } else if let Some(s) = self.changed_stream {
+            let row = self.row_of_stream.get(&s).copied();
+            if let (Some(i), Some(conn)) = (row, self.table.conns.get(s as usize)) {
+                let cells = conn.cells();
+                if let Some(shown) = self.shown.get_mut(i).filter(|shown| **shown != cells) {
+                    shown.clone_from(&cells);
+                    changed.push((i, cells));
+                }
+            }
+        }
+        self.all_changed = false;
+        self.changed_stream = None;
+        (changed, self.shown.len())
     }
 }
 
@@ -396,6 +551,37 @@ mod tests {
         // Dump frames of the same endpoints make it an SMC connection, not a fallback.
         t.frame(7, &facts(0, 0, FrameKind::Data(1)));
         assert_eq!(t.fallbacks().len(), 1);
+    }
+
+    #[test]
+    fn a_listener_is_told_only_the_rows_that_changed() {
+        let other: Endpoint = ([10, 0, 0, 3], 40001);
+        let mut l = ListenerTable::default();
+        l.frame(1, &facts(0, 0, FrameKind::Data(100)));
+        let (changed, rows) = l.changes();
+        assert_eq!((changed.len(), changed[0].0, rows), (1, 0, 1));
+        assert_eq!(changed[0].1[8], Cell::Text("100".into()));
+        // Nothing new, nothing told.
+        assert_eq!(l.changes(), (vec![], 1));
+        // A later frame of the same connection: its row only.
+        l.frame(2, &facts(0, 1, FrameKind::Cdc { prod_flags: 0, conn_state: 0 }));
+        let (changed, _) = l.changes();
+        assert_eq!((changed.len(), changed[0].0, &changed[0].1[7]), (1, 0, &Cell::Count(1)));
+        // A handshake of other endpoints adds a row after the connections.
+        l.clc(3, other, S, &ClcMessage::Proposal { version: 2 });
+        let (changed, rows) = l.changes();
+        assert_eq!((changed.len(), changed[0].0, rows), (1, 1, 2));
+        assert_eq!(changed[0].1[13], Cell::Text("fell back to TCP: no CLC Confirm".into()));
+        // A new connection comes before the handshake row: both rows are told.
+        let mut f = facts(1, 0, FrameKind::Data(5));
+        f.src = other;
+        l.frame(4, &f);
+        let (changed, rows) = l.changes();
+        assert_eq!((changed.iter().map(|c| c.0).collect::<Vec<_>>(), rows), (vec![1], 2));
+        assert_eq!(changed[0].1[0], Cell::Text("1".into()));
+        // Told again in full once forgotten.
+        l.forget_shown();
+        assert_eq!(l.changes().0.len(), 2);
     }
 
     #[test]

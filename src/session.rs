@@ -49,6 +49,16 @@ pub struct Session {
     marked: FastSet<(Endpoint, Endpoint)>,
     /// The connections at a glance (`tshark -z smcdump,conn`).
     pub conn_table: ConnTable,
+    /// What the frame being dissected counts for in the connection table, for the statistics listeners that run
+    /// when its dissection is over (every pass: a listener's display filter chooses the frames it counts).
+    pub tapped: Option<(u32, Tapped)>,
+}
+
+/// What one frame counts for in a listener's connection table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tapped {
+    Frame(FrameFacts),
+    Clc { src: Endpoint, dst: Endpoint, msg: ClcMessage },
 }
 
 /// A connection's two endpoints, in a fixed order.
@@ -165,6 +175,14 @@ impl Session {
             ring,
         };
         self.conn_table.frame(num, &facts);
+        self.tapped = Some((num, Tapped::Frame(facts)));
+    }
+
+    /// Records CLC message `msg` of frame `num` from `src` to `dst` in the connection table (first visit) and as
+    /// what the frame counts for.
+    pub fn count_clc(&mut self, num: u32, src: Endpoint, dst: Endpoint, msg: &ClcMessage) {
+        self.conn_table.clc(num, src, dst, msg);
+        self.tapped = Some((num, Tapped::Clc { src, dst, msg: *msg }));
     }
 }
 

@@ -1,5 +1,7 @@
 //! `tshark -q -z smcdump,conn`: one row per connection, computed in the first pass, equal in one pass and two,
 //! on every release; the rows' values are the generator's ground truth (examples/gen_test_pcaps.rs, conns()).
+//! The same rows in the GUI's table (Statistics › SMC Connections, `-z smcdump,connections[,filter]`), counted
+//! from the frames its display filter lets through.
 //!
 //! Regenerate the golden files deliberately with `scripts/regen-goldens` (SMCDUMP_REGEN_GOLDEN=1).
 
@@ -10,8 +12,12 @@ use std::path::PathBuf;
 
 /// The statistics with golden files, test-pcaps/golden/<stem>.<name>.txt (or, where a release prints the same
 /// table differently, <stem>.<name>.<release>.txt), and their `-z` arguments.
-const STATS: [(&str, &str); 3] =
-    [("conn", "smcdump,conn"), ("conv", "conv,smcdump"), ("endpoints", "endpoints,smcdump")];
+const STATS: [(&str, &str); 4] = [
+    ("conn", "smcdump,conn"),
+    ("connections", "smcdump,connections"),
+    ("conv", "conv,smcdump"),
+    ("endpoints", "endpoints,smcdump"),
+];
 
 /// The captures whose statistics have golden files.
 const TABLES: [&str; 3] = ["conns.pcap", "sample.pcap", "smcr.pcap"];
@@ -188,6 +194,45 @@ fn conns_rows_are_the_generators_connections() {
             .collect();
         let want: Vec<Vec<String>> = CONNS.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
         assert_eq!(rows, want, "Wireshark {}:\n{out}", t.abi);
+    }
+}
+
+/// The rows of the table `tshark -z smcdump,connections[,filter]` prints (Wireshark's own layout, the GUI's
+/// Statistics › SMC Connections): cells end with " |".
+fn listener_rows(out: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .filter(|l| l.ends_with(" |") && !l.starts_with("Stream |"))
+        .map(|l| l.trim_end_matches(" |").split(" |").map(|c| c.trim_start().to_string()).collect())
+        .collect()
+}
+
+/// A row of [`CONNS`] as the GUI's table holds it: counts (frames, CDCs) are numbers, 0 for none.
+fn gui_row(row: &[&str; 14]) -> Vec<String> {
+    let counts = 5..=7;
+    row.iter().enumerate().map(|(i, c)| if counts.contains(&i) && *c == "-" { "0" } else { c }.to_string()).collect()
+}
+
+#[test]
+fn the_gui_table_holds_the_generators_connections_and_counts_only_what_its_filter_lets_through() {
+    for t in support::targets() {
+        for two_pass in [false, true] {
+            let out = stat(&t, "conns.pcap", "smcdump,connections", two_pass);
+            let want: Vec<Vec<String>> = CONNS.iter().map(gui_row).collect();
+            assert_eq!(listener_rows(&out), want, "Wireshark {} two passes: {two_pass}\n{out}", t.abi);
+            // The aborted connection's dump frames and the first fallback's handshake, and nothing else.
+            let z = "smcdump,connections,ip.addr==10.30.2.1 || ip.addr==10.30.4.1";
+            let out = stat(&t, "conns.pcap", z, two_pass);
+            let want = vec![gui_row(&CONNS[1]), gui_row(&CONNS[3])];
+            assert_eq!(listener_rows(&out), want, "Wireshark {} two passes: {two_pass}\n{out}", t.abi);
+            // Connection 0 up to frame 21: the client's closing CDC (frame 22) is left out, so one frame and one
+            // CDC A>B fewer, and the connection is still open.
+            let out = stat(&t, "conns.pcap", "smcdump,connections,frame.number<=21", two_pass);
+            let mut first = gui_row(&CONNS[0]);
+            for (i, v) in [(5, "14"), (6, "5"), (13, "open at capture end")] {
+                first[i] = v.to_string();
+            }
+            assert_eq!(listener_rows(&out), vec![first], "Wireshark {} two passes: {two_pass}\n{out}", t.abi);
+        }
     }
 }
 

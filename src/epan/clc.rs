@@ -75,15 +75,18 @@ pub unsafe extern "C" fn dissect_clc(
 }
 
 /// Reads the CLC message a TCP segment of the whole frame `bytes` (frame `num`) carries, if any, into the session:
-/// buffer sizes and frames of the handshake, for the connection's dump frames. First visit only (capture order).
-pub fn observe_segment(num: u32, bytes: &[u8]) {
+/// buffer sizes and frames of the handshake, for the connection's dump frames (first visit only, capture order),
+/// and what the frame counts for in the connection table. Whether it carries one.
+pub fn observe_segment(num: u32, bytes: &[u8]) -> bool {
     let Some((flow, payload)) = tcp_payload(bytes) else {
-        return;
+        return false;
     };
-    if let Some(msg) = clc::parse(payload) {
-        let dir = Direction::new(&flow.src, &flow.dst, flow.sport, flow.dport);
-        let mut s = super::dissector::session();
-        s.observe_clc(num, dir, &msg);
-        s.conn_table.clc(num, (flow.src, flow.sport), (flow.dst, flow.dport), &msg);
-    }
+    let Some(msg) = clc::parse(payload) else {
+        return false;
+    };
+    let dir = Direction::new(&flow.src, &flow.dst, flow.sport, flow.dport);
+    let mut s = super::dissector::session();
+    s.observe_clc(num, dir, &msg);
+    s.count_clc(num, (flow.src, flow.sport), (flow.dst, flow.dport), &msg);
+    true
 }

@@ -413,8 +413,8 @@ pub unsafe extern "C" fn dissect_post(
                 session().syn(&syn);
                 mark_flow(pinfo, syn.flow);
                 super::clc::mark_handshake(pinfo, syn.flow);
-            } else {
-                super::clc::observe_segment(num, bytes);
+            } else if super::clc::observe_segment(num, bytes) {
+                super::stats::tap_clc(pinfo);
             }
         }
     }));

@@ -16,6 +16,7 @@ mod prefs;
 mod registry;
 mod shim;
 mod stats;
+mod stats_table;
 pub mod sys;
 mod tree;
 

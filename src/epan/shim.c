@@ -343,6 +343,8 @@ static stat_tap_ui conn_ui = {
  * next frame is dissected, and a frame holds one dump frame, so one record serves. */
 struct smcdump_tap_data {
     unsigned bytes;
+    /* A CLC message (on TCP), not a dump frame: for the connection table only. */
+    int clc;
 };
 static struct smcdump_tap_data tap_data;
 
@@ -389,6 +391,8 @@ static tap_packet_status conv_packet(void *tapdata, packet_info *pinfo, epan_dis
                                      WS_TAP_FLAGS_PARAM)
 {
     const struct smcdump_tap_data *d = data;
+    if (d && d->clc)
+        return TAP_PACKET_DONT_REDRAW;
     add_conversation_table_data((conv_hash_t *)tapdata, &pinfo->src, &pinfo->dst, pinfo->srcport, pinfo->destport, 1,
                                 d ? (int)d->bytes : 0, &pinfo->rel_ts, &pinfo->abs_ts, &conv_info, SMCDUMP_CONV_UDP);
     return TAP_PACKET_REDRAW;
@@ -399,6 +403,8 @@ static tap_packet_status endpoint_packet(void *tapdata, packet_info *pinfo, epan
 {
     const struct smcdump_tap_data *d = data;
     int bytes = d ? (int)d->bytes : 0;
+    if (d && d->clc)
+        return TAP_PACKET_DONT_REDRAW;
     ws_endpoint_info *info = (ws_endpoint_info *)&endpoint_info;
     WS_ADD_ENDPOINT_TABLE_DATA((conv_hash_t *)tapdata, &pinfo->src, pinfo->srcport, 1, 1, bytes, info,
                                SMCDUMP_CONV_UDP);
@@ -407,13 +413,50 @@ static tap_packet_status endpoint_packet(void *tapdata, packet_info *pinfo, epan
     return TAP_PACKET_REDRAW;
 }
 
-int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_text)(char *))
+/* The connection table (struct smcdump_stat_table): one stat_tap_table, made by the first listener and kept
+ * (the GUI makes it again after freeing it), emptied by Wireshark's reset before each retap. */
+static struct smcdump_stat_table table_rust;
+static stat_tap_table_ui table_ui;
+
+static void table_init(stat_tap_table_ui *ui)
+{
+    if (ui->tables && ui->tables->len > 0)
+        return;
+    stat_tap_add_table(ui, stat_tap_init_table(ui->title, (int)ui->nfields, 0, NULL));
+}
+
+static tap_packet_status table_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
+                                      WS_TAP_FLAGS_PARAM)
+{
+    const stat_data_t *sd = tapdata;
+    GArray *tables = sd ? sd->stat_tap_data->tables : NULL;
+    if (!tables || tables->len == 0 || !table_rust.frame)
+        return TAP_PACKET_DONT_REDRAW;
+    return table_rust.frame(((stat_tap_table **)(void *)tables->data)[0], pinfo->num);
+}
+
+int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_text)(char *),
+                           const struct smcdump_stat_table *table)
 {
     int tap = register_tap("smcdump");
     conn_table_text = table_text;
     conn_table_free = free_text;
     register_stat_tap_ui(&conn_ui, NULL);
     register_conversation_table(proto, 0, conv_packet, endpoint_packet);
+    if (table) {
+        table_rust = *table;
+        table_ui.group = conn_ui.group;
+        table_ui.title = table->title;
+        table_ui.tap_name = "smcdump";
+        table_ui.cli_string = table->cli_string;
+        table_ui.stat_tap_init_cb = table_init;
+        table_ui.packet_func = table_packet;
+        table_ui.stat_tap_reset_table_cb = table->reset;
+        table_ui.stat_tap_free_table_item_cb = table->free_cell;
+        table_ui.nfields = table->ncolumns;
+        table_ui.fields = table->columns;
+        register_stat_tap_table_ui(&table_ui);
+    }
     return tap;
 }
 
@@ -428,11 +471,12 @@ static void queue_frame(void *arg)
     tap_queue_packet(a->tap, a->pinfo, &tap_data);
 }
 
-void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes)
+void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes, int clc)
 {
     struct tap_args a = {tap, pinfo};
     char ignored[8];
     tap_data.bytes = bytes;
+    tap_data.clc = clc;
     if (tap >= 0)
         guarded(queue_frame, &a, ignored, sizeof ignored);
 }

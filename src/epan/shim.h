@@ -74,14 +74,32 @@ int smcdump_register_follow(int proto, int64_t (*frame_stream)(uint32_t frame), 
  * the follow tap `tap`. Never throws. */
 void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset, int length);
 
+/* The connection table of the GUI's Statistics menu and of tshark -z <cli_string>[,filter] (a stat_tap_table_ui on
+ * the tap "smcdump"): its columns, and the Rust callbacks that keep its rows (src/epan/stats_table.rs). */
+struct smcdump_stat_table {
+    const char *title;
+    const char *cli_string;
+    stat_tap_table_item *columns;
+    size_t ncolumns;
+    /* Counts frame `frame` (what the session recorded of it) and writes the rows that changed into `table`. */
+    tap_packet_status (*frame)(stat_tap_table *table, uint32_t frame);
+    /* Empties `table`: a listener starts again. */
+    void (*reset)(stat_tap_table *table);
+    /* Frees what a cell holds, when Wireshark frees the table. */
+    void (*free_cell)(stat_tap_table *table, unsigned row, unsigned column, stat_tap_table_item_type *cell);
+};
+
 /* Statistics: registers the tap "smcdump" (one entry per dump frame, which also makes tshark -q dissect),
  * tshark's -z smcdump,conn, whose draw callback prints the text table_text() returns, then hands it to
- * free_text, and protocol `proto`'s conversation and endpoint tables (-z conv,smcdump, -z endpoints,smcdump;
- * Statistics > Conversations and Endpoints). At protocol registration; returns the tap's id. */
-int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_text)(char *));
+ * free_text, protocol `proto`'s conversation and endpoint tables (-z conv,smcdump, -z endpoints,smcdump;
+ * Statistics > Conversations and Endpoints) and, when `table` is given, the connection table it describes (copied).
+ * At protocol registration; returns the tap's id. */
+int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_text)(char *),
+                           const struct smcdump_stat_table *table);
 
-/* Queues the current frame, a dump frame of `bytes` bytes (its UDP payload), on the tap `tap` (from
- * smcdump_register_stats). Never throws. */
-void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes);
+/* Queues the current frame on the tap `tap` (from smcdump_register_stats): a dump frame of `bytes` bytes (its UDP
+ * payload), or (`clc` non-zero) a TCP segment with a CLC message, which only the connection table counts. Never
+ * throws. */
+void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes, int clc);
 
 #endif

@@ -1,4 +1,5 @@
-//! Statistics: the tap "smcdump", `tshark -z smcdump,conn` and the conversation and endpoint tables, registered through the C shim (src/epan/shim.c),
+//! Statistics: the tap "smcdump", `tshark -z smcdump,conn`, the conversation and endpoint tables and the connection
+//! table of the Statistics menu ([`super::stats_table`]), registered through the C shim (src/epan/shim.c),
 //! which holds the callbacks whose signatures differ between releases. The table itself is built in pure Rust
 //! ([`crate::conn_table`]) from the first pass's state.
 
@@ -17,7 +18,8 @@ static TAP: AtomicI32 = AtomicI32::new(-1);
 /// # Safety
 /// At protocol registration.
 pub unsafe fn register(proto: c_int) {
-    let tap = sys::smcdump_register_stats(proto, Some(table_text), Some(free_text));
+    let table = super::stats_table::description();
+    let tap = sys::smcdump_register_stats(proto, Some(table_text), Some(free_text), &table);
     TAP.store(tap, Ordering::Relaxed);
 }
 
@@ -29,7 +31,19 @@ pub unsafe fn register(proto: c_int) {
 pub unsafe fn tap_frame(pinfo: *mut sys::packet_info, bytes: usize) {
     let tap: c_int = TAP.load(Ordering::Relaxed);
     if tap >= 0 {
-        sys::smcdump_tap_frame(tap, pinfo, u32::try_from(bytes).unwrap_or(u32::MAX));
+        sys::smcdump_tap_frame(tap, pinfo, u32::try_from(bytes).unwrap_or(u32::MAX), 0);
+    }
+}
+
+/// Queues the current frame, a TCP segment with a CLC message, on the tap: for the connection table's listeners
+/// (`-z smcdump,connections`, Statistics › SMC Connections) only.
+///
+/// # Safety
+/// `pinfo` must be the packet_info Wireshark passed to the current dissector.
+pub unsafe fn tap_clc(pinfo: *mut sys::packet_info) {
+    let tap: c_int = TAP.load(Ordering::Relaxed);
+    if tap >= 0 {
+        sys::smcdump_tap_frame(tap, pinfo, 0, 1);
     }
 }
 

@@ -90,6 +90,22 @@ typedef enum {
     TAP_PACKET_FAILED = 2
 } tap_packet_status;
 
+/* The type of a cell of a statistics table (stat_tap_table_ui) and of its column. */
+typedef enum {
+    TABLE_ITEM_NONE = 0,
+    TABLE_ITEM_UINT = 1,
+    TABLE_ITEM_INT = 2,
+    TABLE_ITEM_STRING = 3,
+    TABLE_ITEM_FLOAT = 4,
+    TABLE_ITEM_ENUM = 5
+} stat_tap_table_item_enum;
+
+/* How a statistics table's column is aligned in the GUI. */
+typedef enum {
+    TAP_ALIGN_LEFT = 0,
+    TAP_ALIGN_RIGHT = 1
+} tap_alignment_type;
+
 /* What a conversation or endpoint table asks a filter field for. */
 typedef enum {
     CONV_FT_SRC_ADDRESS = 0,

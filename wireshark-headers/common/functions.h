@@ -89,6 +89,16 @@ void WS_ADD_ENDPOINT_TABLE_DATA(conv_hash_t *ch, const address *addr, uint32_t p
 tap_packet_status follow_tvb_tap_listener(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
                                           WS_TAP_FLAGS_PARAM);
 char *wmem_strdup(wmem_allocator_t *allocator, const char *src);
+void wmem_free(wmem_allocator_t *allocator, void *ptr);
+void register_stat_tap_table_ui(stat_tap_table_ui *ui);
+stat_tap_table *stat_tap_init_table(const char *name, int num_fields, int num_elements, const char *filter_string);
+void stat_tap_add_table(stat_tap_table_ui *new_stat, stat_tap_table *table);
+void stat_tap_init_table_row(stat_tap_table *stat_table, unsigned table_index, unsigned num_fields,
+                             const stat_tap_table_item_type *fields);
+stat_tap_table_item_type *stat_tap_get_field_data(const stat_tap_table *stat_table, unsigned table_index,
+                                                  unsigned field_index);
+void stat_tap_set_field_data(stat_tap_table *stat_table, unsigned table_index, unsigned field_index,
+                             stat_tap_table_item_type *field_data);
 
 /* Preferences. */
 module_t *prefs_register_protocol(int id, void (*apply_cb)(void));

@@ -138,6 +138,63 @@ typedef struct _stat_tap_ui {
     tap_param *params;
 } stat_tap_ui;
 
+/* GLib's array: a statistics UI keeps its tables in one (pointers to stat_tap_table). */
+struct _GArray {
+    char *data;
+    unsigned len;
+};
+
+/* One cell of a statistics table. The real `value` and `user_data` are unions (unsigned, int, const char *,
+ * double, int; user_data also a pointer), 8 bytes wide and aligned: declared here as their pointer member, the
+ * unsigned member being the first 4 bytes of it (src/epan/stats_table.rs writes it so). */
+struct _stat_tap_table_item_type {
+    stat_tap_table_item_enum type;
+    const char *value;
+    void *user_data;
+};
+
+/* A column of a statistics table: its type, alignment, name and printf format (tshark prints cells with it). */
+typedef struct _stat_tap_table_item {
+    stat_tap_table_item_enum type;
+    tap_alignment_type align;
+    const char *column_name;
+    const char *field_format;
+} stat_tap_table_item;
+
+/* A statistics table: rows (elements) of num_fields cells each, grown by stat_tap_init_table_row. */
+struct _stat_tap_table {
+    const char *title;
+    const char *filter_string;
+    unsigned num_fields;
+    unsigned num_elements;
+    stat_tap_table_item_type **elements;
+};
+
+/* A statistic with a table UI: tshark -z cli_string[,filter] prints it, the GUI lists it in a menu of `group`. */
+struct _stat_tap_table_ui {
+    register_stat_group_t group;
+    const char *title;
+    const char *tap_name;
+    const char *cli_string;
+    void (*stat_tap_init_cb)(stat_tap_table_ui *new_stat);
+    tap_packet_cb packet_func;
+    void (*stat_tap_reset_table_cb)(stat_tap_table *table);
+    void (*stat_tap_free_table_item_cb)(stat_tap_table *table, unsigned row, unsigned column, stat_tap_table_item_type *field_data);
+    void (*stat_filter_check_cb)(const char *opt_arg, const char **filter, char **err);
+    size_t nfields;
+    stat_tap_table_item *fields;
+    size_t nparams;
+    tap_param *params;
+    GArray *tables;
+    unsigned refcount;
+};
+
+/* What a statistics table's listener gets as its tapdata: the UI, and the GUI's or tshark's own data. */
+typedef struct _stat_data_t {
+    stat_tap_table_ui *stat_tap_data;
+    void *user_data;
+} stat_data_t;
+
 /* A conversation table's dissector info: the filter field of each part of a row. */
 struct _ct_dissector_info {
     conv_get_filter_type get_filter_type;

@@ -69,6 +69,13 @@ typedef struct _tap_param tap_param;
 /* A statistic's init callback, called with the whole -z argument (WS_STAT_TAP_INIT_RET, from <abi.h>). */
 typedef WS_STAT_TAP_INIT_RET (*stat_tap_init_cb)(const char *, void *);
 
+/* Statistics tables (tshark -z and the GUI's Statistics menu): the table, one cell, the UI description and
+ * GLib's array of tables it holds. */
+typedef struct _stat_tap_table stat_tap_table;
+typedef struct _stat_tap_table_item_type stat_tap_table_item_type;
+typedef struct _stat_tap_table_ui stat_tap_table_ui;
+typedef struct _GArray GArray;
+
 /* Conversation tables: the table a conversation packet callback fills (its tapdata; opaque), and the dissector
  * info that names the filter fields of a row. */
 typedef struct _conversation_hash_t conv_hash_t;
