@@ -72,6 +72,9 @@ pub struct FrameAnalysis {
     /// For a CDC: bytes this side wrote that the peer has not consumed yet (this producer cursor against the
     /// peer's latest consumer cursor; across a wrap when the ring size is known).
     pub unconsumed: Option<u32>,
+    /// Wireshark's TCP stream of the CLC handshake: one per connection, so it is not stored with each frame but
+    /// filled in by the session from the handshake's frames.
+    pub clc_tcp_stream: Option<u32>,
 }
 
 impl FrameAnalysis {
@@ -150,6 +153,7 @@ impl Stored {
             seq_expected: anomalies.and_then(|a| a.seq_expected),
             prod_backwards: anomalies.and_then(|a| a.prod_backwards),
             cons_backwards: anomalies.and_then(|a| a.cons_backwards),
+            clc_tcp_stream: None,
         }
     }
 }
@@ -360,6 +364,8 @@ mod tests {
             ring_size: Some(65536),
             ring_offset: Some(0),
             unconsumed: Some(0),
+            // Kept per connection, not with the frame.
+            clc_tcp_stream: None,
         };
         let some = FrameAnalysis { prev_cdc: Some(2), unconsumed: Some(5), ..FrameAnalysis::default() };
         for a in [full, some, FrameAnalysis::default(), FrameAnalysis { cons_backwards: Some((1, 2)), ..some }] {

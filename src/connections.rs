@@ -41,6 +41,13 @@ pub struct Handshakes {
     declined: FastMap<Direction, (u32, Option<u32>)>,
     /// The last frame observed: frames are observed once, in capture order (later passes are ignored).
     last: u32,
+    /// Wireshark's TCP stream (`tcp.stream`) each SMC SYN opened, by the SYN's direction, until its Proposal
+    /// takes it; then by the Proposal's direction, for its Accept and Confirm; then by their frames.
+    syn_streams: FastMap<Direction, u32>,
+    proposal_streams: FastMap<Direction, u32>,
+    clc_streams: FastMap<u32, u32>,
+    /// The last SYN recorded (capture order, once each).
+    last_syn: u32,
 }
 
 impl Handshakes {
@@ -60,8 +67,17 @@ impl Handshakes {
                 self.announced.remove(&dir);
                 self.announced.remove(&dir.reverse());
                 self.declined.remove(&dir.reverse());
+                self.proposal_streams.remove(&dir.reverse());
+                match self.syn_streams.remove(&dir).or_else(|| self.syn_streams.remove(&dir.reverse())) {
+                    Some(stream) => self.proposal_streams.insert(dir, stream),
+                    None => self.proposal_streams.remove(&dir),
+                };
             }
             ClcMessage::AcceptConfirm { confirm, version, path, buffer } => {
+                let stream = self.proposal_streams.get(&dir).or_else(|| self.proposal_streams.get(&dir.reverse()));
+                if let Some(&stream) = stream {
+                    self.clc_streams.insert(num, stream);
+                }
                 let a = Announced {
                     frame: num,
                     confirm,
@@ -92,6 +108,24 @@ impl Handshakes {
             confirm_frame: frame(true).map(|a| a.frame),
             ring_size: receiver.and_then(|a| a.ring_size),
         })
+    }
+
+    /// Records that the SMC SYN (or SYN-ACK) of frame `num`, sent in direction `dir`, is in Wireshark's TCP stream
+    /// `stream` (once each, in capture order). A connection's first SYN counts; the next one after its Proposal
+    /// (a reused port pair) opens a new stream.
+    pub fn syn(&mut self, num: u32, dir: Direction, stream: u32) {
+        if num <= self.last_syn {
+            return;
+        }
+        self.last_syn = num;
+        if !self.syn_streams.contains_key(&dir) && !self.syn_streams.contains_key(&dir.reverse()) {
+            self.syn_streams.insert(dir, stream);
+        }
+    }
+
+    /// The TCP stream of the handshake whose Accept or Confirm is frame `clc_frame`, when its SYN is in the capture.
+    pub fn tcp_stream(&self, clc_frame: u32) -> Option<u32> {
+        self.clc_streams.get(&clc_frame).copied()
     }
 
     /// The Decline of the connection `dir` belongs to (either direction): its frame and diagnosis code.
@@ -130,6 +164,29 @@ mod tests {
         assert_eq!(h.for_direction(s2c), want(16384 - 32));
         assert_eq!(h.for_direction(Direction::new(&C, &S, 1, 2)), None);
         assert_eq!(h.declined(c2s), None);
+    }
+
+    #[test]
+    fn the_tcp_stream_of_a_handshake_is_its_syns() {
+        let c2s = Direction::new(&C, &S, 40000, 6379);
+        let mut h = Handshakes::default();
+        h.syn(1, c2s, 7);
+        h.syn(2, c2s.reverse(), 9); // the SYN-ACK: the same stream, already known
+        h.syn(2, c2s, 8); // a later pass changes nothing
+        h.observe(4, c2s, &ClcMessage::Proposal { version: 1 });
+        h.observe(5, c2s.reverse(), &ac(false, 0, Path::SmcR));
+        h.observe(6, c2s, &ac(true, 0, Path::SmcR));
+        assert_eq!((h.tcp_stream(5), h.tcp_stream(6), h.tcp_stream(4)), (Some(7), Some(7), None));
+        // The port pair reused: its new SYN opens a new stream.
+        h.syn(10, c2s, 12);
+        h.observe(11, c2s, &ClcMessage::Proposal { version: 1 });
+        h.observe(12, c2s.reverse(), &ac(false, 0, Path::SmcR));
+        assert_eq!((h.tcp_stream(5), h.tcp_stream(12)), (Some(7), Some(12)));
+        // No SYN in the capture: no stream.
+        let other = Direction::new(&C, &S, 40001, 6379);
+        h.observe(20, other, &ClcMessage::Proposal { version: 1 });
+        h.observe(21, other.reverse(), &ac(false, 0, Path::SmcR));
+        assert_eq!(h.tcp_stream(21), None);
     }
 
     #[test]

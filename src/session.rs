@@ -112,10 +112,14 @@ impl Session {
         self.marked.insert(conn_key((flow.src, flow.sport), (flow.dst, flow.dport)))
     }
 
-    /// Records the server of the connection a SYN (or SYN-ACK) with SMC's option opens.
-    pub fn syn(&mut self, syn: &SmcSyn) {
+    /// Records the server of the connection a SYN (or SYN-ACK) with SMC's option opens, in frame `num`, and the
+    /// TCP stream Wireshark gave it (`tcp.stream`).
+    pub fn syn(&mut self, num: u32, syn: &SmcSyn, tcp_stream: Option<u32>) {
         let f = syn.flow;
         self.servers.insert(conn_key((f.src, f.sport), (f.dst, f.dport)), syn.server_port());
+        if let Some(stream) = tcp_stream {
+            self.handshakes.syn(num, Direction::new(&f.src, &f.dst, f.sport, f.dport), stream);
+        }
     }
 
     /// The server port of the connection between `a` and `b`, when its handshake was seen.
@@ -129,8 +133,21 @@ impl Session {
     }
 
     /// The analysis of frame `num` in direction `dir`, whose UDP payload `payload` parsed as `frame`: computed on
-    /// the first visit, read back afterwards.
+    /// the first visit, read back afterwards, with the TCP stream of the connection's handshake.
     pub fn analyze(
+        &mut self,
+        num: u32,
+        dir: Direction,
+        payload: &[u8],
+        frame: &DumpFrame,
+        learn: bool,
+    ) -> FrameAnalysis {
+        let mut a = self.analyze_frame(num, dir, payload, frame, learn);
+        a.clc_tcp_stream = a.clc_accept.or(a.clc_confirm).and_then(|f| self.handshakes.tcp_stream(f));
+        a
+    }
+
+    fn analyze_frame(
         &mut self,
         num: u32,
         dir: Direction,

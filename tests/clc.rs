@@ -77,3 +77,40 @@ fn without_smcdump_the_handshake_is_not_smc() {
         assert_eq!(out.stdout, want, "Wireshark {}", t.abi);
     }
 }
+
+/// The dump frames of a connection whose handshake (SYN included) is in the capture name the handshake's TCP
+/// stream: Wireshark's own `tcp.stream` of the Accept and Confirm frames they link to, in one pass and two.
+#[test]
+fn dump_frames_name_their_handshakes_tcp_stream() {
+    // conns.pcap: connections 0 and 1 (15 and 5 dump frames) have handshakes, TCP streams 0 and 1; connection 2
+    // has none.
+    // sample.pcap: one connection, TCP stream 0.
+    let want = [("conns.pcap", &[(0u32, 0u32), (1, 1)][..], 20usize), ("sample.pcap", &[(0, 0)][..], 12)];
+    for t in support::targets() {
+        for (capture, streams, frames) in want {
+            let pcap = format!("{{pcap:{capture}}}");
+            for two_pass in [false, true] {
+                let mut args = vec!["-r", pcap.as_str(), "-T", "fields", "-e", "frame.number", "-e", "tcp.stream"];
+                args.extend(["-e", "smcdump.stream", "-e", "smcdump.clc.frame", "-e", "smcdump.clc.tcp_stream"]);
+                if two_pass {
+                    args.insert(0, "-2");
+                }
+                let out = t.tshark(&args).stdout;
+                let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+                let tcp_stream_of = |frame: &str| rows.iter().find(|r| r[0] == frame).map(|r| r[1]);
+                let mut seen = std::collections::BTreeSet::new();
+                let mut shown = 0;
+                for r in rows.iter().filter(|r| !r[4].is_empty()) {
+                    shown += 1;
+                    for clc in r[3].split(',') {
+                        assert_eq!(tcp_stream_of(clc), Some(r[4]), "Wireshark {} {capture} frame {}", t.abi, r[0]);
+                    }
+                    seen.insert((r[2].parse::<u32>().unwrap(), r[4].parse::<u32>().unwrap()));
+                }
+                let seen: Vec<(u32, u32)> = seen.into_iter().collect();
+                assert_eq!(seen, streams, "Wireshark {} {capture}, two passes: {two_pass}", t.abi);
+                assert_eq!(shown, frames, "Wireshark {} {capture}, two passes: {two_pass}:\n{out}", t.abi);
+            }
+        }
+    }
+}

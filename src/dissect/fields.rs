@@ -163,6 +163,8 @@ declare_fields! {
         c"Bytes this side wrote that the peer has not consumed yet: this CDC's producer cursor against the peer's latest consumer cursor";
     ClcFrame: c"smcdump.clc.frame", c"CLC Accept/Confirm", FieldKind::FrameNum,
         c"The frames of the connection's CLC Accept and Confirm (the handshake on the NIC)";
+    ClcTcpStream: c"smcdump.clc.tcp_stream", c"CLC handshake TCP stream", uint(4),
+        c"Wireshark's TCP stream (tcp.stream) of the connection's CLC handshake, from the SMC SYN that opened it";
 }
 
 macro_rules! declare_subtrees {
@@ -254,7 +256,7 @@ mod tests {
 
     #[test]
     fn tables_match_their_enums() {
-        assert_eq!(FIELDS.len(), Hf::ClcFrame as usize + 1);
+        assert_eq!(FIELDS.len(), Hf::ClcTcpStream as usize + 1);
         assert_eq!(EXPERTS.len(), Ei::HandoffGivenUp as usize + 1);
         assert_eq!(ETT_COUNT, Ett::Reassembled as usize + 1);
     }

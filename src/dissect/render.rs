@@ -261,6 +261,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
             (Hf::AnUnconsumed, a.unconsumed),
             (Hf::ClcFrame, a.clc_accept),
             (Hf::ClcFrame, a.clc_confirm),
+            (Hf::ClcTcpStream, a.clc_tcp_stream),
         ];
         for (hf, value) in values {
             if let Some(v) = value {

@@ -410,7 +410,9 @@ pub unsafe extern "C" fn dissect_post(
                 drop(s);
                 mark_flow(pinfo, found.flow);
             } else if let Some(syn) = smc_syn(bytes) {
-                session().syn(&syn);
+                // TCP dissected this SYN before the postdissector runs: on the first pass, the stream it opened is
+                // TCP's newest.
+                session().syn(num, &syn, sys::get_tcp_stream_count().checked_sub(1));
                 mark_flow(pinfo, syn.flow);
                 super::clc::mark_handshake(pinfo, syn.flow);
             } else if super::clc::observe_segment(num, bytes) {

@@ -90,6 +90,9 @@ tap_packet_status follow_tvb_tap_listener(void *tapdata, packet_info *pinfo, epa
                                           WS_TAP_FLAGS_PARAM);
 char *wmem_strdup(wmem_allocator_t *allocator, const char *src);
 void wmem_free(wmem_allocator_t *allocator, void *ptr);
+
+/* TCP's streams (tcp.stream): how many it has numbered so far. */
+uint32_t get_tcp_stream_count(void);
 void register_stat_tap_table_ui(stat_tap_table_ui *ui);
 stat_tap_table *stat_tap_init_table(const char *name, int num_fields, int num_elements, const char *filter_string);
 void stat_tap_add_table(stat_tap_table_ui *new_stat, stat_tap_table *table);
