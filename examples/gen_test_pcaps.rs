@@ -1333,7 +1333,8 @@ fn analysis() -> Capture {
         "analysis.pcap",
         "One SMC-R direction, 10.4.0.1:46000 -> 10.4.0.2:12345, whose frames contradict each other where the \
          connection analysis must notice: a sequence number skipped, a producer cursor that advances by other \
-         than the data dumped, cursors that go back; and the reverse direction, which is consistent.",
+         than the data dumped, cursors that go back, a producer cursor two wraps on; and the reverse direction, \
+         which is consistent.",
     );
     let l = Layout::default();
     let (a, b) = (([10, 4, 0, 1], 46000), ([10, 4, 0, 2], 12345));
@@ -1350,6 +1351,7 @@ fn analysis() -> Capture {
     cap.push(dummy_frame(a, b, &cdc(4, (0, 160), (0, 0))), "CDC seq 4 (3 skipped), prod 0:160: advance 60, data 50");
     cap.push(dummy_frame(a, b, &cdc(5, (0, 120), (0, 0))), "CDC seq 5, prod 0:120: producer cursor went back");
     cap.push(dummy_frame(b, a, &cdc(2, (0, 0), (0, 90))), "reverse direction: CDC seq 2, cons 0:90: went back");
+    cap.push(dummy_frame(a, b, &cdc(6, (2, 40), (0, 0))), "CDC seq 6, prod 2:40: two wraps on, a wrap skipped data");
     cap
 }
 

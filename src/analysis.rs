@@ -62,6 +62,10 @@ pub struct FrameAnalysis {
     pub prod_backwards: Option<(u16, u32)>,
     /// The previous CDC's consumer cursor, when this CDC's lies before it.
     pub cons_backwards: Option<(u16, u32)>,
+    /// The previous CDC's producer cursor, when this CDC's lies more than a whole ring past it (its wrap count
+    /// two or more ahead, or one ahead at a higher count when the ring's size is known): a wrap's data that no
+    /// CDC in the capture announced.
+    pub wrap_skipped: Option<(u16, u32)>,
     /// The frames of the connection's CLC Accept and Confirm, when the handshake is in the capture.
     pub clc_accept: Option<u32>,
     pub clc_confirm: Option<u32>,
@@ -111,6 +115,7 @@ struct Anomalies {
     seq_expected: Option<u16>,
     prod_backwards: Option<(u16, u32)>,
     cons_backwards: Option<(u16, u32)>,
+    wrap_skipped: Option<(u16, u32)>,
 }
 
 impl Stored {
@@ -132,10 +137,12 @@ impl Stored {
             seq_expected: a.seq_expected,
             prod_backwards: a.prod_backwards,
             cons_backwards: a.cons_backwards,
+            wrap_skipped: a.wrap_skipped,
         };
         let any = anomalies.seq_expected.is_some()
             || anomalies.prod_backwards.is_some()
-            || anomalies.cons_backwards.is_some();
+            || anomalies.cons_backwards.is_some()
+            || anomalies.wrap_skipped.is_some();
         (s, any.then_some(anomalies))
     }
 
@@ -153,6 +160,7 @@ impl Stored {
             seq_expected: anomalies.and_then(|a| a.seq_expected),
             prod_backwards: anomalies.and_then(|a| a.prod_backwards),
             cons_backwards: anomalies.and_then(|a| a.cons_backwards),
+            wrap_skipped: anomalies.and_then(|a| a.wrap_skipped),
             clc_tcp_stream: None,
         }
     }
@@ -213,6 +221,7 @@ impl DirState {
             a.prod_advance = advance(prev.prod, prod, ring);
             a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
             a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
+            a.wrap_skipped = past_a_ring(prev.prod, prod, ring).then_some(prev.prod);
             a.seq_expected = match (prev.seqno, seqno) {
                 (Some(p), Some(s)) if p != 0 && s != 0 && s != p.wrapping_add(1) => Some(p.wrapping_add(1)),
                 _ => None,
@@ -259,6 +268,14 @@ fn unconsumed(prod: (u16, u32), cons: (u16, u32), ring: Option<u32>) -> Option<u
         }
         _ => None,
     }
+}
+
+/// Whether cursor `now` lies more than a whole ring past `prev`: two wraps or more ahead (a wrap count that went
+/// back, half the counter's range or more ahead, is not this), or one wrap ahead at a higher count when the
+/// ring's size is known.
+fn past_a_ring(prev: (u16, u32), now: (u16, u32), ring: Option<u32>) -> bool {
+    let wraps = now.0.wrapping_sub(prev.0);
+    (2..0x8000).contains(&wraps) || (wraps == 1 && ring.is_some() && now.1 > prev.1)
 }
 
 /// Whether cursor `now` lies before `prev`: the same wrap and a lower count.
@@ -359,6 +376,7 @@ mod tests {
             seq_expected: Some(0),
             prod_backwards: Some((3, u32::MAX)),
             cons_backwards: Some((0, 0)),
+            wrap_skipped: Some((1, 1)),
             clc_accept: Some(1),
             clc_confirm: Some(3),
             ring_size: Some(65536),
@@ -371,7 +389,10 @@ mod tests {
         for a in [full, some, FrameAnalysis::default(), FrameAnalysis { cons_backwards: Some((1, 2)), ..some }] {
             let (stored, anomalies) = Stored::pack(&a);
             assert_eq!(stored.unpack(anomalies.as_ref()), a);
-            assert_eq!(anomalies.is_some(), a.seq_expected.is_some() || a.cons_backwards.is_some());
+            assert_eq!(
+                anomalies.is_some(),
+                a.seq_expected.is_some() || a.cons_backwards.is_some() || a.wrap_skipped.is_some()
+            );
         }
         assert!(std::mem::size_of::<Option<Stored>>() <= 48, "{}", std::mem::size_of::<Option<Stored>>());
     }
@@ -438,6 +459,26 @@ mod tests {
         an.analyze(1, ab, &parse(&cdc(0, (0, 65000), (0, 0))), None);
         let a = an.analyze(2, ab, &parse(&cdc(0, (1, 100), (0, 0))), None);
         assert_eq!(a, FrameAnalysis { prev_cdc: Some(1), data_bytes: Some(0), ..FrameAnalysis::default() });
+    }
+
+    #[test]
+    fn a_cursor_more_than_a_ring_on_skipped_a_wrap() {
+        assert!(!past_a_ring((0, 65000), (1, 100), None));
+        assert!(past_a_ring((0, 65000), (2, 100), None));
+        // One wrap on: past a whole ring only at a higher count, which only a known ring size tells.
+        assert!(!past_a_ring((3, 100), (4, 100), Some(16384)));
+        assert!(past_a_ring((3, 100), (4, 101), Some(16384)));
+        assert!(!past_a_ring((3, 100), (4, 101), None));
+        // A wrap count that went back (modulo 2^16) is not a skip; across the counter's own wrap, 65535 to 1 is two on.
+        assert!(!past_a_ring((5, 0), (4, 0), None));
+        assert!(past_a_ring((u16::MAX, 0), (1, 0), None));
+        let mut an = Analyzer::default();
+        let ab = Direction::new(&A, &B, 1, 2);
+        an.analyze(1, ab, &parse(&cdc(1, (0, 120), (0, 0))), None);
+        let a = an.analyze(2, ab, &parse(&cdc(2, (2, 40), (0, 0))), None);
+        assert_eq!(a.wrap_skipped, Some((0, 120)));
+        // Cached with the frame's other anomalies.
+        assert_eq!(an.get(2).map(|a| a.wrap_skipped), Some(Some((0, 120))));
     }
 
     #[test]

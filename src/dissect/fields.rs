@@ -241,6 +241,8 @@ declare_experts! {
     CursorBackwards: c"smcdump.analysis.cursor_backwards", Sequence, Warn, c"Cursor went backwards";
     DataMismatch: c"smcdump.analysis.data_mismatch", Sequence, Warn,
         c"Producer cursor advance differs from the data dumped";
+    WrapSkipped: c"smcdump.analysis.wrap_skipped", Sequence, Warn,
+        c"Producer cursor more than a whole ring past the previous CDC's: a wrap skipped data";
     PeerBufferFull: c"smcdump.analysis.peer_buffer_full", Sequence, Warn,
         c"Peer receive buffer full: every byte of its ring written and not consumed";
     LayoutLearned: c"smcdump.layout_learned", Protocol, Note, c"Header layout learned from this frame";

@@ -279,6 +279,12 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 self.w.expert(item, Ei::CursorBackwards, &msg);
             }
         }
+        if let Some((w, c)) = a.wrap_skipped {
+            let msg = format!(
+                "Producer cursor more than a whole ring past {w}:{c} (frame {prev}): a wrap's data is not in the capture"
+            );
+            self.w.expert(item, Ei::WrapSkipped, &msg);
+        }
         if let (true, Some(ring)) = (a.peer_buffer_full(), a.ring_size) {
             let msg = format!("Peer receive buffer full: {ring} bytes written and not consumed");
             self.w.expert(item, Ei::PeerBufferFull, &msg);
