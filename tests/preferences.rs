@@ -128,7 +128,7 @@ fn analysis_follows_the_preference() {
         let on = fields(&t, &path, &[], &fields_of);
         assert_eq!(on[6], "7\t6\tProducer cursor went back from 0:160 (frame 6)", "Wireshark {}", t.abi);
         let off = fields(&t, &path, &["smcdump.analyze:FALSE"], &fields_of);
-        let want: Vec<String> = (1..=8).map(|n| format!("{n}\t\t")).collect();
+        let want: Vec<String> = (1..=9).map(|n| format!("{n}\t\t")).collect();
         assert_eq!(off, want, "Wireshark {}", t.abi);
     }
 }
