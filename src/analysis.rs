@@ -15,7 +15,7 @@
 
 use crate::fastmap::FastMap;
 
-use crate::frames::FrameTable;
+use crate::frames::FrameRecords;
 
 use crate::connections::Handshake;
 use crate::wire::{Cdc, CdcVariant, DumpFrame, Payload};
@@ -98,18 +98,7 @@ impl FrameAnalysis {
     }
 }
 
-/// A frame's analysis as kept between visits: every frame has one, so it is packed (about 40 bytes instead of
-/// [`FrameAnalysis`]'s 112); what only anomalies carry (unexpected sequence numbers, cursors going back) is kept
-/// apart, for the few frames that have it.
-#[derive(Clone, Copy, Debug)]
-struct Stored {
-    data_bytes: u64,
-    values: [u32; 7],
-    /// Which of `data_bytes` (bit 7) and `values` (bits 0-6) are set.
-    present: u8,
-}
-
-/// The anomalies of one frame.
+/// The anomalies of one frame: kept apart, for the few frames that have any.
 #[derive(Clone, Copy, Debug)]
 struct Anomalies {
     seq_expected: Option<u16>,
@@ -118,66 +107,109 @@ struct Anomalies {
     wrap_skipped: Option<(u16, u32)>,
 }
 
-impl Stored {
-    const DATA_BYTES: u8 = 1 << 7;
-
-    fn pack(a: &FrameAnalysis) -> (Stored, Option<Anomalies>) {
-        let fields = a.u32_fields();
-        let mut s = Stored { data_bytes: a.data_bytes.unwrap_or(0), values: [0; 7], present: 0 };
-        for (i, v) in fields.iter().enumerate() {
-            if let Some(v) = v {
-                s.values[i] = *v;
-                s.present |= 1 << i;
-            }
-        }
-        if a.data_bytes.is_some() {
-            s.present |= Self::DATA_BYTES;
-        }
-        let anomalies = Anomalies {
+impl Anomalies {
+    fn of(a: &FrameAnalysis) -> Option<Anomalies> {
+        let x = Anomalies {
             seq_expected: a.seq_expected,
             prod_backwards: a.prod_backwards,
             cons_backwards: a.cons_backwards,
             wrap_skipped: a.wrap_skipped,
         };
-        let any = anomalies.seq_expected.is_some()
-            || anomalies.prod_backwards.is_some()
-            || anomalies.cons_backwards.is_some()
-            || anomalies.wrap_skipped.is_some();
-        (s, any.then_some(anomalies))
-    }
-
-    fn unpack(&self, anomalies: Option<&Anomalies>) -> FrameAnalysis {
-        let v = |i: usize| (self.present & (1 << i) != 0).then_some(self.values[i]);
-        FrameAnalysis {
-            prev_cdc: v(0),
-            prod_advance: v(1),
-            clc_accept: v(2),
-            clc_confirm: v(3),
-            ring_size: v(4),
-            ring_offset: v(5),
-            unconsumed: v(6),
-            data_bytes: (self.present & Self::DATA_BYTES != 0).then_some(self.data_bytes),
-            seq_expected: anomalies.and_then(|a| a.seq_expected),
-            prod_backwards: anomalies.and_then(|a| a.prod_backwards),
-            cons_backwards: anomalies.and_then(|a| a.cons_backwards),
-            wrap_skipped: anomalies.and_then(|a| a.wrap_skipped),
-            clc_tcp_stream: None,
-        }
+        let any = x.seq_expected.is_some()
+            || x.prod_backwards.is_some()
+            || x.cons_backwards.is_some()
+            || x.wrap_skipped.is_some();
+        any.then_some(x)
     }
 }
 
-impl FrameAnalysis {
-    /// The `u32` fields, in [`Stored::unpack`]'s order.
-    fn u32_fields(&self) -> [Option<u32>; 7] {
-        [
-            self.prev_cdc,
-            self.prod_advance,
-            self.clc_accept,
-            self.clc_confirm,
-            self.ring_size,
-            self.ring_offset,
-            self.unconsumed,
-        ]
+/// What a direction's frames share: the CLC Accept and Confirm frames and the ring size. Kept once, named by an
+/// index in each frame's record.
+type Context = (Option<u32>, Option<u32>, Option<u32>);
+
+/// A frame's analysis as kept between visits, a record of [`FrameRecords`]: every frame has one, so it takes a
+/// few bytes (5 for a data frame ten frames after its CDC, against [`FrameAnalysis`]'s hundred-odd): a byte saying
+/// which values are present, then each as a varint, the previous CDC as the distance back to it, and the
+/// direction's [`Context`] as its index.
+mod record {
+    use super::{Context, FrameAnalysis};
+    use crate::fastmap::FastMap;
+    use crate::frames::{get_varint, put_varint};
+
+    const PREV_CDC: u8 = 1 << 0;
+    const PROD_ADVANCE: u8 = 1 << 1;
+    const RING_OFFSET: u8 = 1 << 2;
+    const UNCONSUMED: u8 = 1 << 3;
+    const DATA_BYTES: u8 = 1 << 4;
+    const CONTEXT: u8 = 1 << 5;
+
+    /// The contexts of one capture file, each once.
+    #[derive(Debug, Default)]
+    pub struct Contexts {
+        all: Vec<Context>,
+        index: FastMap<Context, u32>,
+    }
+
+    impl Contexts {
+        fn id(&mut self, c: Context) -> u32 {
+            if let Some(&i) = self.index.get(&c) {
+                return i;
+            }
+            let i = u32::try_from(self.all.len()).unwrap_or(u32::MAX);
+            self.all.push(c);
+            self.index.insert(c, i);
+            i
+        }
+    }
+
+    /// Frame `num`'s analysis `a` as a record (at most 1 + 5 * 5 + 10 bytes).
+    pub fn encode(num: u32, a: &FrameAnalysis, contexts: &mut Contexts, out: &mut Vec<u8>) {
+        let context = (a.clc_accept, a.clc_confirm, a.ring_size);
+        let values = [
+            (PREV_CDC, a.prev_cdc.map(|p| u64::from(num.wrapping_sub(p)))),
+            (PROD_ADVANCE, a.prod_advance.map(u64::from)),
+            (RING_OFFSET, a.ring_offset.map(u64::from)),
+            (UNCONSUMED, a.unconsumed.map(u64::from)),
+            (DATA_BYTES, a.data_bytes),
+            (CONTEXT, (context != (None, None, None)).then(|| u64::from(contexts.id(context)))),
+        ];
+        out.push(values.iter().filter(|(_, v)| v.is_some()).fold(0, |m, (bit, _)| m | bit));
+        for v in values.iter().filter_map(|(_, v)| *v) {
+            put_varint(out, v);
+        }
+    }
+
+    /// The analysis record `bytes` of frame `num` holds, without its anomalies; `None` if it is not one.
+    pub fn decode(num: u32, bytes: &[u8], contexts: &Contexts) -> Option<FrameAnalysis> {
+        let present = *bytes.first()?;
+        let mut pos = 1;
+        let mut next = |bit: u8| -> Option<Option<u64>> {
+            if present & bit == 0 {
+                return Some(None);
+            }
+            get_varint(bytes, &mut pos).map(Some)
+        };
+        let small = |v: Option<u64>| v.and_then(|v| u32::try_from(v).ok());
+        let prev_cdc = small(next(PREV_CDC)?).map(|d| num.wrapping_sub(d));
+        let prod_advance = small(next(PROD_ADVANCE)?);
+        let ring_offset = small(next(RING_OFFSET)?);
+        let unconsumed = small(next(UNCONSUMED)?);
+        let data_bytes = next(DATA_BYTES)?;
+        let (clc_accept, clc_confirm, ring_size) = match small(next(CONTEXT)?) {
+            Some(i) => *contexts.all.get(i as usize)?,
+            None => (None, None, None),
+        };
+        Some(FrameAnalysis {
+            prev_cdc,
+            prod_advance,
+            ring_offset,
+            unconsumed,
+            data_bytes,
+            clc_accept,
+            clc_confirm,
+            ring_size,
+            ..FrameAnalysis::default()
+        })
     }
 }
 
@@ -287,21 +319,29 @@ fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
 #[derive(Debug, Default)]
 pub struct Analyzer {
     dirs: FastMap<Direction, DirState>,
-    frames: FrameTable<Stored>,
+    frames: FrameRecords,
+    contexts: record::Contexts,
     anomalies: FastMap<u32, Anomalies>,
+    /// The record being written (kept to reuse its allocation).
+    scratch: Vec<u8>,
 }
 
 impl Analyzer {
     /// Forgets everything: a new capture file starts.
     pub fn clear(&mut self) {
-        self.dirs.clear();
-        self.frames.clear();
-        self.anomalies.clear();
+        *self = Analyzer::default();
     }
 
     /// The cached analysis of frame `num`, if it was analysed.
     pub fn get(&self, num: u32) -> Option<FrameAnalysis> {
-        Some(self.frames.get(num)?.unpack(self.anomalies.get(&num)))
+        let mut a = record::decode(num, self.frames.get(num)?, &self.contexts)?;
+        if let Some(x) = self.anomalies.get(&num) {
+            a.seq_expected = x.seq_expected;
+            a.prod_backwards = x.prod_backwards;
+            a.cons_backwards = x.cons_backwards;
+            a.wrap_skipped = x.wrap_skipped;
+        }
+        Some(a)
     }
 
     /// The analysis of frame `num`, travelling in `dir`, whose connection's CLC handshake (if in the capture) says
@@ -354,11 +394,13 @@ impl Analyzer {
             }
             Payload::Undecoded(_) => {}
         }
-        let (stored, anomalies) = Stored::pack(&a);
-        self.frames.insert(num, stored);
-        if let Some(x) = anomalies {
-            self.anomalies.insert(num, x);
-        }
+        self.scratch.clear();
+        record::encode(num, &a, &mut self.contexts, &mut self.scratch);
+        self.frames.insert(num, &self.scratch);
+        match Anomalies::of(&a) {
+            Some(x) => self.anomalies.insert(num, x),
+            None => self.anomalies.remove(&num),
+        };
         a
     }
 }
@@ -386,15 +428,42 @@ mod tests {
             clc_tcp_stream: None,
         };
         let some = FrameAnalysis { prev_cdc: Some(2), unconsumed: Some(5), ..FrameAnalysis::default() };
-        for a in [full, some, FrameAnalysis::default(), FrameAnalysis { cons_backwards: Some((1, 2)), ..some }] {
-            let (stored, anomalies) = Stored::pack(&a);
-            assert_eq!(stored.unpack(anomalies.as_ref()), a);
+        let data = FrameAnalysis { prev_cdc: Some(999_990), ring_offset: Some(16000), ..full_context(&full) };
+        let cases =
+            [full, some, data, FrameAnalysis::default(), FrameAnalysis { cons_backwards: Some((1, 2)), ..some }];
+        let mut contexts = record::Contexts::default();
+        for (num, a) in (100..).zip(cases) {
+            let mut out = Vec::new();
+            record::encode(num, &a, &mut contexts, &mut out);
+            assert!(out.len() <= crate::frames::MAX_RECORD);
+            let anomalies = Anomalies::of(&a);
+            let mut back = record::decode(num, &out, &contexts).unwrap();
+            if let Some(x) = anomalies {
+                (back.seq_expected, back.prod_backwards, back.cons_backwards) =
+                    (x.seq_expected, x.prod_backwards, x.cons_backwards);
+                back.wrap_skipped = x.wrap_skipped;
+            }
+            assert_eq!(back, a);
             assert_eq!(
                 anomalies.is_some(),
                 a.seq_expected.is_some() || a.cons_backwards.is_some() || a.wrap_skipped.is_some()
             );
         }
-        assert!(std::mem::size_of::<Option<Stored>>() <= 48, "{}", std::mem::size_of::<Option<Stored>>());
+        // A data frame of a connection with its handshake, 10 frames after the previous CDC: a few bytes.
+        let mut out = Vec::new();
+        record::encode(1_000_000, &cases[2], &mut contexts, &mut out);
+        assert_eq!(out.len(), 1 + 1 + 2 + 1, "{out:?}");
+        // A record cut short is not one.
+        assert_eq!(record::decode(1, &out[..3], &contexts), None);
+    }
+
+    fn full_context(a: &FrameAnalysis) -> FrameAnalysis {
+        FrameAnalysis {
+            clc_accept: a.clc_accept,
+            clc_confirm: a.clc_confirm,
+            ring_size: a.ring_size,
+            ..FrameAnalysis::default()
+        }
     }
     use crate::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
     use crate::wire::Layout;

@@ -18,6 +18,7 @@
 use crate::fastmap::FastMap;
 
 use crate::frames::FrameTable;
+use kept::Kept;
 use std::sync::Arc;
 
 /// One endpoint: IPv4 address and port.
@@ -97,6 +98,77 @@ pub struct FrameStream {
     pub handoff: Option<Handoff>,
 }
 
+/// A frame's stream facts as kept between visits: every dump frame has them, so they take 16 bytes (against
+/// [`FrameStream`]'s 64); a hand-off other than the common ones (none, refused, every byte taken in the frame) is
+/// kept apart, for the few frames that reassemble or continue a message.
+mod kept {
+    use super::{FrameStream, Handoff};
+    use std::num::NonZeroU32;
+
+    const DIR: u8 = 1 << 0;
+    const DATA: u8 = 1 << 1;
+    /// The hand-off: none, refused, all taken, or kept apart.
+    const HANDOFF: u8 = 3 << 2;
+    const REFUSED: u8 = 1 << 2;
+    const TAKEN_ALL: u8 = 2 << 2;
+    const APART: u8 = 3 << 2;
+    /// Stream offsets are kept in 56 bits (64 PiB a direction).
+    const OFFSET_BITS: u32 = 56;
+
+    #[derive(Clone, Copy, Debug)]
+    pub struct Kept {
+        /// The stream index plus one: never zero, so that a frame table's `Option<Kept>` needs no more room.
+        stream: NonZeroU32,
+        len: u32,
+        /// The data's stream offset (low 56 bits, saturated) and the flags above (high 8).
+        offset_flags: [u32; 2],
+    }
+
+    impl Kept {
+        /// `fs` as kept, and its hand-off when it is to be kept apart.
+        pub fn pack(fs: &FrameStream) -> (Kept, Option<Handoff>) {
+            let (offset, len) = fs.data.unwrap_or((0, 0));
+            let mut flags = if fs.dir != 0 { DIR } else { 0 };
+            if fs.data.is_some() {
+                flags |= DATA;
+            }
+            let mut apart = None;
+            match &fs.handoff {
+                None => {}
+                Some(h) if *h == Handoff::REFUSED => flags |= REFUSED,
+                Some(h) if *h == Handoff::taken(len as usize) => flags |= TAKEN_ALL,
+                Some(h) => {
+                    flags |= APART;
+                    apart = Some(h.clone());
+                }
+            }
+            let offset = offset.min((1 << OFFSET_BITS) - 1) | u64::from(flags) << OFFSET_BITS;
+            let offset_flags = [offset as u32, (offset >> 32) as u32];
+            let stream = NonZeroU32::new(fs.stream.saturating_add(1)).unwrap_or(NonZeroU32::MAX);
+            (Kept { stream, len, offset_flags }, apart)
+        }
+
+        /// The facts kept; `apart` gives the hand-off kept apart.
+        pub fn unpack(&self, apart: impl FnOnce() -> Option<Handoff>) -> FrameStream {
+            let word = u64::from(self.offset_flags[0]) | u64::from(self.offset_flags[1]) << 32;
+            let flags = (word >> OFFSET_BITS) as u8;
+            let offset = word & ((1 << OFFSET_BITS) - 1);
+            let handoff = match flags & HANDOFF {
+                REFUSED => Some(Handoff::REFUSED),
+                TAKEN_ALL => Some(Handoff::taken(self.len as usize)),
+                APART => apart(),
+                _ => None,
+            };
+            FrameStream {
+                stream: self.stream.get() - 1,
+                dir: u8::from(flags & DIR != 0),
+                data: (flags & DATA != 0).then_some((offset, self.len)),
+                handoff,
+            }
+        }
+    }
+}
+
 /// A message that waits for more data.
 #[derive(Debug)]
 struct Pending {
@@ -149,7 +221,9 @@ fn key(src: Endpoint, dst: Endpoint) -> (Endpoint, Endpoint) {
 pub struct Streams {
     live: FastMap<(Endpoint, Endpoint), Conn>,
     count: StreamId,
-    frames: FrameTable<FrameStream>,
+    frames: FrameTable<Kept>,
+    /// The hand-offs that are not one of [`Kept`]'s common cases (reassembly, part of a later message).
+    handoffs: FastMap<u32, Handoff>,
     /// Refused data frames in a row after which a direction's dissectors are no longer asked; 0: never give up.
     tries: u32,
 }
@@ -180,8 +254,19 @@ impl Streams {
     }
 
     /// The stream facts of frame `num`, if it was seen.
-    pub fn get(&self, num: u32) -> Option<&FrameStream> {
-        self.frames.get(num)
+    pub fn get(&self, num: u32) -> Option<FrameStream> {
+        Some(self.frames.get(num)?.unpack(|| self.handoffs.get(&num).cloned()))
+    }
+
+    /// Keeps frame `num`'s stream facts `fs`; returns them.
+    fn keep(&mut self, num: u32, fs: FrameStream) -> FrameStream {
+        let (kept, rare) = Kept::pack(&fs);
+        self.frames.insert(num, kept);
+        match rare {
+            Some(h) => self.handoffs.insert(num, h),
+            None => self.handoffs.remove(&num),
+        };
+        fs
     }
 
     /// How many streams were seen.
@@ -207,14 +292,14 @@ impl Streams {
 
     /// Records CDC frame `num` from `src` to `dst` (first visit only), with what it says about the end.
     pub fn cdc(&mut self, num: u32, src: Endpoint, dst: Endpoint, closing: Closing) -> FrameStream {
-        if let Some(fs) = self.frames.get(num) {
-            return fs.clone();
+        if let Some(fs) = self.get(num) {
+            return fs;
         }
         let (conn, dir) = self.conn(src, dst);
         conn.dirs[usize::from(dir)].closed |= closing.closed;
         conn.aborted |= closing.aborted;
         let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None };
-        self.frames.insert(num, fs).clone()
+        self.keep(num, fs)
     }
 
     /// Records data frame `num` from `src` to `dst` holding `data` (first visit only). With `dissect`, its bytes
@@ -229,8 +314,8 @@ impl Streams {
         data: &[u8],
         dissect: Option<&mut Dissect>,
     ) -> FrameStream {
-        if let Some(fs) = self.frames.get(num) {
-            return fs.clone();
+        if let Some(fs) = self.get(num) {
+            return fs;
         }
         let tries = self.tries;
         let (conn, dir) = self.conn(src, dst);
@@ -241,12 +326,15 @@ impl Streams {
         let mut completed: Vec<u32> = Vec::new();
         let handoff = dissect.map(|f| reassemble(d, num, offset, data, f, &mut completed, tries));
         for n in completed {
-            if let Some(h) = self.frames.get_mut(n).and_then(|fs| fs.handoff.as_mut()) {
-                h.rest_in.get_or_insert(num);
+            if let Some(mut fs) = self.get(n).filter(|fs| fs.handoff.is_some()) {
+                if let Some(h) = fs.handoff.as_mut() {
+                    h.rest_in.get_or_insert(num);
+                }
+                self.keep(n, fs);
             }
         }
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        self.frames.insert(num, FrameStream { stream, dir, data: Some((offset, len)), handoff }).clone()
+        self.keep(num, FrameStream { stream, dir, data: Some((offset, len)), handoff })
     }
 }
 
@@ -388,6 +476,30 @@ mod tests {
         s.cdc(8, other, S, Closing { closed: false, aborted: true });
         assert_eq!(s.cdc(9, S, other, Closing::default()).stream, 3, "aborted: a new connection");
         assert_eq!(s.count(), 4);
+    }
+
+    #[test]
+    fn kept_facts_read_back_exactly() {
+        let reassembled = Some(Arc::new(Reassembled { start: 3, bytes: vec![1, 2], parts: vec![(1, 1), (2, 1)] }));
+        let handoffs = [
+            None,
+            Some(Handoff::REFUSED),
+            Some(Handoff { gave_up: true, ..Handoff::REFUSED }),
+            Some(Handoff::taken(7)),
+            Some(Handoff::taken(3)),
+            Some(Handoff { rest_in: Some(9), ..Handoff::taken(7) }),
+            Some(Handoff { reassembled, ..Handoff::taken(2) }),
+        ];
+        for (i, handoff) in handoffs.into_iter().enumerate() {
+            for data in [None, Some((0, 7)), Some(((1 << 56) - 1, 7))] {
+                let fs = FrameStream { stream: 5, dir: (i % 2) as u8, data, handoff: handoff.clone() };
+                let (kept, apart) = Kept::pack(&fs);
+                assert_eq!(kept.unpack(|| apart.clone()), fs);
+                // Only the uncommon hand-offs are kept apart.
+                assert_eq!(apart.is_some(), i >= 2 && !(i == 3 && data.is_some()), "{i} {data:?}");
+            }
+        }
+        assert_eq!(std::mem::size_of::<Option<Kept>>(), 16);
     }
 
     #[test]

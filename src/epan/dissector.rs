@@ -188,7 +188,7 @@ unsafe fn application_data(
     columns: (&CStr, &CStr),
 ) -> FrameStream {
     let handoff = prefs::handoff();
-    if let Some(fs) = session().streams.get(num).cloned() {
+    if let Some(fs) = session().streams.get(num) {
         if let (true, Some(h), Some((offset, _))) = (handoff, &fs.handoff, fs.data) {
             data.replay(h, bytes, offset);
         }
