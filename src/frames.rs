@@ -1,71 +1,31 @@
-//! Results kept per frame, read back on later visits: a table indexed by frame number.
+//! Results kept per frame, read back on later visits: records in one byte arena, found by frame number.
 //!
 //! Wireshark numbers frames from 1, densely, and its first pass visits them in order, so a vector indexed by the
-//! number holds them without a hash table's per-entry overhead and without its doubling as it grows.
+//! number finds them without a hash table's per-entry overhead, and variable-length records keep what a frame
+//! has in the few bytes it needs. Every dump frame has some, so this is most of smcdump's memory.
 
-/// A value per frame number.
-#[derive(Clone, Debug)]
-pub struct FrameTable<T> {
-    slots: Vec<Option<T>>,
-}
-
-impl<T> Default for FrameTable<T> {
-    fn default() -> Self {
-        FrameTable { slots: Vec::new() }
-    }
-}
-
-impl<T> FrameTable<T> {
-    /// The value of frame `num`, if one was stored.
-    pub fn get(&self, num: u32) -> Option<&T> {
-        self.slots.get(num as usize)?.as_ref()
-    }
-
-    /// The value of frame `num`, to change it.
-    pub fn get_mut(&mut self, num: u32) -> Option<&mut T> {
-        self.slots.get_mut(num as usize)?.as_mut()
-    }
-
-    /// Whether frame `num` has a value.
-    pub fn contains(&self, num: u32) -> bool {
-        self.get(num).is_some()
-    }
-
-    /// Stores `value` for frame `num`, replacing any; returns it.
-    pub fn insert(&mut self, num: u32, value: T) -> &mut T {
-        let i = num as usize;
-        if self.slots.len() <= i {
-            self.slots.resize_with(i + 1, || None);
-        }
-        self.slots[i].insert(value)
-    }
-
-    /// Forgets every value.
-    pub fn clear(&mut self) {
-        self.slots = Vec::new();
-    }
-}
-
-/// Short byte records per frame number, kept one after another in one arena with the start of each frame's:
-/// for values mostly absent or small, a few bytes a frame instead of a fixed struct. A frame recorded again
-/// gets a new record (the old one's bytes stay, unreferenced).
+/// Byte records per frame number, kept one after another in one arena with where each frame's starts: for values
+/// mostly absent or small, a few bytes a frame instead of a fixed struct. Records carry no length: each must be
+/// non-empty and say itself where it ends (a presence byte, then varints), so [`FrameRecords::get`] gives the
+/// arena from the record's start on. A frame recorded again gets a new record (the old bytes stay, unreferenced).
 #[derive(Clone, Debug, Default)]
 pub struct FrameRecords {
     /// One past the start of each frame's record in `bytes` (0: none).
     starts: Vec<u32>,
-    /// Each record: its length (one byte), then its bytes.
     bytes: Vec<u8>,
 }
 
-/// The longest record [`FrameRecords`] keeps.
-pub const MAX_RECORD: usize = u8::MAX as usize;
-
 impl FrameRecords {
-    /// The record of frame `num`, if one was stored.
+    /// The bytes from frame `num`'s record on, if one was stored.
     pub fn get(&self, num: u32) -> Option<&[u8]> {
         let start = (*self.starts.get(num as usize)? as usize).checked_sub(1)?;
-        let len = usize::from(*self.bytes.get(start)?);
-        self.bytes.get(start + 1..start + 1 + len)
+        self.bytes.get(start..)
+    }
+
+    /// The same, to change the record in place (its length must stay).
+    pub fn get_mut(&mut self, num: u32) -> Option<&mut [u8]> {
+        let start = (*self.starts.get(num as usize)? as usize).checked_sub(1)?;
+        self.bytes.get_mut(start..)
     }
 
     /// Whether frame `num` has a record.
@@ -73,18 +33,20 @@ impl FrameRecords {
         self.get(num).is_some()
     }
 
-    /// Stores `record` for frame `num`, replacing any. A record longer than [`MAX_RECORD`] bytes, or one that would
-    /// take the arena past 4 GiB, is not stored (callers' records are bounded well below both).
+    /// Stores `record` (non-empty, self-delimiting) for frame `num`, replacing any. An empty record, or one that
+    /// would take the arena past 4 GiB, is not stored.
     pub fn insert(&mut self, num: u32, record: &[u8]) {
-        let (Ok(len), Ok(start)) = (u8::try_from(record.len()), u32::try_from(self.bytes.len() + 1)) else {
+        let Ok(start) = u32::try_from(self.bytes.len() + 1) else {
             return;
         };
+        if record.is_empty() {
+            return;
+        }
         let i = num as usize;
         if self.starts.len() <= i {
             self.starts.resize(i + 1, 0);
         }
         self.starts[i] = start;
-        self.bytes.push(len);
         self.bytes.extend_from_slice(record);
     }
 
@@ -127,11 +89,13 @@ mod tests {
         let mut r = FrameRecords::default();
         assert_eq!(r.get(3), None);
         r.insert(3, &[1, 2, 3]);
-        r.insert(1, &[]);
-        assert_eq!((r.get(1), r.get(2), r.get(3), r.get(99)), (Some(&[][..]), None, Some(&[1, 2, 3][..]), None));
+        r.insert(1, &[4]);
+        assert_eq!((r.get(1), r.get(2), r.get(3), r.get(99)), (Some(&[4][..]), None, Some(&[1, 2, 3, 4][..]), None));
         r.insert(3, &[9]);
         assert_eq!(r.get(3), Some(&[9][..]));
-        r.insert(4, &[0; MAX_RECORD + 1]);
+        r.get_mut(3).unwrap()[0] = 8;
+        assert_eq!(r.get(3), Some(&[8][..]));
+        r.insert(4, &[]);
         assert!(!r.contains(4) && r.contains(1));
         r.clear();
         assert!(!r.contains(1));
@@ -151,18 +115,5 @@ mod tests {
         // Cut short, or longer than 64 bits: nothing.
         assert_eq!(get_varint(&[0x80], &mut 0), None);
         assert_eq!(get_varint(&[0xff; 11], &mut 0), None);
-    }
-
-    #[test]
-    fn values_by_frame_number() {
-        let mut t = FrameTable::default();
-        assert_eq!(t.get(3), None);
-        t.insert(3, "c");
-        t.insert(1, "a");
-        assert_eq!((t.get(1), t.get(2), t.get(3), t.get(99)), (Some(&"a"), None, Some(&"c"), None));
-        *t.get_mut(3).unwrap() = "C";
-        assert!(t.contains(3) && !t.contains(2));
-        t.clear();
-        assert!(!t.contains(1));
     }
 }

@@ -17,8 +17,7 @@
 
 use crate::fastmap::FastMap;
 
-use crate::frames::FrameTable;
-use kept::Kept;
+use crate::frames::FrameRecords;
 use std::sync::Arc;
 
 /// One endpoint: IPv4 address and port.
@@ -98,12 +97,14 @@ pub struct FrameStream {
     pub handoff: Option<Handoff>,
 }
 
-/// A frame's stream facts as kept between visits: every dump frame has them, so they take 16 bytes (against
-/// [`FrameStream`]'s 64); a hand-off other than the common ones (none, refused, every byte taken in the frame) is
-/// kept apart, for the few frames that reassemble or continue a message.
-mod kept {
+/// A frame's stream facts as kept between visits, a record of [`FrameRecords`]: every dump frame has them, so
+/// they take a few bytes (2 for a CDC, about 8 for data, against [`FrameStream`]'s 64): a flags byte, the stream
+/// index, and for data its stream offset and length, as varints. A hand-off other than the common ones (none,
+/// refused, every byte taken in the frame) is kept apart, for the few frames that reassemble or continue a
+/// message.
+mod record {
     use super::{FrameStream, Handoff};
-    use std::num::NonZeroU32;
+    use crate::frames::{get_varint, put_varint};
 
     const DIR: u8 = 1 << 0;
     const DATA: u8 = 1 << 1;
@@ -111,61 +112,54 @@ mod kept {
     const HANDOFF: u8 = 3 << 2;
     const REFUSED: u8 = 1 << 2;
     const TAKEN_ALL: u8 = 2 << 2;
-    const APART: u8 = 3 << 2;
-    /// Stream offsets are kept in 56 bits (64 PiB a direction).
-    const OFFSET_BITS: u32 = 56;
+    pub const APART: u8 = 3 << 2;
 
-    #[derive(Clone, Copy, Debug)]
-    pub struct Kept {
-        /// The stream index plus one: never zero, so that a frame table's `Option<Kept>` needs no more room.
-        stream: NonZeroU32,
-        len: u32,
-        /// The data's stream offset (low 56 bits, saturated) and the flags above (high 8).
-        offset_flags: [u32; 2],
+    /// `fs` as a record (self-delimiting) appended to `out`, and its hand-off when it is to be kept apart.
+    pub fn encode(fs: &FrameStream, out: &mut Vec<u8>) -> Option<Handoff> {
+        let mut flags = if fs.dir != 0 { DIR } else { 0 };
+        let len = fs.data.map_or(0, |(_, len)| len);
+        if fs.data.is_some() {
+            flags |= DATA;
+        }
+        let mut apart = None;
+        match &fs.handoff {
+            None => {}
+            Some(h) if *h == Handoff::REFUSED => flags |= REFUSED,
+            Some(h) if *h == Handoff::taken(len as usize) => flags |= TAKEN_ALL,
+            Some(h) => {
+                flags |= APART;
+                apart = Some(h.clone());
+            }
+        }
+        out.push(flags);
+        put_varint(out, u64::from(fs.stream));
+        if let Some((offset, len)) = fs.data {
+            put_varint(out, offset);
+            put_varint(out, u64::from(len));
+        }
+        apart
     }
 
-    impl Kept {
-        /// `fs` as kept, and its hand-off when it is to be kept apart.
-        pub fn pack(fs: &FrameStream) -> (Kept, Option<Handoff>) {
-            let (offset, len) = fs.data.unwrap_or((0, 0));
-            let mut flags = if fs.dir != 0 { DIR } else { 0 };
-            if fs.data.is_some() {
-                flags |= DATA;
+    /// The facts of the record at the start of `bytes`; `apart` gives the hand-off kept apart.
+    pub fn decode(bytes: &[u8], apart: impl FnOnce() -> Option<Handoff>) -> Option<FrameStream> {
+        let flags = *bytes.first()?;
+        let mut pos = 1;
+        let stream = u32::try_from(get_varint(bytes, &mut pos)?).ok()?;
+        let data = match flags & DATA {
+            0 => None,
+            _ => {
+                let offset = get_varint(bytes, &mut pos)?;
+                Some((offset, u32::try_from(get_varint(bytes, &mut pos)?).ok()?))
             }
-            let mut apart = None;
-            match &fs.handoff {
-                None => {}
-                Some(h) if *h == Handoff::REFUSED => flags |= REFUSED,
-                Some(h) if *h == Handoff::taken(len as usize) => flags |= TAKEN_ALL,
-                Some(h) => {
-                    flags |= APART;
-                    apart = Some(h.clone());
-                }
-            }
-            let offset = offset.min((1 << OFFSET_BITS) - 1) | u64::from(flags) << OFFSET_BITS;
-            let offset_flags = [offset as u32, (offset >> 32) as u32];
-            let stream = NonZeroU32::new(fs.stream.saturating_add(1)).unwrap_or(NonZeroU32::MAX);
-            (Kept { stream, len, offset_flags }, apart)
-        }
-
-        /// The facts kept; `apart` gives the hand-off kept apart.
-        pub fn unpack(&self, apart: impl FnOnce() -> Option<Handoff>) -> FrameStream {
-            let word = u64::from(self.offset_flags[0]) | u64::from(self.offset_flags[1]) << 32;
-            let flags = (word >> OFFSET_BITS) as u8;
-            let offset = word & ((1 << OFFSET_BITS) - 1);
-            let handoff = match flags & HANDOFF {
-                REFUSED => Some(Handoff::REFUSED),
-                TAKEN_ALL => Some(Handoff::taken(self.len as usize)),
-                APART => apart(),
-                _ => None,
-            };
-            FrameStream {
-                stream: self.stream.get() - 1,
-                dir: u8::from(flags & DIR != 0),
-                data: (flags & DATA != 0).then_some((offset, self.len)),
-                handoff,
-            }
-        }
+        };
+        let len = data.map_or(0, |(_, len)| len);
+        let handoff = match flags & HANDOFF {
+            REFUSED => Some(Handoff::REFUSED),
+            TAKEN_ALL => Some(Handoff::taken(len as usize)),
+            APART => apart(),
+            _ => None,
+        };
+        Some(FrameStream { stream, dir: u8::from(flags & DIR != 0), data, handoff })
     }
 }
 
@@ -221,9 +215,11 @@ fn key(src: Endpoint, dst: Endpoint) -> (Endpoint, Endpoint) {
 pub struct Streams {
     live: FastMap<(Endpoint, Endpoint), Conn>,
     count: StreamId,
-    frames: FrameTable<Kept>,
-    /// The hand-offs that are not one of [`Kept`]'s common cases (reassembly, part of a later message).
+    frames: FrameRecords,
+    /// The hand-offs that are not one of a record's common cases (reassembly, part of a later message).
     handoffs: FastMap<u32, Handoff>,
+    /// The record being written (kept to reuse its allocation).
+    scratch: Vec<u8>,
     /// Refused data frames in a row after which a direction's dissectors are no longer asked; 0: never give up.
     tries: u32,
 }
@@ -255,14 +251,15 @@ impl Streams {
 
     /// The stream facts of frame `num`, if it was seen.
     pub fn get(&self, num: u32) -> Option<FrameStream> {
-        Some(self.frames.get(num)?.unpack(|| self.handoffs.get(&num).cloned()))
+        record::decode(self.frames.get(num)?, || self.handoffs.get(&num).cloned())
     }
 
     /// Keeps frame `num`'s stream facts `fs`; returns them.
     fn keep(&mut self, num: u32, fs: FrameStream) -> FrameStream {
-        let (kept, rare) = Kept::pack(&fs);
-        self.frames.insert(num, kept);
-        match rare {
+        self.scratch.clear();
+        let apart = record::encode(&fs, &mut self.scratch);
+        self.frames.insert(num, &self.scratch);
+        match apart {
             Some(h) => self.handoffs.insert(num, h),
             None => self.handoffs.remove(&num),
         };
@@ -326,11 +323,13 @@ impl Streams {
         let mut completed: Vec<u32> = Vec::new();
         let handoff = dissect.map(|f| reassemble(d, num, offset, data, f, &mut completed, tries));
         for n in completed {
-            if let Some(mut fs) = self.get(n).filter(|fs| fs.handoff.is_some()) {
-                if let Some(h) = fs.handoff.as_mut() {
-                    h.rest_in.get_or_insert(num);
+            if let Some(mut h) = self.get(n).and_then(|fs| fs.handoff) {
+                // Now continued in this frame: kept apart (the record's flags changed in place).
+                h.rest_in.get_or_insert(num);
+                if let Some(flags) = self.frames.get_mut(n).and_then(|r| r.first_mut()) {
+                    *flags |= record::APART;
                 }
-                self.keep(n, fs);
+                self.handoffs.insert(n, h);
             }
         }
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
@@ -491,15 +490,21 @@ mod tests {
             Some(Handoff { reassembled, ..Handoff::taken(2) }),
         ];
         for (i, handoff) in handoffs.into_iter().enumerate() {
-            for data in [None, Some((0, 7)), Some(((1 << 56) - 1, 7))] {
+            for data in [None, Some((0, 7)), Some((u64::MAX, 7))] {
                 let fs = FrameStream { stream: 5, dir: (i % 2) as u8, data, handoff: handoff.clone() };
-                let (kept, apart) = Kept::pack(&fs);
-                assert_eq!(kept.unpack(|| apart.clone()), fs);
+                let mut out = Vec::new();
+                let apart = record::encode(&fs, &mut out);
+                out.push(0xff); // the next record
+                assert_eq!(record::decode(&out, || apart.clone()), Some(fs));
                 // Only the uncommon hand-offs are kept apart.
                 assert_eq!(apart.is_some(), i >= 2 && !(i == 3 && data.is_some()), "{i} {data:?}");
             }
         }
-        assert_eq!(std::mem::size_of::<Option<Kept>>(), 16);
+        let cdc = FrameStream { stream: 5, dir: 1, data: None, handoff: None };
+        let mut out = Vec::new();
+        record::encode(&cdc, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(record::decode(&out[..1], || None), None, "cut short");
     }
 
     #[test]
