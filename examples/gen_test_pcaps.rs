@@ -1125,10 +1125,18 @@ fn handshake_sized(
 }
 
 fn clc_ports() -> Capture {
-    let mut cap = Capture::new(
+    clc_ports_on(Capture::new(
         "clc-ports.pcap",
-        "SMC handshakes on ports that TCP dissectors own, as `smcdump-ex -m all` records them on the NIC:          10.20.n.1:(47000+n) -> 10.20.n.2:port, SMC-R v1 Proposal/Accept/Confirm on 6379 (RESP, n=1), 3306          (MySQL, n=2) and 80 (HTTP, n=3); then a connection to 6379 (n=4) whose server declines          (SMC_CLC_DECL_NOSMCDEV, 0x03030000) and whose Redis PING and PONG then run over TCP (fallback). Frames          1-7, 8-14 and 15-21 are the three handshakes, 22-26 the declined one, 27 the PING, 28 the PONG.",
-    );
+        "SMC handshakes on ports that TCP dissectors own, as `smcdump-ex -m all` records them on the NIC: \
+         10.20.n.1:(47000+n) -> 10.20.n.2:port, SMC-R v1 Proposal/Accept/Confirm on 6379 (RESP, n=1), 3306 \
+         (MySQL, n=2) and 80 (HTTP, n=3); then a connection to 6379 (n=4) whose server declines \
+         (SMC_CLC_DECL_NOSMCDEV, 0x03030000) and whose Redis PING and PONG then run over TCP (fallback). Frames \
+         1-7, 8-14 and 15-21 are the three handshakes, 22-26 the declined one, 27 the PING, 28 the PONG.",
+    ))
+}
+
+/// The frames of clc-ports.pcap, in `cap`'s link type.
+fn clc_ports_on(mut cap: Capture) -> Capture {
     for (n, port, what) in [(1u8, 6379u16, "Redis"), (2, 3306, "MySQL"), (3, 80, "HTTP")] {
         handshake(&mut cap, ([10, 20, n, 1], 47000 + u16::from(n)), ([10, 20, n, 2], port), None, what);
     }
@@ -1705,6 +1713,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         unowned(),
         throwing(),
         clc_ports(),
+        clc_ports_on(Capture::on(
+            Link::Sll2,
+            "clc-ports-sll2.pcapng",
+            "The frames of clc-ports.pcap as `tcpdump -i any` records them with libpcap 1.10 and later: Linux \
+             cooked capture v2 (SLL2), pcapng.",
+        )),
         conns(),
     ];
     for c in &captures {

@@ -1,5 +1,6 @@
 //! The CLC handshake decodes as SMC (Wireshark's own `smc` dissector) on ports other TCP dissectors own, out of the
-//! box; after a Decline the application's traffic over TCP still decodes as the application.
+//! box, on the NIC (Ethernet) and in `tcpdump -i any`'s cooked captures; after a Decline the application's traffic
+//! over TCP still decodes as the application.
 
 mod support;
 
@@ -19,49 +20,49 @@ const CLC_FRAMES: [&str; 11] = [
     "26\t4\t0x03030000", // 6379, declined
 ];
 
+/// The handshakes on the NIC (Ethernet) and as `tcpdump -i any` records them (Linux cooked capture v2), and the
+/// start of each frame's `frame.protocols`.
+const CAPTURES: [(&str, &str); 2] = [("clc-ports.pcap", "eth"), ("clc-ports-sll2.pcapng", "sll")];
+
 #[test]
 fn clc_decodes_as_smc_on_any_port() {
     for t in support::targets() {
-        let out = t
-            .tshark(&[
-                "-r",
-                "{pcap:clc-ports.pcap}",
-                "-Y",
-                "smc",
-                "-T",
-                "fields",
-                "-e",
-                "frame.number",
-                "-e",
-                "smc.clc_msg",
-                "-e",
-                "smc.peer.diag.info",
-            ])
-            .stdout;
-        let got: Vec<&str> = out.lines().collect();
-        assert_eq!(got, CLC_FRAMES, "Wireshark {}", t.abi);
+        for (capture, _) in CAPTURES {
+            let pcap = format!("{{pcap:{capture}}}");
+            let out = t
+                .tshark(&[
+                    "-r",
+                    &pcap,
+                    "-Y",
+                    "smc",
+                    "-T",
+                    "fields",
+                    "-e",
+                    "frame.number",
+                    "-e",
+                    "smc.clc_msg",
+                    "-e",
+                    "smc.peer.diag.info",
+                ])
+                .stdout;
+            let got: Vec<&str> = out.lines().collect();
+            assert_eq!(got, CLC_FRAMES, "Wireshark {} {capture}", t.abi);
+        }
     }
 }
 
 #[test]
 fn application_after_a_decline_decodes_as_the_application() {
     for t in support::targets() {
-        let out = t
-            .tshark(&[
-                "-r",
-                "{pcap:clc-ports.pcap}",
-                "-Y",
-                "frame.number >= 27",
-                "-T",
-                "fields",
-                "-e",
-                "frame.protocols",
-            ])
-            .stdout;
-        let got: Vec<&str> = out.lines().collect();
-        // Wireshark 3.4 has no RESP dissector: the PING and PONG are TCP data there, and still not SMC.
-        let app = if t.older_than("4.0") { "eth:ethertype:ip:tcp:data" } else { "eth:ethertype:ip:tcp:resp" };
-        assert_eq!(got, [app, app], "Wireshark {}", t.abi);
+        for (capture, link) in CAPTURES {
+            let pcap = format!("{{pcap:{capture}}}");
+            let args = ["-r", &pcap, "-Y", "frame.number >= 27", "-T", "fields", "-e", "frame.protocols"];
+            let out = t.tshark(&args).stdout;
+            let got: Vec<&str> = out.lines().collect();
+            // Wireshark 3.4 has no RESP dissector: the PING and PONG are TCP data there, and still not SMC.
+            let app = format!("{link}:ethertype:ip:tcp:{}", if t.older_than("4.0") { "data" } else { "resp" });
+            assert_eq!(got, [app.as_str(), app.as_str()], "Wireshark {} {capture}", t.abi);
+        }
     }
 }
 

@@ -29,7 +29,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// The captures in test-pcaps/ (written by `cargo run --example gen_test_pcaps -- test-pcaps`).
-pub const CAPTURES: [&str; 26] = [
+pub const CAPTURES: [&str; 27] = [
     "smcr.pcap",
     "smcd.pcap",
     "smcd-be.pcap",
@@ -49,6 +49,7 @@ pub const CAPTURES: [&str; 26] = [
     "layout-conflict.pcap",
     "raw-only.pcap",
     "clc-ports.pcap",
+    "clc-ports-sll2.pcapng",
     "http-smcr.pcap",
     "http-smcd.pcap",
     "pgsql.pcap",
