@@ -134,7 +134,7 @@ type Context = (Option<u32>, Option<u32>, Option<u32>);
 mod record {
     use super::{Context, FrameAnalysis};
     use crate::fastmap::FastMap;
-    use crate::frames::{get_varint, put_varint};
+    use crate::frames::{get_varint, put_varint, Record};
 
     const PREV_CDC: u8 = 1 << 0;
     const PROD_ADVANCE: u8 = 1 << 1;
@@ -142,6 +142,25 @@ mod record {
     const UNCONSUMED: u8 = 1 << 3;
     const DATA_BYTES: u8 = 1 << 4;
     const CONTEXT: u8 = 1 << 5;
+    const ALL: u8 = (1 << 6) - 1;
+
+    /// An analysis record: its presence byte says how many varints follow.
+    #[derive(Debug)]
+    pub struct Analysis;
+
+    impl Record for Analysis {
+        fn len(bytes: &[u8]) -> Option<usize> {
+            let present = *bytes.first()?;
+            if present & !ALL != 0 {
+                return None;
+            }
+            let mut pos = 1;
+            for _ in 0..present.count_ones() {
+                get_varint(bytes, &mut pos)?;
+            }
+            Some(pos)
+        }
+    }
 
     /// The contexts of one capture file, each once.
     #[derive(Debug, Default)]
@@ -319,7 +338,7 @@ fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
 #[derive(Debug, Default)]
 pub struct Analyzer {
     dirs: FastMap<Direction, DirState>,
-    frames: FrameRecords,
+    frames: FrameRecords<record::Analysis>,
     contexts: record::Contexts,
     anomalies: FastMap<u32, Anomalies>,
     /// The record being written (kept to reuse its allocation).
@@ -435,6 +454,7 @@ mod tests {
         for (num, a) in (100..).zip(cases) {
             let mut out = Vec::new();
             record::encode(num, &a, &mut contexts, &mut out);
+            assert_eq!(<record::Analysis as crate::frames::Record>::len(&out), Some(out.len()));
             let anomalies = Anomalies::of(&a);
             let mut back = record::decode(num, &out, &contexts).unwrap();
             if let Some(x) = anomalies {

@@ -1,31 +1,79 @@
 //! Results kept per frame, read back on later visits: records in one byte arena, found by frame number.
 //!
-//! Wireshark numbers frames from 1, densely, and its first pass visits them in order, so a vector indexed by the
-//! number finds them without a hash table's per-entry overhead, and variable-length records keep what a frame
-//! has in the few bytes it needs. Every dump frame has some, so this is most of smcdump's memory.
+//! Wireshark numbers frames from 1, densely, and its first pass visits them in order, so records laid one after
+//! another in frame order, with the position of every 32nd, are found without a hash table's per-entry overhead
+//! or a pointer a frame, and variable-length records keep what a frame has in the few bytes it needs. Every dump
+//! frame has some, so this is most of smcdump's memory.
 
-/// Byte records per frame number, kept one after another in one arena with where each frame's starts: for values
-/// mostly absent or small, a few bytes a frame instead of a fixed struct. Records carry no length: each must be
-/// non-empty and say itself where it ends (a presence byte, then varints), so [`FrameRecords::get`] gives the
-/// arena from the record's start on. A frame recorded again gets a new record (the old bytes stay, unreferenced).
-#[derive(Clone, Debug, Default)]
-pub struct FrameRecords {
-    /// One past the start of each frame's record in `bytes` (0: none).
-    starts: Vec<u32>,
-    bytes: Vec<u8>,
+use core::cell::Cell;
+use core::marker::PhantomData;
+
+use crate::fastmap::FastMap;
+
+/// How a kind of record says where it ends: records carry no length of their own.
+pub trait Record {
+    /// The length of the record at the start of `bytes`; `None` if it is not one.
+    fn len(bytes: &[u8]) -> Option<usize>;
 }
 
-impl FrameRecords {
-    /// The bytes from frame `num`'s record on, if one was stored.
+/// The byte that stands for "no record" in the arena: no record may start with it.
+const NONE: u8 = 0xff;
+
+/// Frames a block of the arena's index covers.
+const BLOCK: u32 = 32;
+
+/// Byte records per frame number, one after another in one arena, in frame order: a frame without a record
+/// takes one byte ([`NONE`]), and only every 32nd frame's position is indexed, so a frame costs its record and
+/// little else. Finding a frame scans from its block's start, skipping records by their length ([`Record`]); the
+/// position last found is kept, so visiting frames in order (a second pass, the first pass reading back what it
+/// just stored) costs no scan. A frame stored again, or stored after a later one, is kept apart.
+#[derive(Debug)]
+pub struct FrameRecords<R: Record> {
+    bytes: Vec<u8>,
+    /// Where in `bytes` each block of [`BLOCK`] frames starts (frames from 0).
+    blocks: Vec<u32>,
+    /// The frame number the arena's next entry is for.
+    next: u32,
+    /// Records stored again, or out of order.
+    apart: FastMap<u32, Vec<u8>>,
+    /// The last frame found in the arena and where its entry starts.
+    cursor: Cell<(u32, usize)>,
+    kind: PhantomData<R>,
+}
+
+impl<R: Record> Default for FrameRecords<R> {
+    fn default() -> Self {
+        FrameRecords {
+            bytes: Vec::new(),
+            blocks: Vec::new(),
+            next: 0,
+            apart: FastMap::default(),
+            cursor: Cell::new((0, 0)),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<R: Record> FrameRecords<R> {
+    /// The bytes from frame `num`'s record on (the record says where it ends), if one was stored.
     pub fn get(&self, num: u32) -> Option<&[u8]> {
-        let start = (*self.starts.get(num as usize)? as usize).checked_sub(1)?;
-        self.bytes.get(start..)
+        if !self.apart.is_empty() {
+            if let Some(r) = self.apart.get(&num) {
+                return Some(r);
+            }
+        }
+        let bytes = self.bytes.get(self.find(num)?..)?;
+        (bytes.first() != Some(&NONE)).then_some(bytes)
     }
 
     /// The same, to change the record in place (its length must stay).
     pub fn get_mut(&mut self, num: u32) -> Option<&mut [u8]> {
-        let start = (*self.starts.get(num as usize)? as usize).checked_sub(1)?;
-        self.bytes.get_mut(start..)
+        if self.apart.contains_key(&num) {
+            return self.apart.get_mut(&num).map(Vec::as_mut_slice);
+        }
+        let at = self.find(num)?;
+        let bytes = self.bytes.get_mut(at..)?;
+        (bytes.first() != Some(&NONE)).then_some(bytes)
     }
 
     /// Whether frame `num` has a record.
@@ -33,21 +81,59 @@ impl FrameRecords {
         self.get(num).is_some()
     }
 
-    /// Stores `record` (non-empty, self-delimiting) for frame `num`, replacing any. An empty record, or one that
-    /// would take the arena past 4 GiB, is not stored.
-    pub fn insert(&mut self, num: u32, record: &[u8]) {
-        let Ok(start) = u32::try_from(self.bytes.len() + 1) else {
-            return;
+    /// Where frame `num`'s entry starts in the arena, if the arena holds one.
+    fn find(&self, num: u32) -> Option<usize> {
+        if num >= self.next {
+            return None;
+        }
+        let (last, last_at) = self.cursor.get();
+        let (mut frame, mut at) = if last <= num && last / BLOCK == num / BLOCK {
+            (last, last_at)
+        } else {
+            let block = num / BLOCK;
+            (block * BLOCK, *self.blocks.get(block as usize)? as usize)
         };
+        while frame < num {
+            let entry = self.bytes.get(at..)?;
+            at += if entry.first() == Some(&NONE) { 1 } else { R::len(entry)? };
+            frame += 1;
+        }
+        self.cursor.set((num, at));
+        Some(at)
+    }
+
+    /// Appends frame `self.next`'s entry.
+    fn push_entry(&mut self, entry: &[u8]) -> Option<()> {
+        let at = u32::try_from(self.bytes.len()).ok()?;
+        if self.next % BLOCK == 0 {
+            self.blocks.push(at);
+        }
+        self.bytes.extend_from_slice(entry);
+        self.next += 1;
+        Some(())
+    }
+
+    /// Stores `record` (non-empty, exactly as long as [`Record::len`] reads it: the arena is scanned by it) for
+    /// frame `num`, replacing any. An empty record is not stored.
+    pub fn insert(&mut self, num: u32, record: &[u8]) {
         if record.is_empty() {
             return;
         }
-        let i = num as usize;
-        if self.starts.len() <= i {
-            self.starts.resize(i + 1, 0);
+        debug_assert_eq!(R::len(record), Some(record.len()), "a record must say its own length");
+        // In order, in the arena; a frame stored again or out of order, or a record the arena cannot hold (one
+        // starting like "no record", one past 4 GiB), apart.
+        let in_order = num >= self.next && record[0] != NONE;
+        if in_order && self.bytes.len() + (num - self.next) as usize + record.len() <= u32::MAX as usize {
+            while self.next < num {
+                let _ = self.push_entry(&[NONE]);
+            }
+            let at = self.bytes.len();
+            if self.push_entry(record).is_some() {
+                self.cursor.set((num, at));
+                return;
+            }
         }
-        self.starts[i] = start;
-        self.bytes.extend_from_slice(record);
+        self.apart.insert(num, record.to_vec());
     }
 
     /// Forgets every record.
@@ -84,21 +170,59 @@ pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 mod tests {
     use super::*;
 
+    /// Records of a one-byte length, then that many bytes.
+    #[derive(Debug)]
+    struct Lv;
+
+    impl Record for Lv {
+        fn len(bytes: &[u8]) -> Option<usize> {
+            let n = 1 + usize::from(*bytes.first()?);
+            (n <= bytes.len()).then_some(n)
+        }
+    }
+
     #[test]
     fn records_by_frame_number() {
-        let mut r = FrameRecords::default();
+        let mut r = FrameRecords::<Lv>::default();
         assert_eq!(r.get(3), None);
-        r.insert(3, &[1, 2, 3]);
-        r.insert(1, &[4]);
-        assert_eq!((r.get(1), r.get(2), r.get(3), r.get(99)), (Some(&[4][..]), None, Some(&[1, 2, 3, 4][..]), None));
-        r.insert(3, &[9]);
-        assert_eq!(r.get(3), Some(&[9][..]));
-        r.get_mut(3).unwrap()[0] = 8;
-        assert_eq!(r.get(3), Some(&[8][..]));
-        r.insert(4, &[]);
-        assert!(!r.contains(4) && r.contains(1));
+        r.insert(3, &[2, 7, 7]);
+        r.insert(5, &[0]);
+        // From the record on: [0] after frame 3's, frame 4 has none (one byte).
+        assert_eq!(
+            (r.get(3), r.get(4), r.get(5), r.get(99)),
+            (Some(&[2, 7, 7, NONE, 0][..]), None, Some(&[0][..]), None)
+        );
+        // Stored again, or before a later frame: kept apart, found the same.
+        r.insert(3, &[1, 9]);
+        r.insert(1, &[0]);
+        assert_eq!((r.get(3), r.get(1)), (Some(&[1, 9][..]), Some(&[0][..])));
+        r.get_mut(5).unwrap()[0] = 0;
+        r.get_mut(3).unwrap()[1] = 8;
+        assert_eq!(r.get(3), Some(&[1, 8][..]));
+        // Not stored: empty; kept apart: starting like "no record".
+        r.insert(6, &[]);
+        r.insert(7, &[NONE; 256]);
+        assert!(!r.contains(6) && r.contains(7));
+        assert_eq!(r.apart.len(), 3);
         r.clear();
-        assert!(!r.contains(1));
+        assert!(!r.contains(5));
+    }
+
+    #[test]
+    fn frames_are_found_in_any_order_across_blocks() {
+        let mut r = FrameRecords::<Lv>::default();
+        // Every third frame has a record of (n % 4) bytes after its length.
+        let rec = |n: u32| -> Vec<u8> { std::iter::once((n % 4) as u8).chain((0..n % 4).map(|_| n as u8)).collect() };
+        for n in (0..1000).filter(|n| n % 3 == 0) {
+            r.insert(n, &rec(n));
+        }
+        let want = |n: u32| (n % 3 == 0).then(|| rec(n));
+        for n in (0..1000).rev().chain(0..1000).chain((0..1000).map(|n| n * 7 % 1000)) {
+            let got = r.get(n).map(|b| b[..Lv::len(b).unwrap()].to_vec());
+            assert_eq!(got, want(n), "frame {n}");
+        }
+        assert!(r.apart.is_empty());
+        assert_eq!(r.blocks.len(), 1000 / BLOCK as usize + 1);
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub struct FrameStream {
 /// message.
 mod record {
     use super::{FrameStream, Handoff};
-    use crate::frames::{get_varint, put_varint};
+    use crate::frames::{get_varint, put_varint, Record};
 
     const DIR: u8 = 1 << 0;
     const DATA: u8 = 1 << 1;
@@ -113,6 +113,26 @@ mod record {
     const REFUSED: u8 = 1 << 2;
     const TAKEN_ALL: u8 = 2 << 2;
     pub const APART: u8 = 3 << 2;
+    const ALL: u8 = (1 << 4) - 1;
+
+    /// A record of stream facts: its flags say how many varints follow.
+    #[derive(Debug)]
+    pub struct Facts;
+
+    impl Record for Facts {
+        fn len(bytes: &[u8]) -> Option<usize> {
+            let flags = *bytes.first()?;
+            if flags & !ALL != 0 {
+                return None;
+            }
+            let mut pos = 1;
+            let varints = if flags & DATA != 0 { 3 } else { 1 };
+            for _ in 0..varints {
+                get_varint(bytes, &mut pos)?;
+            }
+            Some(pos)
+        }
+    }
 
     /// `fs` as a record (self-delimiting) appended to `out`, and its hand-off when it is to be kept apart.
     pub fn encode(fs: &FrameStream, out: &mut Vec<u8>) -> Option<Handoff> {
@@ -215,7 +235,7 @@ fn key(src: Endpoint, dst: Endpoint) -> (Endpoint, Endpoint) {
 pub struct Streams {
     live: FastMap<(Endpoint, Endpoint), Conn>,
     count: StreamId,
-    frames: FrameRecords,
+    frames: FrameRecords<record::Facts>,
     /// The hand-offs that are not one of a record's common cases (reassembly, part of a later message).
     handoffs: FastMap<u32, Handoff>,
     /// The record being written (kept to reuse its allocation).
@@ -494,6 +514,7 @@ mod tests {
                 let fs = FrameStream { stream: 5, dir: (i % 2) as u8, data, handoff: handoff.clone() };
                 let mut out = Vec::new();
                 let apart = record::encode(&fs, &mut out);
+                assert_eq!(<record::Facts as crate::frames::Record>::len(&out), Some(out.len()));
                 out.push(0xff); // the next record
                 assert_eq!(record::decode(&out, || apart.clone()), Some(fs));
                 // Only the uncommon hand-offs are kept apart.
