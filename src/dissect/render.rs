@@ -679,6 +679,60 @@ mod tests {
         assert_eq!(t.expert_ids(), [Ei::DataMismatch]);
     }
 
+    /// A writer without items, as the FFI layer's for a pass without a tree: it keeps only the expert items.
+    #[derive(Default)]
+    struct ExpertsOnly(Vec<(Ei, String)>);
+
+    impl TreeWriter for ExpertsOnly {
+        type Node = ();
+        fn add(&mut self, _: (), _: Hf, _: Span, _: Value) {}
+        fn subtree(&mut self, _: (), _: Ett) {}
+        fn append_text(&mut self, _: (), _: &str) {}
+        fn append_fmt(&mut self, _: (), _: core::fmt::Arguments<'_>) {}
+        fn generated(&mut self, _: ()) {}
+        fn expert(&mut self, _: (), ei: Ei, message: &str) {
+            self.0.push((ei, message.to_string()));
+        }
+        fn expert_at(&mut self, _: (), ei: Ei, _: Span, message: &str) {
+            self.0.push((ei, message.to_string()));
+        }
+    }
+
+    #[test]
+    fn without_items_the_columns_and_expert_items_are_the_same() {
+        let l = Layout::default();
+        let mut bad_magic = smcr_frame();
+        bad_magic[0] ^= 0xff;
+        let mut unknown = dump_frame(&l, &HeaderSpec::new(1, 7, 9), b"xyz");
+        unknown[8] ^= 1;
+        let smcd = dump_frame(
+            &l,
+            &HeaderSpec::new(1, 2, l.type_cdc),
+            &smcd_cdc(&SmcdCdcSpec::sent(ByteOrder::Big, (1, 2), (3, 4))),
+        );
+        let frames: Vec<(Vec<u8>, usize)> = vec![
+            (smcr_frame(), 64),
+            (smcr_frame()[..30].to_vec(), 64),
+            (bad_magic, 64),
+            (unknown, 19),
+            (smcd, 48),
+            (dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), b"hello"), 21),
+            (vec![0xCF; 9], 9),
+        ];
+        let analysis =
+            FrameAnalysis { prev_cdc: Some(3), data_bytes: Some(10), prod_advance: Some(20), ..Default::default() };
+        for (bytes, reported) in frames {
+            let mut t = RecordingTree::new(bytes.len());
+            let with_items = dissect_analysed(&mut t, 0, &bytes, reported, &l, |_| Some(analysis));
+            let mut e = ExpertsOnly::default();
+            let without = dissect_analysed(&mut e, (), &bytes, reported, &l, |_| Some(analysis));
+            assert_eq!(without, with_items);
+            let experts: Vec<(Ei, String)> = t.experts.iter().map(|(_, ei, m)| (*ei, m.clone())).collect();
+            assert_eq!(e.0, experts, "{bytes:02x?}");
+            assert!(!experts.is_empty());
+        }
+    }
+
     #[test]
     fn too_short_for_a_header() {
         let mut t = RecordingTree::new(9);

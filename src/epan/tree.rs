@@ -23,11 +23,16 @@ pub struct WsTree {
 impl WsTree {
     /// `span` as Wireshark's (start, length), if it lies within the captured bytes.
     fn range(&self, span: Span) -> Option<(c_int, c_int)> {
-        if !span.within(self.captured) {
-            return None;
-        }
-        Some((c_int::try_from(span.off).ok()?, c_int::try_from(span.len).ok()?))
+        range(self.captured, span)
     }
+}
+
+/// `span` as Wireshark's (start, length), if it lies within the `captured` bytes.
+fn range(captured: usize, span: Span) -> Option<(c_int, c_int)> {
+    if !span.within(captured) {
+        return None;
+    }
+    Some((c_int::try_from(span.off).ok()?, c_int::try_from(span.len).ok()?))
 }
 
 /// A message as a C string (messages are our own ASCII text; an interior NUL would only cut it short).
@@ -118,20 +123,75 @@ impl TreeWriter for WsTree {
     }
 
     fn expert_at(&mut self, parent: Self::Node, ei: Ei, span: Span, message: &str) {
-        let (start, len) = self.range(span).unwrap_or((0, 0));
-        let text = c_message(message);
-        // SAFETY: (start, len) lies within the captured bytes (or is the empty range at 0); "%s" format.
-        unsafe {
-            sys::proto_tree_add_expert_format(
-                parent,
-                self.pinfo,
-                registry::ei(ei),
-                self.tvb,
-                start,
-                len,
-                PERCENT_S.as_ptr(),
-                text.as_ptr(),
-            );
-        }
+        let range = self.range(span);
+        // SAFETY: Wireshark's tvb and packet_info for this packet; `parent` is NULL or an item of its tree.
+        unsafe { add_expert(self.tvb, self.pinfo, parent, ei, range, message) }
+    }
+}
+
+/// Adds an expert item with `message` under `parent` (which may be NULL) over `range`, or over the empty range at
+/// 0 when the span asked for was not captured.
+///
+/// # Safety
+/// `tvb` and `pinfo` are Wireshark's for the current packet; `parent` is NULL or an item of its tree; `range`
+/// lies within the captured bytes.
+unsafe fn add_expert(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    parent: *mut sys::proto_node,
+    ei: Ei,
+    range: Option<(c_int, c_int)>,
+    message: &str,
+) {
+    let (start, len) = range.unwrap_or((0, 0));
+    let text = c_message(message);
+    // SAFETY: (start, len) lies within the captured bytes (or is the empty range at 0), so nothing can throw;
+    // "%s" format.
+    unsafe {
+        sys::proto_tree_add_expert_format(
+            parent,
+            pinfo,
+            registry::ei(ei),
+            tvb,
+            start,
+            len,
+            PERCENT_S.as_ptr(),
+            text.as_ptr(),
+        );
+    }
+}
+
+/// The writer of a pass without a tree (Wireshark passed NULL: tshark without -V, -T or a display filter): it
+/// raises the expert items exactly as [`WsTree`] does when every item is NULL (each over its own span, or the
+/// empty range at 0 for one attached to an item, under no parent) and skips everything else, the items and the
+/// formatting of their texts, which nobody would see.
+pub struct WsExperts {
+    pub tvb: *mut sys::tvbuff_t,
+    pub pinfo: *mut sys::packet_info,
+    /// Bytes the tvb holds: no range reaching past them is passed to Wireshark.
+    pub captured: usize,
+}
+
+impl TreeWriter for WsExperts {
+    type Node = ();
+
+    fn add(&mut self, _parent: (), _hf: Hf, _span: Span, _value: Value) {}
+
+    fn subtree(&mut self, _item: (), _ett: Ett) {}
+
+    fn append_text(&mut self, _item: (), _text: &str) {}
+
+    fn append_fmt(&mut self, _item: (), _text: core::fmt::Arguments<'_>) {}
+
+    fn generated(&mut self, _item: ()) {}
+
+    fn expert(&mut self, item: (), ei: Ei, message: &str) {
+        // As WsTree::expert without an item: an expert item of its own at the start of the packet.
+        self.expert_at(item, ei, Span::new(0, 0), message);
+    }
+
+    fn expert_at(&mut self, _parent: (), ei: Ei, span: Span, message: &str) {
+        // SAFETY: Wireshark's tvb and packet_info for this packet; no tree, so no parent.
+        unsafe { add_expert(self.tvb, self.pinfo, ptr::null_mut(), ei, range(self.captured, span), message) }
     }
 }
