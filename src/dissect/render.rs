@@ -133,7 +133,8 @@ fn push_uint(s: &mut String, mut n: u64) {
             break;
         }
     }
-    s.extend(digits[at..].iter().map(|&d| char::from(d)));
+    // Only ASCII digits were written, so this never falls back to "".
+    s.push_str(core::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 struct Renderer<'a, W: TreeWriter> {
@@ -147,6 +148,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
     /// Everything after the header.
     fn render(&mut self, root: W::Node) -> Summary {
         let f = self.frame;
+        // Room for the whole line at once: the Info column is built on every frame, tree or not.
         let mut info = String::with_capacity(INFO_CAPACITY);
         match f.payload {
             Payload::Raw(span) => {
@@ -159,7 +161,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 push_uint(&mut info, span.len as u64);
             }
             Payload::Cdc { cdc, needed, extra } => {
-                info = self.cdc(root, &cdc, needed);
+                self.cdc(root, &cdc, needed, &mut info);
                 if let Some(extra) = extra {
                     let item = self.bytes(root, Hf::CdcExtra, extra);
                     let msg = format!(
@@ -324,8 +326,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
     }
 
-    /// Renders a CDC message; returns its Info text.
-    fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize) -> String {
+    /// Renders a CDC message; writes its Info text to `info` (empty).
+    fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize, info: &mut String) {
         let f = self.frame;
         let record =
             Span::new(f.payload_span.off, f.payload_span.len.min(self.visible.saturating_sub(f.payload_span.off)));
@@ -335,8 +337,6 @@ impl<W: TreeWriter> Renderer<'_, W> {
             let msg = format!("CDC message is {} bytes, its layout needs {needed}", f.payload_span.len);
             self.w.expert(item, Ei::CdcShort, &msg);
         }
-        // Room for the whole line at once: the Info column is built on every frame, tree or not.
-        let mut info = String::with_capacity(INFO_CAPACITY);
         info.push_str("CDC");
         let mut flags = Vec::new();
         let ty = self.uint(tree, Hf::CdcType, cdc.ty);
@@ -346,7 +346,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 if let Some(t) = cdc.ty.filter(|t| t.value != CDC_MSG_TYPE) {
                     self.w.expert(ty, Ei::SmcrBadType, &format!("CDC type is 0x{:02x}, not 0xfe", t.value));
                 }
-                self.smcr_head(tree, &r, &mut info);
+                self.smcr_head(tree, &r, info);
                 let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod, Ett::Prod);
                 self.cursor_reserved(prod, r.prod_reserved);
                 self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod);
@@ -376,15 +376,14 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 info.push(' ');
                 info.push_str(name);
                 info.push('=');
-                push_uint(&mut info, wrap.into());
+                push_uint(info, wrap.into());
                 info.push(':');
-                push_uint(&mut info, count.into());
+                push_uint(info, count.into());
             }
         }
         if !flags.is_empty() {
             let _ = write!(info, " [{}]", flags.join(","));
         }
-        info
     }
 
     fn smcr_head(&mut self, tree: W::Node, r: &SmcrCdc, info: &mut String) {

@@ -3,7 +3,6 @@
 use core::ffi::{c_int, c_uint, c_void, CStr};
 use core::ptr;
 use core::sync::atomic::{AtomicU32, Ordering};
-use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
 
@@ -153,7 +152,11 @@ impl Frame<'_> {
         };
 
         sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
-        let info = CString::new(summary.info).unwrap_or_default();
+        // The Info text as a C string in its own buffer (which has room for the NUL): "" if it held a NUL, as
+        // CString::new(..).unwrap_or_default() gives, without copying the text into a CString.
+        let mut info = summary.info;
+        info.push('\0');
+        let info = CStr::from_bytes_with_nul(info.as_bytes()).unwrap_or_default();
         sys::col_add_str(cinfo, sys::COL_INFO as c_int, info.as_ptr());
         if !item.is_null() {
             sys::proto_item_append_text(item, c", %s".as_ptr(), info.as_ptr());
@@ -163,7 +166,7 @@ impl Frame<'_> {
                 StreamPart::Cdc(closing) => session().streams.cdc(num, src, dst, closing),
                 StreamPart::Data(span) => {
                     let data = DataFrame { tvb, pinfo, tree, offset: span.off, ports: ports(src, dst) };
-                    let columns = (summary.protocol, info.as_c_str());
+                    let columns = (summary.protocol, info);
                     data.follow(span.len);
                     application_data(&data, num, src, dst, bytes.get(span.range()).unwrap_or(&[]), columns)
                 }
