@@ -133,8 +133,11 @@ fn push_uint(s: &mut String, mut n: u64) {
             break;
         }
     }
-    // Only ASCII digits were written, so this never falls back to "".
-    s.push_str(core::str::from_utf8(&digits[at..]).unwrap_or_default());
+    // Room first, then one byte per digit: no UTF-8 encoding or validation of what are ASCII digits.
+    s.reserve(digits.len() - at);
+    for &d in &digits[at..] {
+        s.push(char::from(d));
+    }
 }
 
 struct Renderer<'a, W: TreeWriter> {
