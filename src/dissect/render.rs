@@ -133,7 +133,11 @@ fn push_uint(s: &mut String, mut n: u64) {
             break;
         }
     }
-    s.extend(digits[at..].iter().map(|&d| char::from(d)));
+    // Room first, then one byte per digit: no UTF-8 encoding or validation of what are ASCII digits.
+    s.reserve(digits.len() - at);
+    for &d in &digits[at..] {
+        s.push(char::from(d));
+    }
 }
 
 struct Renderer<'a, W: TreeWriter> {
@@ -147,6 +151,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
     /// Everything after the header.
     fn render(&mut self, root: W::Node) -> Summary {
         let f = self.frame;
+        // Room for the whole line at once: the Info column is built on every frame, tree or not.
         let mut info = String::with_capacity(INFO_CAPACITY);
         match f.payload {
             Payload::Raw(span) => {
@@ -159,7 +164,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 push_uint(&mut info, span.len as u64);
             }
             Payload::Cdc { cdc, needed, extra } => {
-                info = self.cdc(root, &cdc, needed);
+                self.cdc(root, &cdc, needed, &mut info);
                 if let Some(extra) = extra {
                     let item = self.bytes(root, Hf::CdcExtra, extra);
                     let msg = format!(
@@ -331,8 +336,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
     }
 
-    /// Renders a CDC message; returns its Info text.
-    fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize) -> String {
+    /// Renders a CDC message; writes its Info text to `info` (empty).
+    fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize, info: &mut String) {
         let f = self.frame;
         let record =
             Span::new(f.payload_span.off, f.payload_span.len.min(self.visible.saturating_sub(f.payload_span.off)));
@@ -342,8 +347,6 @@ impl<W: TreeWriter> Renderer<'_, W> {
             let msg = format!("CDC message is {} bytes, its layout needs {needed}", f.payload_span.len);
             self.w.expert(item, Ei::CdcShort, &msg);
         }
-        // Room for the whole line at once: the Info column is built on every frame, tree or not.
-        let mut info = String::with_capacity(INFO_CAPACITY);
         info.push_str("CDC");
         let mut flags = Vec::new();
         let ty = self.uint(tree, Hf::CdcType, cdc.ty);
@@ -353,7 +356,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 if let Some(t) = cdc.ty.filter(|t| t.value != CDC_MSG_TYPE) {
                     self.w.expert(ty, Ei::SmcrBadType, &format!("CDC type is 0x{:02x}, not 0xfe", t.value));
                 }
-                self.smcr_head(tree, &r, &mut info);
+                self.smcr_head(tree, &r, info);
                 let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod, Ett::Prod);
                 self.cursor_reserved(prod, r.prod_reserved);
                 self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod);
@@ -383,15 +386,14 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 info.push(' ');
                 info.push_str(name);
                 info.push('=');
-                push_uint(&mut info, wrap.into());
+                push_uint(info, wrap.into());
                 info.push(':');
-                push_uint(&mut info, count.into());
+                push_uint(info, count.into());
             }
         }
         if !flags.is_empty() {
             let _ = write!(info, " [{}]", flags.join(","));
         }
-        info
     }
 
     fn smcr_head(&mut self, tree: W::Node, r: &SmcrCdc, info: &mut String) {
@@ -684,6 +686,60 @@ mod tests {
         ];
         assert_tree(&t, header_lines(1, 1, "1 \" (raw data)\"", 21), &rest);
         assert_eq!(t.expert_ids(), [Ei::DataMismatch]);
+    }
+
+    /// A writer without items, as the FFI layer's for a pass without a tree: it keeps only the expert items.
+    #[derive(Default)]
+    struct ExpertsOnly(Vec<(Ei, String)>);
+
+    impl TreeWriter for ExpertsOnly {
+        type Node = ();
+        fn add(&mut self, _: (), _: Hf, _: Span, _: Value) {}
+        fn subtree(&mut self, _: (), _: Ett) {}
+        fn append_text(&mut self, _: (), _: &str) {}
+        fn append_fmt(&mut self, _: (), _: core::fmt::Arguments<'_>) {}
+        fn generated(&mut self, _: ()) {}
+        fn expert(&mut self, _: (), ei: Ei, message: &str) {
+            self.0.push((ei, message.to_string()));
+        }
+        fn expert_at(&mut self, _: (), ei: Ei, _: Span, message: &str) {
+            self.0.push((ei, message.to_string()));
+        }
+    }
+
+    #[test]
+    fn without_items_the_columns_and_expert_items_are_the_same() {
+        let l = Layout::default();
+        let mut bad_magic = smcr_frame();
+        bad_magic[0] ^= 0xff;
+        let mut unknown = dump_frame(&l, &HeaderSpec::new(1, 7, 9), b"xyz");
+        unknown[8] ^= 1;
+        let smcd = dump_frame(
+            &l,
+            &HeaderSpec::new(1, 2, l.type_cdc),
+            &smcd_cdc(&SmcdCdcSpec::sent(ByteOrder::Big, (1, 2), (3, 4))),
+        );
+        let frames: Vec<(Vec<u8>, usize)> = vec![
+            (smcr_frame(), 64),
+            (smcr_frame()[..30].to_vec(), 64),
+            (bad_magic, 64),
+            (unknown, 19),
+            (smcd, 48),
+            (dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), b"hello"), 21),
+            (vec![0xCF; 9], 9),
+        ];
+        let analysis =
+            FrameAnalysis { prev_cdc: Some(3), data_bytes: Some(10), prod_advance: Some(20), ..Default::default() };
+        for (bytes, reported) in frames {
+            let mut t = RecordingTree::new(bytes.len());
+            let with_items = dissect_analysed(&mut t, 0, &bytes, reported, &l, |_| Some(analysis));
+            let mut e = ExpertsOnly::default();
+            let without = dissect_analysed(&mut e, (), &bytes, reported, &l, |_| Some(analysis));
+            assert_eq!(without, with_items);
+            let experts: Vec<(Ei, String)> = t.experts.iter().map(|(_, ei, m)| (*ei, m.clone())).collect();
+            assert_eq!(e.0, experts, "{bytes:02x?}");
+            assert!(!experts.is_empty());
+        }
     }
 
     #[test]

@@ -3,18 +3,17 @@
 use core::ffi::{c_int, c_uint, c_void, CStr};
 use core::ptr;
 use core::sync::atomic::{AtomicU32, Ordering};
-use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
 
 use once_cell::sync::Lazy;
 
 use super::handoff::DataFrame;
-use super::tree::WsTree;
+use super::tree::{WsExperts, WsTree};
 use super::{abi, prefs, registry, sys};
 use crate::analysis::Direction;
 use crate::conn_table::FrameCount;
-use crate::dissect::{self, Context, Ett, LearnedLayout, StreamPart};
+use crate::dissect::{self, Context, Ett, LearnedLayout, StreamPart, TreeWriter};
 use crate::session::Session;
 use crate::streams::{Dissect, Endpoint, FrameStream};
 use crate::wire::envelope::{dump_flow, find_dump, Flow};
@@ -100,57 +99,91 @@ unsafe fn dissect_frame(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info, t
     let cinfo = (*pinfo).cinfo;
     sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, dissect::render::PROTOCOL_SHORT.as_ptr());
     sys::col_clear(cinfo, sys::COL_INFO as c_int);
-
-    // -1: up to the end of the captured bytes, which never throws.
-    let item =
-        sys::proto_tree_add_item(tree, registry::PROTO.load(Ordering::Relaxed), tvb, 0, -1, sys::ENC_NA as c_uint);
-    let root = sys::proto_item_add_subtree(item, registry::ett(Ett::Root));
-    let mut writer = WsTree { tvb, pinfo, root, captured: bytes.len() };
-    let num = (*pinfo).num;
-    let ctx = layout_for(num, bytes, reported);
-    // What the connection table needs of the frame, read from the parse the dissection makes.
-    let mut count = None;
-    let summary = if prefs::analyze() {
-        let dir = direction(pinfo);
-        dissect::dissect_in(&mut writer, root, bytes, reported, &ctx, |frame| {
-            count = Some(FrameCount::of(frame));
-            Some(session().analyze(num, dir, bytes, frame, prefs::learn_layout()))
-        })
+    let frame = Frame { tvb, pinfo, tree, bytes, reported };
+    if tree.is_null() {
+        // No tree (tshark's summary without a filter): the columns, the expert items and the capture's state,
+        // without the items no one sees.
+        let mut writer = WsExperts { tvb, pinfo, captured: bytes.len() };
+        frame.dissect_into(&mut writer, (), ptr::null_mut())
     } else {
-        dissect::dissect_in(&mut writer, root, bytes, reported, &ctx, |frame| {
-            count = Some(FrameCount::of(frame));
-            None
-        })
-    };
+        // -1: up to the end of the captured bytes, which never throws.
+        let item =
+            sys::proto_tree_add_item(tree, registry::PROTO.load(Ordering::Relaxed), tvb, 0, -1, sys::ENC_NA as c_uint);
+        let root = sys::proto_item_add_subtree(item, registry::ett(Ett::Root));
+        let mut writer = WsTree { tvb, pinfo, root, captured: bytes.len() };
+        frame.dissect_into(&mut writer, root, item)
+    }
+}
 
-    sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
-    let info = CString::new(summary.info).unwrap_or_default();
-    sys::col_add_str(cinfo, sys::COL_INFO as c_int, info.as_ptr());
-    if !item.is_null() {
-        sys::proto_item_append_text(item, c", %s".as_ptr(), info.as_ptr());
-    }
-    if let (Some(part), Some((src, dst))) = (summary.stream, endpoints(pinfo)) {
-        let fs = match part {
-            StreamPart::Cdc(closing) => session().streams.cdc(num, src, dst, closing),
-            StreamPart::Data(span) => {
-                let data = DataFrame { tvb, pinfo, tree, offset: span.off, ports: ports(src, dst) };
-                let columns = (summary.protocol, info.as_c_str());
-                data.follow(span.len);
-                application_data(&data, num, src, dst, bytes.get(span.range()).unwrap_or(&[]), columns)
-            }
+/// The dump frame being dissected: Wireshark's arguments and the captured bytes (`reported` on the wire).
+struct Frame<'a> {
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    bytes: &'a [u8],
+    reported: usize,
+}
+
+impl Frame<'_> {
+    /// Dissects the frame into `writer` under `root`, sets the columns and keeps the capture's state (analysis,
+    /// streams, connection table, tap); `item` is smcdump's protocol item, or NULL. Returns the bytes taken.
+    ///
+    /// # Safety
+    /// The pointers are Wireshark's for the current packet, `bytes` its tvb's captured bytes; `writer` writes
+    /// into `tree` (or nowhere when it is NULL).
+    unsafe fn dissect_into<W: TreeWriter>(&self, writer: &mut W, root: W::Node, item: *mut sys::proto_item) -> c_int {
+        let Frame { tvb, pinfo, tree, bytes, reported } = *self;
+        let cinfo = (*pinfo).cinfo;
+        let num = (*pinfo).num;
+        let ctx = layout_for(num, bytes, reported);
+        // What the connection table needs of the frame, read from the parse the dissection makes.
+        let mut count = None;
+        let summary = if prefs::analyze() {
+            let dir = direction(pinfo);
+            dissect::dissect_in(writer, root, bytes, reported, &ctx, |frame| {
+                count = Some(FrameCount::of(frame));
+                Some(session().analyze(num, dir, bytes, frame, prefs::learn_layout()))
+            })
+        } else {
+            dissect::dissect_in(writer, root, bytes, reported, &ctx, |frame| {
+                count = Some(FrameCount::of(frame));
+                None
+            })
         };
-        let data = match part {
-            StreamPart::Data(span) => Some(span),
-            StreamPart::Cdc(_) => None,
-        };
-        if let Some(count) = count {
-            session().count_frame(num, src, dst, count);
+
+        sys::col_set_str(cinfo, sys::COL_PROTOCOL as c_int, summary.protocol.as_ptr());
+        // The Info text as a C string in its own buffer (which has room for the NUL): "" if it held a NUL, as
+        // CString::new(..).unwrap_or_default() gives, without copying the text into a CString.
+        let mut info = summary.info;
+        info.push('\0');
+        let info = CStr::from_bytes_with_nul(info.as_bytes()).unwrap_or_default();
+        sys::col_add_str(cinfo, sys::COL_INFO as c_int, info.as_ptr());
+        if !item.is_null() {
+            sys::proto_item_append_text(item, c", %s".as_ptr(), info.as_ptr());
         }
-        dissect::stream_items(&mut writer, root, &fs, data);
+        if let (Some(part), Some((src, dst))) = (summary.stream, endpoints(pinfo)) {
+            let fs = match part {
+                StreamPart::Cdc(closing) => session().streams.cdc(num, src, dst, closing),
+                StreamPart::Data(span) => {
+                    let data = DataFrame { tvb, pinfo, tree, offset: span.off, ports: ports(src, dst) };
+                    let columns = (summary.protocol, info);
+                    data.follow(span.len);
+                    application_data(&data, num, src, dst, bytes.get(span.range()).unwrap_or(&[]), columns)
+                }
+            };
+            let data = match part {
+                StreamPart::Data(span) => Some(span),
+                StreamPart::Cdc(_) => None,
+            };
+            if let Some(count) = count {
+                session().count_frame(num, src, dst, count);
+            }
+            dissect::stream_items(writer, root, &fs, data);
+        }
+        super::stats::tap_frame(pinfo, reported);
+        LAST_DISSECTED.store(num, Ordering::Relaxed);
+        c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
     }
-    super::stats::tap_frame(pinfo, reported);
-    LAST_DISSECTED.store(num, Ordering::Relaxed);
-    c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
 }
 
 /// The two endpoints of the current packet (network addresses, UDP ports), when they are IPv4.
