@@ -2,7 +2,7 @@
 
 use core::ffi::{c_int, c_uint, c_void, CStr};
 use core::ptr;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
 
@@ -56,6 +56,7 @@ pub(super) fn session() -> std::sync::MutexGuard<'static, Session> {
 /// Forgets the capture file's state: registered as init and cleanup routine, so each capture file starts afresh.
 pub unsafe extern "C" fn reset_session() {
     let _ = catch_unwind(|| session().clear());
+    LAYOUT.store(UNKNOWN, Ordering::Relaxed);
 }
 
 /// The layout frame `num` is parsed with, after observing its UDP payload (`reported` bytes on the wire) for
@@ -66,7 +67,9 @@ fn layout_for(num: u32, payload: &[u8], reported: usize) -> Context {
     let mut s = session();
     s.observe(num, payload, reported, &base, learn);
     let learned = s.learned(learn).map(|learned| LearnedLayout { learned, builtin: base, frame: num });
-    Context { layout: s.layout(&base, learn), learned }
+    let layout = s.layout(&base, learn);
+    LAYOUT.store(u64::from(layout.pack()), Ordering::Relaxed);
+    Context { layout, learned }
 }
 
 /// The bytes of an address, if it has any that fit a [`Direction`].
@@ -386,7 +389,26 @@ pub unsafe extern "C" fn heuristic(
 
 /// The layout frames are parsed with now: the preferences', with what the capture taught put in.
 fn current_layout() -> Layout {
-    session().layout(&prefs::layout(), prefs::learn_layout())
+    match LAYOUT.load(Ordering::Relaxed) {
+        UNKNOWN => {
+            let layout = session().layout(&prefs::layout(), prefs::learn_layout());
+            LAYOUT.store(u64::from(layout.pack()), Ordering::Relaxed);
+            layout
+        }
+        bits => Layout::unpack(bits as u32),
+    }
+}
+
+/// The layout [`current_layout`] gives, packed, or [`UNKNOWN`]: every frame's first look at its bytes (the
+/// heuristics, the flow's dissector) reads it without taking the session's lock. Set whenever it can change: by
+/// each dump frame's dissection (which may teach it), and forgotten with the session and when a preference
+/// changes.
+static LAYOUT: AtomicU64 = AtomicU64::new(UNKNOWN);
+const UNKNOWN: u64 = u64::MAX;
+
+/// Forgets the cached layout: a preference changed (Wireshark's apply callback for smcdump's module).
+pub unsafe extern "C" fn forget_layout() {
+    LAYOUT.store(UNKNOWN, Ordering::Relaxed);
 }
 
 /// The postdissector: sees every frame, after all its layers, whatever dissector took its UDP payload. It finds
@@ -417,6 +439,7 @@ pub unsafe extern "C" fn dissect_post(
                 let mut s = session();
                 s.observe(num, payload, found.payload_len, &base, learn);
                 let layout = s.layout(&base, learn);
+                LAYOUT.store(u64::from(layout.pack()), Ordering::Relaxed);
                 if !claims(payload, found.payload_len, &layout) {
                     return;
                 }

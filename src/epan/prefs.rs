@@ -97,7 +97,8 @@ pub fn analyze() -> bool {
 pub unsafe fn register(proto: c_int) {
     // SAFETY (whole body): the caller guarantees registration time; every pointer passed is to static storage or
     // a static NUL-terminated string that outlives Wireshark's use of it.
-    let module = sys::prefs_register_protocol(proto, None);
+    // A changed preference may change the layout frames are parsed with.
+    let module = sys::prefs_register_protocol(proto, Some(super::dissector::forget_layout));
     let header_desc = format!(
         "Length of the SMC dump header, reserved bytes included ({MIN_HEADER_LEN}-{MAX_HEADER_LEN}; inferred \
          from kernel source, 12 is the other candidate). Out-of-range values mean {DEFAULT_HEADER_LEN}.\0"

@@ -124,6 +124,24 @@ impl Layout {
         }
     }
 
+    /// The layout as one number, for a cache that needs no lock ([`Layout::unpack`] reads it back).
+    pub fn pack(&self) -> u32 {
+        let header_len = u8::try_from(self.header_len).unwrap_or(u8::MAX);
+        let order = self.smcd_byte_order.pref_value() as u8;
+        u32::from_le_bytes([header_len, self.type_raw, self.type_cdc, order])
+    }
+
+    /// The layout [`Layout::pack`] made `bits` of.
+    pub fn unpack(bits: u32) -> Layout {
+        let [header_len, type_raw, type_cdc, order] = bits.to_le_bytes();
+        Layout {
+            header_len: usize::from(header_len),
+            type_raw,
+            type_cdc,
+            smcd_byte_order: SmcdByteOrder::from_pref_value(i32::from(order)),
+        }
+    }
+
     /// Number of reserved bytes at the end of the header.
     pub const fn reserved_len(&self) -> usize {
         self.header_len.saturating_sub(MIN_HEADER_LEN)
@@ -133,6 +151,18 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_layouts_read_back() {
+        for order in [SmcdByteOrder::Auto, SmcdByteOrder::Little, SmcdByteOrder::Big] {
+            for l in [
+                Layout::default(),
+                Layout { header_len: MAX_HEADER_LEN, type_raw: 7, type_cdc: 255, smcd_byte_order: order },
+            ] {
+                assert_eq!(Layout::unpack(l.pack()), l);
+            }
+        }
+    }
 
     #[test]
     fn defaults_are_the_spec_inferences() {
