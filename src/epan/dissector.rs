@@ -16,7 +16,7 @@ use crate::conn_table::FrameCount;
 use crate::dissect::{self, Context, Ett, LearnedLayout, StreamPart, TreeWriter};
 use crate::session::Session;
 use crate::streams::{Dissect, Endpoint, FrameStream};
-use crate::wire::envelope::{dump_flow, find_dump, Flow};
+use crate::wire::envelope::{dump_envelope, find_dump, Flow};
 use crate::wire::handshake::smc_syn;
 use crate::wire::header::{claims, starts_dump_header};
 use crate::wire::{DumpFrame, Layout};
@@ -57,6 +57,7 @@ pub(super) fn session() -> std::sync::MutexGuard<'static, Session> {
 pub unsafe extern "C" fn reset_session() {
     let _ = catch_unwind(|| session().clear());
     LAYOUT.store(UNKNOWN, Ordering::Relaxed);
+    handed::forget_all();
 }
 
 /// The layout frame `num` is parsed with, after observing its UDP payload (`reported` bytes on the wire) for
@@ -346,13 +347,68 @@ pub unsafe extern "C" fn eth_heuristic(
             // SAFETY: Wireshark's arguments for this frame.
             unsafe {
                 let (bytes, reported) = tvb_bytes(tvb);
-                if let Some(flow) = dump_flow(bytes, reported, &current_layout()) {
-                    mark_flow(pinfo, flow);
+                let Some(found) = dump_envelope(bytes, reported) else {
+                    return;
+                };
+                // A flow seen handed over already (every frame after a flow's first): nothing to check or do.
+                if handed::seen(&found.flow) {
+                    return;
+                }
+                let payload = bytes.get(found.payload.clone()).unwrap_or(&[]);
+                if claims(payload, found.payload_len, &current_layout()) {
+                    mark_flow(pinfo, found.flow);
+                    handed::remember(found.flow);
                 }
             }
         }));
     }
     abi::heur_result(false)
+}
+
+/// The flows the Ethernet heuristic handed to smcdump (or found handed), so that the later frames of a flow skip
+/// the header check and the session's lock: a small direct-mapped cache per thread (a collision only costs the
+/// check again), emptied with the session and when a preference changes (a generation number).
+mod handed {
+    use core::cell::RefCell;
+    use core::sync::atomic::{AtomicU32, Ordering};
+
+    use crate::wire::envelope::Flow;
+
+    const SLOTS: usize = 256;
+
+    static GENERATION: AtomicU32 = AtomicU32::new(0);
+
+    thread_local! {
+        static CACHE: RefCell<(u32, [Option<Flow>; SLOTS])> = const { RefCell::new((0, [None; SLOTS])) };
+    }
+
+    fn slot(f: &Flow) -> usize {
+        let ports = u32::from(f.sport) << 16 | u32::from(f.dport);
+        let mix = u32::from_ne_bytes(f.src) ^ u32::from_ne_bytes(f.dst).rotate_left(11) ^ ports.rotate_left(22);
+        (mix.wrapping_mul(0x9e37_79b1) >> 24) as usize % SLOTS
+    }
+
+    /// Whether `flow` was remembered since the cache was last emptied.
+    pub fn seen(flow: &Flow) -> bool {
+        let generation = GENERATION.load(Ordering::Relaxed);
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.0 != generation {
+                *c = (generation, [None; SLOTS]);
+            }
+            c.1[slot(flow)] == Some(*flow)
+        })
+    }
+
+    /// Remembers `flow` as handed over.
+    pub fn remember(flow: Flow) {
+        CACHE.with(|c| c.borrow_mut().1[slot(&flow)] = Some(flow));
+    }
+
+    /// Empties every thread's cache.
+    pub fn forget_all() {
+        GENERATION.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The heuristic on UDP: claims a datagram only if it starts with a consistent SMC dump header.
@@ -406,9 +462,11 @@ fn current_layout() -> Layout {
 static LAYOUT: AtomicU64 = AtomicU64::new(UNKNOWN);
 const UNKNOWN: u64 = u64::MAX;
 
-/// Forgets the cached layout: a preference changed (Wireshark's apply callback for smcdump's module).
+/// Forgets what is cached from the preferences, the layout and the flows handed over: a preference changed
+/// (Wireshark's apply callback for smcdump's module).
 pub unsafe extern "C" fn forget_layout() {
     LAYOUT.store(UNKNOWN, Ordering::Relaxed);
+    handed::forget_all();
 }
 
 /// The postdissector: sees every frame, after all its layers, whatever dissector took its UDP payload. It finds

@@ -280,7 +280,8 @@ void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset,
 {
     struct follow_args a = {tap, tvb, pinfo, offset, length};
     char ignored[8];
-    if (tap >= 0)
+    /* Nobody follows (the usual case): no subset tvb, no catcher. */
+    if (tap >= 0 && have_tap_listener(tap))
         guarded(queue_follow, &a, ignored, sizeof ignored);
 }
 
@@ -477,6 +478,7 @@ void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes, int clc)
     char ignored[8];
     tap_data.bytes = bytes;
     tap_data.clc = clc;
-    if (tap >= 0)
+    /* No statistic listens (the usual case): no catcher. */
+    if (tap >= 0 && have_tap_listener(tap))
         guarded(queue_frame, &a, ignored, sizeof ignored);
 }

@@ -303,10 +303,16 @@ pub fn find_dump(frame: &[u8], reported: usize) -> Option<FoundDump> {
     Link::ALL.iter().find_map(|&link| envelope_at(link, frame, reported))
 }
 
+/// The dump device's envelope of `frame` (captured bytes of an Ethernet frame `reported` bytes long on the wire)
+/// around a payload that starts with the magic, before its header is checked; `None` for anything else.
+pub fn dump_envelope(frame: &[u8], reported: usize) -> Option<FoundDump> {
+    envelope_at(Link::Ethernet, frame, reported)
+}
+
 /// The flow of `frame` (captured bytes of an Ethernet frame `reported` bytes long on the wire) if it is a dump
 /// frame in the dump device's envelope whose header `layout` finds consistent; `None` for anything else.
 pub fn dump_flow(frame: &[u8], reported: usize, layout: &Layout) -> Option<Flow> {
-    let found = envelope_at(Link::Ethernet, frame, reported)?;
+    let found = dump_envelope(frame, reported)?;
     claims(frame.get(found.payload.clone())?, found.payload_len, layout).then_some(found.flow)
 }
 

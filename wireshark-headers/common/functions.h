@@ -70,6 +70,7 @@ void except_free(void *data);
 
 /* Taps and Follow: smcdump's follower hands each data frame's bytes to Wireshark's own stream follower. */
 int register_tap(const char *name);
+ws_bool have_tap_listener(int tap_id);
 void tap_queue_packet(int tap_id, packet_info *pinfo, const void *tap_specific_data);
 void register_follow_stream(const int proto_id, const char *tap_listener, follow_conv_filter_func conv_filter,
                             follow_index_filter_func index_filter, follow_address_filter_func address_filter,
