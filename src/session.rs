@@ -11,7 +11,7 @@ use crate::fastmap::{FastMap, FastSet};
 use crate::analysis::{Analyzer, Direction, FrameAnalysis};
 use crate::conn_table::{ConnTable, FrameCount, FrameFacts};
 use crate::connections::Handshakes;
-use crate::streams::{Endpoint, Streams};
+use crate::streams::{Endpoint, FrameStream, Streams};
 use crate::wire::clc::ClcMessage;
 use crate::wire::envelope::Flow;
 use crate::wire::handshake::SmcSyn;
@@ -174,13 +174,17 @@ impl Session {
         self.handshakes.observe(num, dir, msg);
     }
 
-    /// Counts dump frame `num` from `src` to `dst`, parsed as `frame`, in its connection's row of the table, once
-    /// its stream is known (first visit, capture order).
-    pub fn count_frame(&mut self, num: u32, src: Endpoint, dst: Endpoint, count: FrameCount) {
-        let Some(fs) = self.streams.get(num) else {
-            return;
-        };
-        let ring = self.analyzer.get(num).and_then(|a| a.ring_size);
+    /// Counts dump frame `num` from `src` to `dst`, whose stream facts are `fs` and whose direction writes into a
+    /// ring of `ring` bytes (when known), in its connection's row of the table (first visit, capture order), and
+    /// keeps it as what the frame counts for. The caller has both in hand from the frame's dissection.
+    pub fn count_frame(
+        &mut self,
+        num: u32,
+        (src, dst): (Endpoint, Endpoint),
+        fs: &FrameStream,
+        ring: Option<u32>,
+        count: FrameCount,
+    ) {
         let facts = FrameFacts {
             stream: fs.stream,
             dir: fs.dir,

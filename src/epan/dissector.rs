@@ -140,13 +140,15 @@ impl Frame<'_> {
         let cinfo = (*pinfo).cinfo;
         let num = (*pinfo).num;
         let ctx = layout_for(num, bytes, reported);
-        // What the connection table needs of the frame, read from the parse the dissection makes.
-        let mut count = None;
+        // What the connection table needs of the frame, read from the parse and the analysis the dissection makes.
+        let (mut count, mut ring) = (None, None);
         let summary = if prefs::analyze() {
             let dir = direction(pinfo);
             dissect::dissect_in(writer, root, bytes, reported, &ctx, |frame| {
                 count = Some(FrameCount::of(frame));
-                Some(session().analyze(num, dir, bytes, frame, prefs::learn_layout()))
+                let a = session().analyze(num, dir, bytes, frame, prefs::learn_layout());
+                ring = a.ring_size;
+                Some(a)
             })
         } else {
             dissect::dissect_in(writer, root, bytes, reported, &ctx, |frame| {
@@ -180,7 +182,7 @@ impl Frame<'_> {
                 StreamPart::Cdc(_) => None,
             };
             if let Some(count) = count {
-                session().count_frame(num, src, dst, count);
+                session().count_frame(num, (src, dst), &fs, ring, count);
             }
             dissect::stream_items(writer, root, &fs, data);
         }
@@ -503,23 +505,25 @@ pub unsafe extern "C" fn dissect_post(
                 }
                 let parsed = DumpFrame::parse(payload, found.payload_len, &layout);
                 let f = found.flow;
-                if let (true, false, Ok(frame)) = (prefs::analyze(), s.analysed(num), &parsed) {
-                    s.analyze(num, Direction::new(&f.src, &f.dst, f.sport, f.dport), payload, frame, learn);
-                }
+                // Computed on the first visit, read back on later ones.
+                let ring = match (prefs::analyze(), &parsed) {
+                    (true, Ok(frame)) => {
+                        let dir = Direction::new(&f.src, &f.dst, f.sport, f.dport);
+                        s.analyze(num, dir, payload, frame, learn).ring_size
+                    }
+                    _ => None,
+                };
                 // A frame another dissector took still counts in its stream (without the application dissection).
                 let (src, dst) = ((f.src, f.sport), (f.dst, f.dport));
-                if let (None, Some(part)) = (s.streams.get(num), parsed.as_ref().ok().and_then(dissect::stream_part)) {
-                    match part {
-                        StreamPart::Cdc(closing) => {
-                            s.streams.cdc(num, src, dst, closing);
-                        }
-                        StreamPart::Data(span) => {
-                            s.streams.data(num, src, dst, payload.get(span.range()).unwrap_or(&[]), None);
-                        }
+                let fs = match parsed.as_ref().ok().and_then(dissect::stream_part) {
+                    Some(StreamPart::Cdc(closing)) => Some(s.streams.cdc(num, src, dst, closing)),
+                    Some(StreamPart::Data(span)) => {
+                        Some(s.streams.data(num, src, dst, payload.get(span.range()).unwrap_or(&[]), None))
                     }
-                }
-                if let Ok(frame) = &parsed {
-                    s.count_frame(num, src, dst, FrameCount::of(frame));
+                    None => s.streams.get(num),
+                };
+                if let (Ok(frame), Some(fs)) = (&parsed, fs) {
+                    s.count_frame(num, (src, dst), &fs, ring, FrameCount::of(frame));
                 }
                 drop(s);
                 mark_flow(pinfo, found.flow);

@@ -284,8 +284,7 @@ mod tests {
                 (0..len).map(|i| if i % 7 == 3 { '\0' } else { char::from(b'a' + (i % 26) as u8) }).collect();
             assert_eq!(CText::of(&text).as_c_str().to_bytes_with_nul(), want(&text), "{len} bytes");
             let half = len / 2;
-            let formatted = CText::format(format_args!("{}{}", &text[..half], &text[half..]));
-            let mut formatted = formatted;
+            let mut formatted = CText::format(format_args!("{}{}", &text[..half], &text[half..]));
             assert_eq!(formatted.as_c_str().to_bytes_with_nul(), want(&text), "{len} bytes formatted");
         }
         assert_eq!(CText::format(format_args!(": {}:{}", 3, 4096)).as_c_str(), c": 3:4096");
