@@ -1,4 +1,5 @@
-//! Chooses the Wireshark ABI to build for and generates its bindings from `wireshark-headers/<headers>/`.
+//! Writes the release table for every build; for the plugin (`--features plugin`) also chooses the Wireshark ABI
+//! to build for, generates its bindings from `wireshark-headers/<headers>/` and compiles the C shim.
 //!
 //! The supported releases are the rows of `wireshark-headers/releases.tsv`. The ABI comes from
 //! `SMCDUMP_WIRESHARK_ABI` (e.g. `4.4`) when set, otherwise from the installed development files
@@ -73,6 +74,15 @@ fn main() {
     let quoted: Vec<String> = names.iter().map(|r| format!("\"{r}\"")).collect();
     println!("cargo:rustc-check-cfg=cfg(ws_abi, values({}))", quoted.join(", "));
 
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    if let Err(e) = fs::write(out_dir.join("releases.rs"), releases_rs(&releases)) {
+        fail(&format!("cannot write releases.rs: {e}"));
+    }
+    // The pure library (no `plugin` feature) needs no Wireshark release, bindings or C shim.
+    if env::var_os("CARGO_FEATURE_PLUGIN").is_none() {
+        return;
+    }
+
     let abi = match select_abi(&names) {
         Ok(abi) => abi,
         Err(msg) => fail(&msg),
@@ -80,10 +90,6 @@ fn main() {
     println!("cargo:rustc-cfg=ws_abi=\"{abi}\"");
     println!("cargo:rustc-env=SMCDUMP_WS_ABI={abi}");
     let folder = releases.iter().find(|r| r.release == abi).map_or(abi.as_str(), |r| r.headers.as_str());
-    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    if let Err(e) = fs::write(out_dir.join("releases.rs"), releases_rs(&releases)) {
-        fail(&format!("cannot write releases.rs: {e}"));
-    }
 
     if let Some(root) = env::var_os("SMCDUMP_LINK_SYSROOT").filter(|r| !r.is_empty()) {
         let dir = out_dir.join("sysroot-libs");
@@ -95,12 +101,15 @@ fn main() {
     }
 
     let entry = headers.join(folder).join("epan.h");
-    // The C shim: every call into another dissector, under a catcher of Wireshark's exceptions (src/epan/shim.c).
+    // The C shim (src/epan/shim.h): every call into Wireshark that can throw, under a catcher of its exceptions
+    // (catch.c), and the registrations whose callbacks differ between releases (tables.c).
     let shim = dir.join("src/epan");
-    println!("cargo:rerun-if-changed=src/epan/shim.c");
-    println!("cargo:rerun-if-changed=src/epan/shim.h");
+    for file in ["catch.c", "tables.c", "shim.h"] {
+        println!("cargo:rerun-if-changed=src/epan/{file}");
+    }
     cc::Build::new()
-        .file(shim.join("shim.c"))
+        .file(shim.join("catch.c"))
+        .file(shim.join("tables.c"))
         .include(headers.join(folder))
         .include(&shim)
         .warnings(true)

@@ -3,16 +3,18 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use smcdump::dissect::{dissect, Ei, Ett, Hf, TreeWriter, Value};
-use smcdump::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+use smcdump::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
+use smcdump::wire::emit::{data_frame, smcd_cdc_frame, smcr_cdc_frame};
 use smcdump::wire::frame::DumpFrame;
 use smcdump::wire::header::claims;
-use smcdump::wire::{ByteOrder, Layout, Span};
+use smcdump::wire::{ByteOrder, Layout, ProdFlags, Span};
 
 /// A tree writer that counts items: the dissection's own work, with no tree to build.
 struct Counting(usize);
 
 impl TreeWriter for Counting {
     type Node = ();
+    const NO_ITEM: () = ();
     fn add(&mut self, _: (), _: Hf, _: Span, _: Value) {
         self.0 += 1;
     }
@@ -20,7 +22,6 @@ impl TreeWriter for Counting {
     fn append_text(&mut self, _: (), text: &str) {
         self.0 += text.len();
     }
-    fn generated(&mut self, _: ()) {}
     fn expert(&mut self, _: (), _: Ei, message: &str) {
         self.0 += message.len();
     }
@@ -31,13 +32,13 @@ impl TreeWriter for Counting {
 
 fn frames() -> Vec<(&'static str, Vec<u8>)> {
     let l = Layout::default();
-    let mut r = SmcrCdcSpec::new(7, 0x0101, (1, 4096), (0, 512));
-    r.prod_flags = 0x90;
-    let d = SmcdCdcSpec::sent(ByteOrder::Little, (2, 8192), (1, 100));
+    let mut r = SmcrCdcRepr::new(7, 0x0101, (1, 4096), (0, 512));
+    r.prod_flags = ProdFlags(0x90);
+    let d = SmcdCdcRepr::sent((2, 8192), (1, 100));
     vec![
-        ("smcr_cdc", dump_frame(&l, &HeaderSpec::new(2, 1, l.type_cdc), &smcr_cdc(&r))),
-        ("smcd_cdc", dump_frame(&l, &HeaderSpec::new(1, 2, l.type_cdc), &smcd_cdc(&d))),
-        ("raw_8k", dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &[0x5a; 8192])),
+        ("smcr_cdc", smcr_cdc_frame(&l, 2, &r)),
+        ("smcd_cdc", smcd_cdc_frame(&l, 1, &d, ByteOrder::Little)),
+        ("raw_8k", data_frame(&l, 1, 1, &[0x5a; 8192])),
     ]
 }
 

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::DataLink;
-use smcdump::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
-use smcdump::wire::envelope::{emit, Flow};
-use smcdump::wire::{ByteOrder, Layout};
+use smcdump::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
+use smcdump::wire::emit::{data_frame, smcd_cdc_frame, smcr_cdc_frame, MODE_SMCD, MODE_SMCR};
+use smcdump::wire::envelope::emit;
+use smcdump::wire::{ByteOrder, Endpoint, Flow, Layout};
 
 const RING: u32 = 1 << 20;
 const CONNECTIONS: usize = 64;
@@ -76,13 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let layout = Layout::default();
     let mut conns: Vec<Conn> = (0..CONNECTIONS)
         .map(|i| {
-            let client = Flow {
-                src: [10, 7, (i / 250) as u8, (i % 250) as u8 + 1],
-                dst: [10, 8, 0, 1],
-                sport: 40000 + i as u16,
-                dport: 20000 + i as u16,
-            };
-            let server = Flow { src: client.dst, dst: client.src, sport: client.dport, dport: client.sport };
+            let client = Flow::new(
+                Endpoint::new([10, 7, (i / 250) as u8, (i % 250) as u8 + 1], 40000 + i as u16),
+                Endpoint::new([10, 8, 0, 1], 20000 + i as u16),
+            );
+            let server = client.reverse();
             Conn { smcr: i % 2 == 0, flows: [client, server], prod: Default::default(), seq: [0; 2] }
         })
         .collect();
@@ -102,21 +101,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while n < frames {
         let c = &mut conns[r.below(CONNECTIONS as u64) as usize];
         let d = r.below(2) as usize;
-        let mode = if c.smcr { 1 } else { 2 };
+        let mode = if c.smcr { MODE_SMCR } else { MODE_SMCD };
         let size = data_size(&mut r);
         // The writer's data, then its CDC.
-        let data = dump_frame(&layout, &HeaderSpec::new(2, mode, layout.type_raw), &payload[..size]);
+        let data = data_frame(&layout, 2, mode, &payload[..size]);
         push(&mut w, &c.flows[d], &data, &mut n)?;
         c.prod[d].advance(size);
         let cdc = |c: &mut Conn, from: usize| -> Vec<u8> {
             let (prod, cons) = (c.prod[from].pair(), c.prod[1 - from].pair());
-            let record = if c.smcr {
+            if c.smcr {
                 c.seq[from] = c.seq[from].wrapping_add(1);
-                smcr_cdc(&SmcrCdcSpec::new(c.seq[from], 0x1000 + from as u32, prod, cons)).to_vec()
+                smcr_cdc_frame(&layout, 2, &SmcrCdcRepr::new(c.seq[from], 0x1000 + from as u32, prod, cons))
             } else {
-                smcd_cdc(&SmcdCdcSpec::sent(ByteOrder::Little, prod, cons)).to_vec()
-            };
-            dump_frame(&layout, &HeaderSpec::new(2, mode, layout.type_cdc), &record)
+                smcd_cdc_frame(&layout, 2, &SmcdCdcRepr::sent(prod, cons), ByteOrder::Little)
+            }
         };
         if n < frames {
             let m = cdc(c, d);

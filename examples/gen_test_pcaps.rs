@@ -21,22 +21,20 @@ use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness};
-use smcdump::wire::emit::{self, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
-use smcdump::wire::envelope::{self, eth_field, sll2_field, sll_field, Flow, Link};
-use smcdump::wire::{put, ByteOrder, ConnState, Layout, ProdFlags};
+use smcdump::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
+use smcdump::wire::emit::{self, dump_frame_as_given, MODE_SMCD, MODE_SMCR};
+use smcdump::wire::envelope::{self, Link, LinkSide};
+use smcdump::wire::layout::HeaderRepr;
+use smcdump::wire::net::{self, tcp_flags, Ipv4Repr, TcpRepr, IPPROTO_TCP};
+use smcdump::wire::{ByteOrder, ConnState, Endpoint, Flow, Layout, ProdFlags, WireRepr};
 
 /// Stand-in for the kernel's `SMC_DUMP_MAX_DATA_LEN` (unknown): the largest raw data chunk these captures hold.
 const MAX_CHUNK: usize = 8192;
 /// Dump header versions and modes.
 const HDR_VER: u8 = 1;
-const MODE_SMCR: u8 = 1;
-const MODE_SMCD: u8 = 2;
 /// First timestamp of every capture (2024-01-01 00:00:00 UTC) and the gap between frames.
 const EPOCH: Duration = Duration::from_secs(1_704_067_200);
 const STEP: Duration = Duration::from_micros(250);
-
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const IPPROTO_TCP: u8 = 6;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Captures and their README entries
@@ -150,138 +148,29 @@ impl Capture {
 /// A frame of the real NIC carrying `ip` from `mac_src`, which the capturing host sent (`outgoing`) or received,
 /// with the header of link type `link`.
 fn nic_frame(link: Link, mac_src: [u8; 6], mac_dst: [u8; 6], outgoing: bool, ip: &[u8]) -> Vec<u8> {
-    let mut addr = [0u8; 8];
-    addr[..6].copy_from_slice(&mac_src);
-    let pkttype: u16 = if outgoing { 4 } else { 0 };
-    let mut h = vec![0u8; link.ip()];
-    match link {
-        Link::Ethernet => {
-            put(&mut h, &eth_field::DST, &mac_dst);
-            put(&mut h, &eth_field::SRC, &mac_src);
-            put(&mut h, &eth_field::ETHERTYPE, &ETHERTYPE_IPV4.to_be_bytes());
-        }
-        Link::Sll => {
-            put(&mut h, &sll_field::PKTTYPE, &pkttype.to_be_bytes());
-            put(&mut h, &sll_field::HATYPE, &1u16.to_be_bytes());
-            put(&mut h, &sll_field::HALEN, &6u16.to_be_bytes());
-            put(&mut h, &sll_field::ADDR, &addr);
-            put(&mut h, &sll_field::PROTOCOL, &ETHERTYPE_IPV4.to_be_bytes());
-        }
-        Link::Sll2 => {
-            put(&mut h, &sll2_field::PROTOCOL, &ETHERTYPE_IPV4.to_be_bytes());
-            put(&mut h, &sll2_field::IFINDEX, &2u32.to_be_bytes());
-            put(&mut h, &sll2_field::HATYPE, &1u16.to_be_bytes());
-            put(&mut h, &sll2_field::PKTTYPE, &[pkttype as u8]);
-            put(&mut h, &sll2_field::HALEN, &[6]);
-            put(&mut h, &sll2_field::ADDR, &addr);
-        }
-    }
+    let mut h = link.header(&LinkSide { mac: mac_src, peer: mac_dst, outgoing, ifindex: NIC_IFINDEX });
     h.extend_from_slice(ip);
     h
 }
 
+/// The interface index of the real NIC in SLL2 headers.
+const NIC_IFINDEX: u32 = 2;
+
 /// The dump device's frame carrying `udp_payload` from `src` to `dst`, with the header of link type `link`.
 fn dummy_on(link: Link, src: (Ip, u16), dst: (Ip, u16), udp_payload: &[u8]) -> Vec<u8> {
-    envelope::emit_link(link, &Flow { src: src.0, dst: dst.0, sport: src.1, dport: dst.1 }, udp_payload)
+    envelope::emit_link(link, &flow(src, dst), udp_payload)
 }
 
 type Ip = [u8; 4];
 
-/// The 16-bit one's complement sum of `data`, folded.
-fn ones_sum(data: &[u8], mut acc: u32) -> u32 {
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        acc += u32::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    if let [last] = chunks.remainder() {
-        acc += u32::from(*last) << 8;
-    }
-    while acc > 0xFFFF {
-        acc = (acc & 0xFFFF) + (acc >> 16);
-    }
-    acc
-}
-
-fn checksum(data: &[u8], acc: u32) -> u16 {
-    !(ones_sum(data, acc) as u16)
-}
-
-/// IPv4 header fields that differ between the dummy device and the real NIC.
-struct IpOpts {
-    id: u16,
-    dont_fragment: bool,
-    ttl: u8,
-    compute_checksum: bool,
-}
-
-fn ipv4(src: Ip, dst: Ip, proto: u8, opts: &IpOpts, payload: &[u8]) -> Vec<u8> {
-    let total = u16::try_from(20 + payload.len()).expect("IPv4 packet too long");
-    let mut h = [0u8; 20];
-    h[0] = 0x45;
-    h[2..4].copy_from_slice(&total.to_be_bytes());
-    h[4..6].copy_from_slice(&opts.id.to_be_bytes());
-    if opts.dont_fragment {
-        h[6] = 0x40;
-    }
-    h[8] = opts.ttl;
-    h[9] = proto;
-    h[12..16].copy_from_slice(&src);
-    h[16..20].copy_from_slice(&dst);
-    if opts.compute_checksum {
-        let c = checksum(&h, 0);
-        h[10..12].copy_from_slice(&c.to_be_bytes());
-    }
-    let mut v = h.to_vec();
-    v.extend_from_slice(payload);
-    v
+/// The flow from `src` to `dst`.
+fn flow(src: (Ip, u16), dst: (Ip, u16)) -> Flow {
+    Flow::new(Endpoint::new(src.0, src.1), Endpoint::new(dst.0, dst.1))
 }
 
 /// An Ethernet frame of the dummy device carrying `udp_payload` from `src` to `dst`.
 fn dummy_frame(src: (Ip, u16), dst: (Ip, u16), udp_payload: &[u8]) -> Vec<u8> {
-    envelope::emit(&Flow { src: src.0, dst: dst.0, sport: src.1, dport: dst.1 }, udp_payload)
-}
-
-/// A TCP segment with a correct checksum.
-struct Tcp<'a> {
-    sport: u16,
-    dport: u16,
-    seq: u32,
-    ack: u32,
-    flags: u8,
-    window: u16,
-    options: &'a [u8],
-    payload: &'a [u8],
-}
-
-const TCP_FIN: u8 = 0x01;
-const TCP_SYN: u8 = 0x02;
-const TCP_PSH: u8 = 0x08;
-const TCP_ACK: u8 = 0x10;
-
-impl Tcp<'_> {
-    fn bytes(&self, src: Ip, dst: Ip) -> Vec<u8> {
-        assert_eq!(self.options.len() % 4, 0, "TCP options must fill words");
-        let hlen = 20 + self.options.len();
-        let mut v = Vec::with_capacity(hlen + self.payload.len());
-        v.extend_from_slice(&self.sport.to_be_bytes());
-        v.extend_from_slice(&self.dport.to_be_bytes());
-        v.extend_from_slice(&self.seq.to_be_bytes());
-        v.extend_from_slice(&self.ack.to_be_bytes());
-        v.push(((hlen / 4) as u8) << 4);
-        v.push(self.flags);
-        v.extend_from_slice(&self.window.to_be_bytes());
-        v.extend_from_slice(&[0, 0, 0, 0]);
-        v.extend_from_slice(self.options);
-        v.extend_from_slice(self.payload);
-        let mut pseudo = Vec::with_capacity(12);
-        pseudo.extend_from_slice(&src);
-        pseudo.extend_from_slice(&dst);
-        pseudo.extend_from_slice(&[0, IPPROTO_TCP]);
-        pseudo.extend_from_slice(&(v.len() as u16).to_be_bytes());
-        let c = checksum(&v, ones_sum(&pseudo, 0));
-        v[16..18].copy_from_slice(&c.to_be_bytes());
-        v
-    }
+    envelope::emit(&flow(src, dst), udp_payload)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -445,11 +334,10 @@ impl Conn {
     }
 
     fn frame(&self, dir: Dir, type_code: u8, payload: &[u8]) -> Vec<u8> {
-        let spec = HeaderSpec { hdr_ver: HDR_VER, ..HeaderSpec::new(self.smc_ver, self.mode, type_code) };
-        let udp_payload = emit::dump_frame(&self.layout, &spec, payload);
+        let h = HeaderRepr { hdr_ver: HDR_VER, ..HeaderRepr::new(self.smc_ver, self.mode, type_code) };
+        let udp_payload = emit::dump_frame(&self.layout, &h, payload);
         let (src, dst) = self.endpoints(dir);
-        let flow = Flow { src: src.0, dst: dst.0, sport: src.1, dport: dst.1 };
-        envelope::emit_link(self.link, &flow, &udp_payload)
+        envelope::emit_link(self.link, &flow(src, dst), &udp_payload)
     }
 
     /// Dumps `data` written into a ring: split at the ring's end and into chunks of at most [`MAX_CHUNK`].
@@ -514,19 +402,19 @@ impl Conn {
                 Dir::Sent => self.peer_token,
                 Dir::Received => self.local_token,
             };
-            let spec = SmcrCdcSpec {
-                prod_flags: o.prod_flags,
-                conn_state: o.conn_state,
+            let cdc = SmcrCdcRepr {
+                prod_flags: ProdFlags(o.prod_flags),
+                conn_state: ConnState(o.conn_state),
                 credits: o.credits,
                 padding: if o.rwwi { [0; 4] } else { o.padding },
-                ..SmcrCdcSpec::new(seqno, token, prod.pair(), cons.pair())
+                ..SmcrCdcRepr::new(seqno, token, prod.pair(), cons.pair())
             };
-            (emit::smcr_cdc(&spec).to_vec(), format!("seqno {seqno}, token 0x{token:08x}, "))
+            (cdc.emit(ByteOrder::Big), format!("seqno {seqno}, token 0x{token:08x}, "))
         } else {
-            let mut spec = SmcdCdcSpec {
-                prod_flags: o.prod_flags,
-                conn_state: o.conn_state,
-                ..SmcdCdcSpec::sent(self.smcd_order, prod.pair(), cons.pair())
+            let mut spec = SmcdCdcRepr {
+                prod_flags: ProdFlags(o.prod_flags),
+                conn_state: ConnState(o.conn_state),
+                ..SmcdCdcRepr::sent(prod.pair(), cons.pair())
             };
             let detail = if dir == Dir::Received {
                 // Only the cursors of a received SMC-D message are copied; the rest is stale stack memory.
@@ -539,7 +427,7 @@ impl Conn {
             } else {
                 ""
             };
-            (emit::smcd_cdc(&spec).to_vec(), detail.to_string())
+            (spec.emit(self.smcd_order), detail.to_string())
         };
         let note = format!(
             "{} CDC, {}prod {}:{}, cons {}:{}{}{}",
@@ -700,10 +588,15 @@ fn bad_input() -> Capture {
          frame joins another's conversation.",
     );
     let l = Layout::default();
-    let cdc_hdr = HeaderSpec::new(1, MODE_SMCR, l.type_cdc);
-    let raw_hdr = HeaderSpec::new(1, MODE_SMCR, l.type_raw);
-    let good = SmcrCdcSpec::new(7, 0x0000_0c01, (0, 4096), (0, 512));
-    let frame = |n: u8, h: &HeaderSpec, payload: &[u8]| lone_frame(n, &emit::dump_frame(&l, h, payload));
+    let cdc_hdr = HeaderRepr::new(1, MODE_SMCR, l.type_cdc);
+    let raw_hdr = HeaderRepr::new(1, MODE_SMCR, l.type_raw);
+    let good = SmcrCdcRepr::new(7, 0x0000_0c01, (0, 4096), (0, 512));
+    let frame = |n: u8, h: &HeaderRepr, payload: &[u8]| lone_frame(n, &emit::dump_frame(&l, h, payload));
+    // A header written as given (a length that lies, reserved bytes set).
+    let as_given = |n: u8, h: &HeaderRepr, reserved: &[u8], payload: &[u8]| {
+        lone_frame(n, &dump_frame_as_given(&l, h, reserved, payload))
+    };
+    let smcr_cdc = |c: &SmcrCdcRepr| c.emit(ByteOrder::Big);
     let mut n = 0u8;
     let mut next = || {
         n += 1;
@@ -711,28 +604,29 @@ fn bad_input() -> Capture {
     };
 
     let i = next();
-    let h = HeaderSpec { len: Some(16 + 20), ..raw_hdr };
+    let h = HeaderRepr { len: 16 + 20, ..raw_hdr };
     cap.push(
-        frame(i, &h, &text(30, "0123456789")),
+        as_given(i, &h, &[], &text(30, "0123456789")),
         "raw data, len field 36 but UDP payload 46 bytes: 10 trailing bytes",
     );
     let i = next();
-    let h = HeaderSpec { reserved: [0, 0, 0x01, 0, 0, 0x80], ..cdc_hdr };
-    cap.push(frame(i, &h, &emit::smcr_cdc(&good)), "SMC-R CDC, header reserved bytes 00 00 01 00 00 80");
+    let h = HeaderRepr { len: 16 + 48, ..cdc_hdr };
+    let reserved = [0, 0, 0x01, 0, 0, 0x80];
+    cap.push(as_given(i, &h, &reserved, &smcr_cdc(&good)), "SMC-R CDC, header reserved bytes 00 00 01 00 00 80");
     let i = next();
-    let h = HeaderSpec::new(1, MODE_SMCR, 7);
+    let h = HeaderRepr::new(1, MODE_SMCR, 7);
     cap.push(frame(i, &h, &text(16, "type seven body!")), "unknown type 7, 16-byte payload");
     let i = next();
-    let h = HeaderSpec::new(1, 9, l.type_cdc);
-    cap.push(frame(i, &h, &emit::smcr_cdc(&good)), "unknown mode 9, CDC type, 48-byte payload");
+    let h = HeaderRepr::new(1, 9, l.type_cdc);
+    cap.push(frame(i, &h, &smcr_cdc(&good)), "unknown mode 9, CDC type, 48-byte payload");
     let i = next();
-    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&good)[..30]), "SMC-R CDC payload of 30 bytes (< 44), len consistent");
+    cap.push(frame(i, &cdc_hdr, &smcr_cdc(&good)[..30]), "SMC-R CDC payload of 30 bytes (< 44), len consistent");
     let i = next();
-    let s = SmcrCdcSpec { ty: 0xAB, ..good };
-    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&s)), "SMC-R CDC with message type 0xAB");
+    let s = SmcrCdcRepr { ty: 0xAB, ..good };
+    cap.push(frame(i, &cdc_hdr, &smcr_cdc(&s)), "SMC-R CDC with message type 0xAB");
     let i = next();
-    let s = SmcrCdcSpec { len: 40, ..good };
-    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&s)), "SMC-R CDC with length 40");
+    let s = SmcrCdcRepr { len: 40, ..good };
+    cap.push(frame(i, &cdc_hdr, &smcr_cdc(&s)), "SMC-R CDC with length 40");
     for (flags, conn_state, what) in [
         (0, ConnState::PEER_CONN_ABORT, "peer_conn_abort"),
         (0, ConnState::PEER_CONN_CLOSED, "peer_conn_closed"),
@@ -740,11 +634,11 @@ fn bad_input() -> Capture {
         (ProdFlags::WRITE_BLOCKED, 0, "write_blocked"),
     ] {
         let i = next();
-        let s = SmcrCdcSpec { prod_flags: flags, conn_state, ..good };
-        cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&s)), format!("SMC-R CDC with {what} set"));
+        let s = SmcrCdcRepr { prod_flags: ProdFlags(flags), conn_state: ConnState(conn_state), ..good };
+        cap.push(frame(i, &cdc_hdr, &smcr_cdc(&s)), format!("SMC-R CDC with {what} set"));
     }
     let i = next();
-    let f = frame(i, &cdc_hdr, &emit::smcr_cdc(&good));
+    let f = frame(i, &cdc_hdr, &smcr_cdc(&good));
     cap.push_cut(
         f,
         14 + 20 + 8 + 16 + 20,
@@ -757,14 +651,11 @@ fn bad_input() -> Capture {
     let mut s = good;
     s.reserved[0] = 0x01;
     s.reserved[16] = 0xFF;
-    cap.push(
-        frame(i, &cdc_hdr, &emit::smcr_cdc(&s)),
-        "SMC-R CDC with non-zero reserved bytes (first and last of the 17)",
-    );
+    cap.push(frame(i, &cdc_hdr, &smcr_cdc(&s)), "SMC-R CDC with non-zero reserved bytes (first and last of the 17)");
     let i = next();
-    cap.push(frame(i, &cdc_hdr, &emit::smcr_cdc(&good)[..44]), "SMC-R CDC of exactly 44 bytes: no struct padding");
+    cap.push(frame(i, &cdc_hdr, &smcr_cdc(&good)[..44]), "SMC-R CDC of exactly 44 bytes: no struct padding");
     let i = next();
-    let mut long = emit::smcr_cdc(&good).to_vec();
+    let mut long = smcr_cdc(&good);
     long.extend_from_slice(&[0xEE; 8]);
     cap.push(frame(i, &cdc_hdr, &long), "SMC-R CDC followed by 8 extra payload bytes (payload 56, len consistent)");
     cap
@@ -778,11 +669,7 @@ fn not_smc() -> Capture {
     );
     let l = Layout::default();
     let frame = |n: u16, payload: &[u8]| dummy_frame(([10, 8, 0, 1], 40100 + n), ([10, 8, 0, 2], 40000 + n), payload);
-    let good = emit::dump_frame(
-        &l,
-        &HeaderSpec::new(1, MODE_SMCR, l.type_cdc),
-        &emit::smcr_cdc(&SmcrCdcSpec::new(1, 0x0d01, (0, 10), (0, 0))),
-    );
+    let good = emit::smcr_cdc_frame(&l, 1, &SmcrCdcRepr::new(1, 0x0d01, (0, 10), (0, 0)));
 
     let mut b = good.clone();
     b[..4].copy_from_slice(&[0x12, 0x34, 0x56, 0x78]);
@@ -923,22 +810,21 @@ impl TcpConn {
             opts.extend_from_slice(&self.ts.to_be_bytes());
             opts.extend_from_slice(&(self.ts - 1).to_be_bytes());
         }
-        let t = Tcp {
+        let t = TcpRepr {
             sport: src.1,
             dport: dst.1,
             seq,
-            ack: if flags & TCP_ACK != 0 { ack } else { 0 },
+            ack: if flags & tcp_flags::ACK != 0 { ack } else { 0 },
             flags,
-            window: if flags & TCP_SYN != 0 { 64240 } else { 502 },
-            options: &opts,
-            payload,
+            window: if flags & tcp_flags::SYN != 0 { 64240 } else { 502 },
+            ..TcpRepr::default()
         };
-        let seg = t.bytes(src.0, dst.0);
+        let seg = net::tcp_segment(src.0, dst.0, &t, &opts, payload);
         let side = usize::from(!from_client);
-        let ip = IpOpts { id: self.ip_id[side], dont_fragment: true, ttl: 64, compute_checksum: true };
+        let ip = Ipv4Repr { id: self.ip_id[side], ..Ipv4Repr::new(src.0, dst.0, IPPROTO_TCP) };
         self.ip_id[side] = self.ip_id[side].wrapping_add(1);
-        let frame = cap.nic(mac_src, mac_dst, from_client, &ipv4(src.0, dst.0, IPPROTO_TCP, &ip, &seg));
-        let advance = payload.len() as u32 + u32::from(flags & (TCP_SYN | TCP_FIN) != 0);
+        let frame = cap.nic(mac_src, mac_dst, from_client, &net::ipv4_datagram(&ip, &seg, true));
+        let advance = payload.len() as u32 + u32::from(flags & (tcp_flags::SYN | tcp_flags::FIN) != 0);
         if from_client {
             self.client_seq = self.client_seq.wrapping_add(advance);
         } else {
@@ -982,10 +868,24 @@ fn sample() -> Capture {
         ip_id: [0x3a10, 0x0000],
         ts: 1_000_000,
     };
-    t.segment(&mut cap, true, TCP_SYN, &syn_options(1_000_000, 0), &[], "SYN with SMC option");
-    t.segment(&mut cap, false, TCP_SYN | TCP_ACK, &syn_options(2_000_000, 1_000_000), &[], "SYN-ACK with SMC option");
-    t.segment(&mut cap, true, TCP_ACK, &[], &[], "ACK");
-    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], &clc_proposal(), "SMC CLC Proposal (SMC-R v1, 92 bytes)");
+    t.segment(&mut cap, true, tcp_flags::SYN, &syn_options(1_000_000, 0), &[], "SYN with SMC option");
+    t.segment(
+        &mut cap,
+        false,
+        tcp_flags::SYN | tcp_flags::ACK,
+        &syn_options(2_000_000, 1_000_000),
+        &[],
+        "SYN-ACK with SMC option",
+    );
+    t.segment(&mut cap, true, tcp_flags::ACK, &[], &[], "ACK");
+    t.segment(
+        &mut cap,
+        true,
+        tcp_flags::PSH | tcp_flags::ACK,
+        &[],
+        &clc_proposal(),
+        "SMC CLC Proposal (SMC-R v1, 92 bytes)",
+    );
     let accept = clc_accept_confirm(
         CLC_ACCEPT,
         0x18, // v1, first contact
@@ -998,7 +898,14 @@ fn sample() -> Capture {
         0x0000_0008_1234_0000,
         0x00ab_cdef,
     );
-    t.segment(&mut cap, false, TCP_PSH | TCP_ACK, &[], &accept, "SMC CLC Accept (68 bytes, first contact)");
+    t.segment(
+        &mut cap,
+        false,
+        tcp_flags::PSH | tcp_flags::ACK,
+        &[],
+        &accept,
+        "SMC CLC Accept (68 bytes, first contact)",
+    );
     let confirm = clc_accept_confirm(
         CLC_CONFIRM,
         0x10,
@@ -1011,8 +918,8 @@ fn sample() -> Capture {
         0x0000_0009_5678_0000,
         0x0012_3456,
     );
-    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], &confirm, "SMC CLC Confirm (68 bytes)");
-    t.segment(&mut cap, false, TCP_ACK, &[], &[], "ACK");
+    t.segment(&mut cap, true, tcp_flags::PSH | tcp_flags::ACK, &[], &confirm, "SMC CLC Confirm (68 bytes)");
+    t.segment(&mut cap, false, tcp_flags::ACK, &[], &[], "ACK");
 
     cap.pause(Duration::from_millis(2));
     let mut c = Conn::new(MODE_SMCR, client, server, SERVER_TOKEN, CLIENT_TOKEN);
@@ -1041,9 +948,9 @@ fn sample() -> Capture {
         ", server closes",
     );
     c.cdc(&mut cap, S, CdcOpts::flags(0, ConnState::PEER_CONN_CLOSED), ", client closes");
-    t.segment(&mut cap, true, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
-    t.segment(&mut cap, false, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
-    t.segment(&mut cap, true, TCP_ACK, &[], &[], "ACK");
+    t.segment(&mut cap, true, tcp_flags::FIN | tcp_flags::ACK, &[], &[], "FIN, ACK");
+    t.segment(&mut cap, false, tcp_flags::FIN | tcp_flags::ACK, &[], &[], "FIN, ACK");
+    t.segment(&mut cap, true, tcp_flags::ACK, &[], &[], "ACK");
     cap
 }
 
@@ -1085,13 +992,27 @@ fn handshake_sized(
         ip_id: [0x4000, 0x0000],
         ts: 3_000_000,
     };
-    t.segment(cap, true, TCP_SYN, &syn_options(3_000_000, 0), &[], &format!("{what}: SYN with SMC option"));
-    t.segment(cap, false, TCP_SYN | TCP_ACK, &syn_options(4_000_000, 3_000_000), &[], "SYN-ACK with SMC option");
-    t.segment(cap, true, TCP_ACK, &[], &[], "ACK");
-    t.segment(cap, true, TCP_PSH | TCP_ACK, &[], &clc_proposal(), "SMC CLC Proposal (SMC-R v1)");
+    t.segment(cap, true, tcp_flags::SYN, &syn_options(3_000_000, 0), &[], &format!("{what}: SYN with SMC option"));
+    t.segment(
+        cap,
+        false,
+        tcp_flags::SYN | tcp_flags::ACK,
+        &syn_options(4_000_000, 3_000_000),
+        &[],
+        "SYN-ACK with SMC option",
+    );
+    t.segment(cap, true, tcp_flags::ACK, &[], &[], "ACK");
+    t.segment(cap, true, tcp_flags::PSH | tcp_flags::ACK, &[], &clc_proposal(), "SMC CLC Proposal (SMC-R v1)");
     if let Some(diagnosis) = decline {
         let d = clc_decline(0x5c6d, SERVER_ROCE_MAC, diagnosis);
-        t.segment(cap, false, TCP_PSH | TCP_ACK, &[], &d, &format!("SMC CLC Decline, diagnosis {diagnosis:#010x}"));
+        t.segment(
+            cap,
+            false,
+            tcp_flags::PSH | tcp_flags::ACK,
+            &[],
+            &d,
+            &format!("SMC CLC Decline, diagnosis {diagnosis:#010x}"),
+        );
         return t;
     }
     let accept = clc_accept_confirm(
@@ -1106,7 +1027,7 @@ fn handshake_sized(
         0x0000_0008_1234_0000,
         0x00ab_cdef,
     );
-    t.segment(cap, false, TCP_PSH | TCP_ACK, &[], &accept, "SMC CLC Accept (SMC-R v1)");
+    t.segment(cap, false, tcp_flags::PSH | tcp_flags::ACK, &[], &accept, "SMC CLC Accept (SMC-R v1)");
     let confirm = clc_accept_confirm(
         CLC_CONFIRM,
         0x10,
@@ -1119,8 +1040,8 @@ fn handshake_sized(
         0x0000_0009_5678_0000,
         0x0012_3456,
     );
-    t.segment(cap, true, TCP_PSH | TCP_ACK, &[], &confirm, "SMC CLC Confirm (SMC-R v1)");
-    t.segment(cap, false, TCP_ACK, &[], &[], "ACK");
+    t.segment(cap, true, tcp_flags::PSH | tcp_flags::ACK, &[], &confirm, "SMC CLC Confirm (SMC-R v1)");
+    t.segment(cap, false, tcp_flags::ACK, &[], &[], "ACK");
     t
 }
 
@@ -1141,16 +1062,23 @@ fn clc_ports_on(mut cap: Capture) -> Capture {
         handshake(&mut cap, ([10, 20, n, 1], 47000 + u16::from(n)), ([10, 20, n, 2], port), None, what);
     }
     let mut t = handshake(&mut cap, ([10, 20, 4, 1], 47004), ([10, 20, 4, 2], 6379), Some(0x0303_0000), "Redis");
-    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], b"*1\r\n$4\r\nPING\r\n", "Redis PING over TCP (fallback)");
-    t.segment(&mut cap, false, TCP_PSH | TCP_ACK, &[], b"+PONG\r\n", "Redis PONG over TCP (fallback)");
+    t.segment(
+        &mut cap,
+        true,
+        tcp_flags::PSH | tcp_flags::ACK,
+        &[],
+        b"*1\r\n$4\r\nPING\r\n",
+        "Redis PING over TCP (fallback)",
+    );
+    t.segment(&mut cap, false, tcp_flags::PSH | tcp_flags::ACK, &[], b"+PONG\r\n", "Redis PONG over TCP (fallback)");
     cap
 }
 
 /// The host (client) closes a connection with the TCP FIN exchange of its handshake.
 fn tcp_close(t: &mut TcpConn, cap: &mut Capture) {
-    t.segment(cap, true, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
-    t.segment(cap, false, TCP_FIN | TCP_ACK, &[], &[], "FIN, ACK");
-    t.segment(cap, true, TCP_ACK, &[], &[], "ACK");
+    t.segment(cap, true, tcp_flags::FIN | tcp_flags::ACK, &[], &[], "FIN, ACK");
+    t.segment(cap, false, tcp_flags::FIN | tcp_flags::ACK, &[], &[], "FIN, ACK");
+    t.segment(cap, true, tcp_flags::ACK, &[], &[], "ACK");
 }
 
 fn conns() -> Capture {
@@ -1202,7 +1130,14 @@ fn conns() -> Capture {
     // (4), (5) Declined: the connections run over TCP.
     let (client, server) = ep(4, 80);
     let mut t = handshake(&mut cap, client, server, Some(0x0303_0000), "conn 4");
-    t.segment(&mut cap, true, TCP_PSH | TCP_ACK, &[], b"GET / HTTP/1.1\r\nHost: d\r\n\r\n", "HTTP over TCP (fallback)");
+    t.segment(
+        &mut cap,
+        true,
+        tcp_flags::PSH | tcp_flags::ACK,
+        &[],
+        b"GET / HTTP/1.1\r\nHost: d\r\n\r\n",
+        "HTTP over TCP (fallback)",
+    );
     let (client, server) = ep(5, 443);
     handshake(&mut cap, client, server, Some(0x0307_0000), "conn 5");
     // (6) Accepted and confirmed, but the dump holds none of it.
@@ -1254,8 +1189,8 @@ fn other_udp_on(mut cap: Capture) -> Capture {
         u.extend_from_slice(&u16::try_from(8 + payload.len()).unwrap_or(u16::MAX).to_be_bytes());
         u.extend_from_slice(&[0, 0]); // UDP checksum: optional over IPv4
         u.extend_from_slice(payload);
-        let ip = IpOpts { id: 0x1234, dont_fragment: true, ttl: 63, compute_checksum: true };
-        nic_frame(link, CLIENT_NIC_MAC, SERVER_NIC_MAC, true, &ipv4(src.0, dst.0, 17, &ip, &u))
+        let ip = Ipv4Repr { id: 0x1234, ttl: 63, ..Ipv4Repr::new(src.0, dst.0, net::IPPROTO_UDP) };
+        nic_frame(link, CLIENT_NIC_MAC, SERVER_NIC_MAC, true, &net::ipv4_datagram(&ip, &u, true))
     };
     let (a, b) = ([192, 168, 7, 1], [192, 168, 7, 2]);
     // DNS: query and answer for example.com, A record.
@@ -1293,7 +1228,7 @@ fn other_udp_on(mut cap: Capture) -> Capture {
         cap.push(nic((a, port), (b, port + 100), &payload), format!("random payload, {len} bytes"));
     }
     let l = Layout::default();
-    let good = emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_raw), &text(48, "not a dump, really"));
+    let good = emit::data_frame(&l, 1, MODE_SMCR, &text(48, "not a dump, really"));
     let mut three = good.clone();
     three[3] = 0x00;
     cap.push(nic((a, 48001), (b, 48101), &three), "CF D3 E7 00: three of the four magic bytes");
@@ -1323,10 +1258,10 @@ fn ports() -> Capture {
         let server = ([10, 5, n, 2], port);
         let request = text(24, what);
         let reply = text(40, what);
-        let raw = |payload: &[u8]| emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_raw), payload);
+        let raw = |payload: &[u8]| emit::data_frame(&l, 1, MODE_SMCR, payload);
         let cdc = |seqno: u16, prod: u32, cons: u32| {
-            let spec = SmcrCdcSpec::new(seqno, 0x0500 + u32::from(n), (0, prod), (0, cons));
-            emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_cdc), &emit::smcr_cdc(&spec))
+            let spec = SmcrCdcRepr::new(seqno, 0x0500 + u32::from(n), (0, prod), (0, cons));
+            emit::smcr_cdc_frame(&l, 1, &spec)
         };
         cap.push(dummy_frame(client, server, &raw(&request)), format!("{what}: request data, sent"));
         cap.push(dummy_frame(client, server, &cdc(1, 24, 0)), format!("{what}: CDC announcing it, sent"));
@@ -1346,10 +1281,10 @@ fn analysis() -> Capture {
     );
     let l = Layout::default();
     let (a, b) = (([10, 4, 0, 1], 46000), ([10, 4, 0, 2], 12345));
-    let raw = |n: usize| emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_raw), &text(n, "analysis"));
+    let raw = |n: usize| emit::data_frame(&l, 1, MODE_SMCR, &text(n, "analysis"));
     let cdc = |seqno: u16, prod: (u16, u32), cons: (u16, u32)| {
-        let spec = SmcrCdcSpec::new(seqno, 0x0401, prod, cons);
-        emit::dump_frame(&l, &HeaderSpec::new(1, MODE_SMCR, l.type_cdc), &emit::smcr_cdc(&spec))
+        let spec = SmcrCdcRepr::new(seqno, 0x0401, prod, cons);
+        emit::smcr_cdc_frame(&l, 1, &spec)
     };
     cap.push(dummy_frame(a, b, &cdc(1, (0, 0), (0, 0))), "CDC seq 1, cursors 0:0");
     cap.push(dummy_frame(a, b, &raw(100)), "100 bytes of data");
@@ -1396,9 +1331,9 @@ fn cooked(link: Link, name: &'static str, summary: &'static str, net: u8) -> Cap
                 ip_id: [0x2000 + u16::from(n), 0],
                 ts: 3_000_000,
             };
-            t.segment(&mut cap, true, TCP_SYN, &syn_options(3_000_000, 0), &[], "SYN with SMC option");
+            t.segment(&mut cap, true, tcp_flags::SYN, &syn_options(3_000_000, 0), &[], "SYN with SMC option");
             let synack = syn_options(4_000_000, 3_000_000);
-            t.segment(&mut cap, false, TCP_SYN | TCP_ACK, &synack, &[], "SYN-ACK with SMC option");
+            t.segment(&mut cap, false, tcp_flags::SYN | tcp_flags::ACK, &synack, &[], "SYN-ACK with SMC option");
         }
         let token = u32::from(net) << 8 | u32::from(n);
         let mut c = Conn { link, ..Conn::new(MODE_SMCR, client, server, 0x0001_0000 | token, 0x0002_0000 | token) };

@@ -1,16 +1,14 @@
-//! smcdump: a Wireshark dissector plugin for Linux SMC dump captures.
+//! smcdump: a Wireshark dissector plugin for Linux SMC dump captures, and the pure library under it.
 //!
-//! Data flows one way: bytes → [`wire`] (pure parsing) → plain values → [`dissect`] (fields, tree, columns) →
-//! [`epan`] (the only `unsafe` code: Wireshark's C API) → Wireshark.
+//! Data flows one way, each floor using only the ones before it: bytes → [`wire`] (parsing and encoding of the
+//! records, pure) → [`capture`] (what each frame decides and what a capture file remembers, pure) → [`dissect`]
+//! (fields, tree, columns, pure) → `epan` (the plugin's only `unsafe` code: Wireshark's C API, built with the
+//! `plugin` feature) → Wireshark.
+#![deny(unsafe_code)]
 
-pub mod analysis;
-pub mod conn_table;
-pub mod connections;
+pub mod capture;
 pub mod dissect;
+#[cfg(feature = "plugin")]
 pub mod epan;
-pub mod fastmap;
-pub mod frames;
 pub mod releases;
-pub mod session;
-pub mod streams;
 pub mod wire;

@@ -38,7 +38,7 @@ fn streams(capture: &str) -> Vec<(u16, Vec<u8>)> {
         let payload = &frame[found.payload.clone()];
         let Ok(f) = DumpFrame::parse(payload, found.payload_len, &Layout::default()) else { continue };
         if let Payload::Raw(span) = f.payload {
-            let sport = found.flow.sport;
+            let sport = found.flow.src.port;
             match out.iter_mut().find(|(p, _)| *p == sport) {
                 Some((_, bytes)) => bytes.extend_from_slice(&payload[span.range()]),
                 None => out.push((sport, payload[span.range()].to_vec())),

@@ -20,6 +20,8 @@
 //! ABIs without a Wireshark to compare with are reported as SKIPPED, or fail the test when
 //! `SMCDUMP_REQUIRE_ALL_ABIS=1`. Chroots need root.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -49,10 +51,6 @@ fn report(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-}
-
-fn require_all() -> bool {
-    std::env::var("SMCDUMP_REQUIRE_ALL_ABIS").is_ok_and(|v| v == "1")
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -499,15 +497,6 @@ fn major_minor(version: &str) -> String {
     version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn chroot_base() -> PathBuf {
-    std::env::var_os("SMCDUMP_CHROOT_DIR").map_or_else(|| PathBuf::from("/var/tmp/smcdump-chroots"), PathBuf::from)
-}
-
 /// The toolchain holding Wireshark `abi`, or why there is none.
 fn toolchain_for(abi: &str) -> Result<Toolchain, String> {
     if Toolchain::Host.wireshark_version().is_some_and(|v| major_minor(&v) == abi) {
@@ -516,11 +505,11 @@ fn toolchain_for(abi: &str) -> Result<Toolchain, String> {
     let name = smcdump::releases::find(abi)
         .map(|r| r.suite)
         .unwrap_or_else(|| panic!("Wireshark {abi} is not in wireshark-headers/releases.tsv"));
-    let dir = chroot_base().join(name);
+    let dir = support::chroot_dir().join(name);
     if !dir.is_dir() {
         return Err(format!("chroot {} missing (run scripts/ensure-chroot {name})", dir.display()));
     }
-    if !is_root() {
+    if !support::is_root() {
         return Err(format!("chroot {} needs root (run the test as root or with sudo)", dir.display()));
     }
     Ok(Toolchain::Chroot(dir))
@@ -766,7 +755,7 @@ fn declarations_match_real_headers() {
     ));
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
     assert!(
-        !require_all() || skipped.is_empty(),
+        !support::all_required() || skipped.is_empty(),
         "SMCDUMP_REQUIRE_ALL_ABIS=1 but some ABIs were not checked:\n{}",
         skipped.join("\n")
     );
@@ -875,7 +864,7 @@ fn check_mutated(file: &str, old: &str, new: &str) -> Option<String> {
     let toolchain = match toolchain_for(ABI) {
         Ok(t) => t,
         Err(why) => {
-            assert!(!require_all(), "SMCDUMP_REQUIRE_ALL_ABIS=1 but there is no Wireshark {ABI}: {why}");
+            assert!(!support::all_required(), "SMCDUMP_REQUIRE_ALL_ABIS=1 but there is no Wireshark {ABI}: {why}");
             report(&format!("conformance: SKIPPED checker test ({file}: {old:?}): no Wireshark {ABI}: {why}"));
             return None;
         }

@@ -147,10 +147,10 @@ fn frames_where(capture: &str, pred: impl Fn(&smcdump::wire::DumpFrame) -> bool)
 #[test]
 fn display_filters_select_exactly_the_expected_frames() {
     use smcdump::wire::{ConnState, Mode, Payload};
-    let abort = |f: &smcdump::wire::DumpFrame| matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.conn_state.is_some_and(|s| s.value.has(ConnState::PEER_CONN_ABORT)));
+    let abort = |f: &smcdump::wire::DumpFrame| matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.conn_state().is_some_and(|s| s.value.has(ConnState::PEER_CONN_ABORT)));
     let smcd_moving = |f: &smcdump::wire::DumpFrame| {
-        f.header.mode.value == Mode::SmcD
-            && matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.prod.count.is_some_and(|c| c.value > 0))
+        f.header.mode == Mode::SmcD
+            && matches!(f.payload, Payload::Cdc { cdc, .. } if cdc.prod().count.is_some_and(|c| c.value > 0))
     };
     type Predicate<'a> = &'a dyn Fn(&smcdump::wire::DumpFrame) -> bool;
     let cases: [(&str, Predicate); 2] = [

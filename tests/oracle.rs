@@ -5,30 +5,31 @@
 
 mod support;
 
-use smcdump::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
-use smcdump::wire::Layout;
+use smcdump::wire::cdc::SmcrCdcRepr;
+use smcdump::wire::emit::smcr_cdc_frame;
+use smcdump::wire::{ByteOrder, ConnState, Layout, ProdFlags, WireRepr};
 use support::capture::{udp_frame, write_pcap};
 use support::rng::Rng;
 
 /// Messages compared per release.
 const MESSAGES: usize = 1000;
 
-fn random_cdcs() -> Vec<SmcrCdcSpec> {
+fn random_cdcs() -> Vec<SmcrCdcRepr> {
     let mut rng = Rng(0x5eed_0ac1_e5ee_d001);
     (0..MESSAGES)
         .map(|_| {
             let r = rng.next();
-            let mut spec = SmcrCdcSpec::new(
+            let mut cdc = SmcrCdcRepr::new(
                 r as u16,
                 (r >> 16) as u32,
                 ((r >> 48) as u16, rng.next() as u32),
                 (rng.next() as u16, rng.next() as u32),
             );
             let f = rng.next();
-            spec.prod_flags = f as u8;
-            spec.conn_state = (f >> 8) as u8;
-            spec.credits = (f >> 16) as u8;
-            spec
+            cdc.prod_flags = ProdFlags(f as u8);
+            cdc.conn_state = ConnState((f >> 8) as u8);
+            cdc.credits = (f >> 16) as u8;
+            cdc
         })
         .collect()
 }
@@ -37,17 +38,17 @@ fn random_cdcs() -> Vec<SmcrCdcSpec> {
 /// then the 5 producer flag bits and the 3 connection state bits.
 type Values = Vec<u64>;
 
-fn truth(spec: &SmcrCdcSpec) -> Values {
+fn truth(c: &SmcrCdcRepr) -> Values {
     let mut v = vec![
-        u64::from(spec.seqno),
-        u64::from(spec.token),
-        u64::from(spec.prod.0),
-        u64::from(spec.prod.1),
-        u64::from(spec.cons.0),
-        u64::from(spec.cons.1),
+        u64::from(c.seqno),
+        u64::from(c.token),
+        u64::from(c.prod_wrap),
+        u64::from(c.prod_count),
+        u64::from(c.cons_wrap),
+        u64::from(c.cons_count),
     ];
-    v.extend([0x80u8, 0x40, 0x20, 0x10, 0x08].map(|m| u64::from(spec.prod_flags & m != 0)));
-    v.extend([0x80u8, 0x40, 0x20].map(|m| u64::from(spec.conn_state & m != 0)));
+    v.extend([0x80u8, 0x40, 0x20, 0x10, 0x08].map(|m| u64::from(c.prod_flags.0 & m != 0)));
+    v.extend([0x80u8, 0x40, 0x20].map(|m| u64::from(c.conn_state.0 & m != 0)));
     v
 }
 
@@ -79,7 +80,7 @@ fn smcdump_agrees_with_wiresharks_smc_dissector() {
     let dump: Vec<Vec<u8>> = cdcs
         .iter()
         .map(|c| {
-            let payload = dump_frame(&layout, &HeaderSpec::new(2, 1, layout.type_cdc), &smcr_cdc(c));
+            let payload = smcr_cdc_frame(&layout, 2, c);
             udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 40001, 40002, &payload)
         })
         .collect();
@@ -88,7 +89,7 @@ fn smcdump_agrees_with_wiresharks_smc_dissector() {
         .map(|c| {
             // BTH: RC SEND only (opcode 4), P_Key 0xffff, QP 0x11, PSN 1; then the message and a (zero) ICRC.
             let mut p = vec![0x04, 0x00, 0xff, 0xff, 0, 0, 0, 0x11, 0, 0, 0, 1];
-            p.extend_from_slice(&smcr_cdc(c)[..44]);
+            p.extend_from_slice(&c.emit(ByteOrder::Big)[..44]);
             p.extend_from_slice(&[0; 4]);
             udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 40003, 4791, &p)
         })

@@ -19,11 +19,6 @@ use std::sync::Mutex;
 /// One apt at a time within this binary; across processes apt waits for dpkg's lock (`DPkg::Lock::Timeout`).
 static APT: Mutex<()> = Mutex::new(());
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// Builds the packages of `abis` with scripts/package into a fresh folder; returns release -> .deb path.
 fn package(abis: &[&str], out: &Path) -> Vec<(String, PathBuf)> {
     let mut cmd = Command::new(support::repo().join("scripts/package"));
@@ -212,9 +207,8 @@ fn global_plugin_folder(t: &support::Target) -> String {
 
 #[test]
 fn packages_install_decode_and_purge_on_their_release() {
-    if !is_root() {
-        eprintln!("SKIPPED installing the packages: apt-get install needs root");
-        return;
+    if !support::is_root() {
+        return support::skip("installing the packages: apt-get install needs root");
     }
     let targets = support::targets();
     let out = Scratch::new("debs");
@@ -290,8 +284,7 @@ fn apt_refuses_a_package_of_another_release() {
     let targets = support::targets();
     let rows = smcdump::releases::RELEASES;
     if rows.len() < 2 {
-        eprintln!("SKIPPED: releases.tsv has one release, so there is no other to refuse");
-        return;
+        return support::skip("releases.tsv has one release, so there is no other to refuse");
     }
     // For each release under test, the package of the next row (cyclically): every row gets refused somewhere
     // once there are as many targets as rows.

@@ -5,8 +5,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use smcdump::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
-use smcdump::wire::{ByteOrder, Layout};
+use smcdump::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
+use smcdump::wire::emit::{data_frame, dump_frame, dump_frame_as_given, smcd_cdc_frame, smcr_cdc_frame};
+use smcdump::wire::layout::HeaderRepr;
+use smcdump::wire::{ByteOrder, Layout, WireRepr};
 use support::capture::{udp_frame, write_pcap};
 
 /// Writes `payloads` as dump frames of one UDP flow into a fresh temporary capture.
@@ -44,8 +46,8 @@ fn info(abi: &str) -> &'static str {
 #[test]
 fn header_len_follows_the_preference() {
     let twelve = Layout { header_len: 12, ..Layout::default() };
-    let cdc = smcr_cdc(&SmcrCdcSpec::new(77, 0x0102_0304, (1, 2), (3, 4)));
-    let path = capture("hdr12.pcap", &[dump_frame(&twelve, &HeaderSpec::new(1, 1, 2), &cdc)]);
+    let cdc = SmcrCdcRepr::new(77, 0x0102_0304, (1, 2), (3, 4));
+    let path = capture("hdr12.pcap", &[smcr_cdc_frame(&twelve, 1, &cdc)]);
     for t in support::targets() {
         let got =
             fields(&t, &path, &["smcdump.header_len:12"], &["smcdump.cdc.seqno", "smcdump.cdc.token", info(&t.abi)]);
@@ -63,8 +65,8 @@ fn header_len_follows_the_preference() {
 #[test]
 fn type_codes_follow_the_preferences() {
     let layout = Layout::default();
-    let cdc = smcr_cdc(&SmcrCdcSpec::new(5, 9, (0, 10), (0, 20)));
-    let path = capture("types.pcap", &[dump_frame(&layout, &HeaderSpec::new(1, 1, 7), &cdc)]);
+    let cdc = SmcrCdcRepr::new(5, 9, (0, 10), (0, 20)).emit(ByteOrder::Big);
+    let path = capture("types.pcap", &[dump_frame(&layout, &HeaderRepr::new(1, 1, 7), &cdc)]);
     for t in support::targets() {
         let col = info(&t.abi);
         let off = ["smcdump.learn_layout:FALSE"];
@@ -81,8 +83,8 @@ fn type_codes_follow_the_preferences() {
 #[test]
 fn smcd_byte_order_follows_the_preference() {
     let layout = Layout::default();
-    let be = smcd_cdc(&SmcdCdcSpec::sent(ByteOrder::Big, (3, 0x1234), (1, 0x20)));
-    let path = capture("smcd-order.pcap", &[dump_frame(&layout, &HeaderSpec::new(1, 2, 2), &be)]);
+    let be = SmcdCdcRepr::sent((3, 0x1234), (1, 0x20));
+    let path = capture("smcd-order.pcap", &[smcd_cdc_frame(&layout, 1, &be, ByteOrder::Big)]);
     let cursors =
         ["smcdump.cdc.prod.wrap", "smcdump.cdc.prod.count", "smcdump.cdc.cons.wrap", "smcdump.cdc.cons.count"];
     for t in support::targets() {
@@ -97,11 +99,9 @@ fn smcd_byte_order_follows_the_preference() {
 #[test]
 fn recognised_flows_follow_the_preference() {
     let layout = Layout::default();
-    let good = dump_frame(&layout, &HeaderSpec::new(1, 1, 1), b"hello");
+    let good = data_frame(&layout, 1, 1, b"hello");
     // The heuristic refuses this one (its length field is below the header) but a recognised flow takes it.
-    let mut lying = HeaderSpec::new(1, 1, 1);
-    lying.len = Some(5);
-    let lying = dump_frame(&layout, &lying, b"hello");
+    let lying = dump_frame_as_given(&layout, &HeaderRepr { len: 5, ..HeaderRepr::new(1, 1, 1) }, &[], b"hello");
     let foreign = b"not a dump frame at all".to_vec();
     let path = capture("flow.pcap", &[good, lying, foreign]);
     let data = "eth:ethertype:ip:udp:data";

@@ -12,6 +12,8 @@
 //! As root the test runs `scripts/build-windows` (which creates its chroot when missing) and a build failure fails
 //! it. Not as root it checks the DLLs a root run left, and skips, saying so, when there are none.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -38,7 +40,7 @@ fn dll_of(function: &str, release: &str) -> &'static str {
 /// add_hostlist_table_data in 3.4) is what the macro says.
 fn real_name(name: &str, release: &str) -> String {
     let headers = RELEASES.iter().find(|r| r.release == release).map_or(release, |r| r.headers);
-    let abi = repo().join(format!("wireshark-headers/{headers}/abi.h"));
+    let abi = support::repo().join(format!("wireshark-headers/{headers}/abi.h"));
     let text = fs::read_to_string(&abi).unwrap_or_else(|e| panic!("cannot read {}: {e}", abi.display()));
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("#define "))
@@ -63,35 +65,26 @@ const SYSTEM_DLLS: [&str; 7] = [
     "api-ms-win-core-synch-l1-2-0.dll",
 ];
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 #[test]
 fn windows_dll_tables() {
     let dlls: Vec<(&str, PathBuf)> = RELEASES
         .iter()
-        .map(|r| (r.release, repo().join(format!("target/windows-{}/smcdump.dll", r.release))))
+        .map(|r| (r.release, support::repo().join(format!("target/windows-{}/smcdump.dll", r.release))))
         .collect();
-    if is_root() {
-        let status =
-            Command::new(repo().join("scripts/build-windows")).status().expect("cannot run scripts/build-windows");
+    if support::is_root() {
+        let status = Command::new(support::repo().join("scripts/build-windows"))
+            .status()
+            .expect("cannot run scripts/build-windows");
         assert!(status.success(), "scripts/build-windows failed ({status})");
     } else if dlls.iter().any(|(_, p)| !p.exists()) {
-        eprintln!(
-            "windows_dll: SKIPPED: not root, so scripts/build-windows cannot run (debootstrap, chroot), and no earlier \
-             root run left target/windows-X.Y/smcdump.dll for every release"
+        return support::skip(
+            "windows_dll: not root, so scripts/build-windows cannot run (debootstrap, chroot), and no earlier root \
+             run left target/windows-X.Y/smcdump.dll for every release",
         );
-        return;
     }
 
-    let declared_names = declared_functions(&repo().join("wireshark-headers/common/functions.h"));
-    let called_names = called_functions(&declared_names, &repo().join("src"));
+    let declared_names = declared_functions(&support::repo().join("wireshark-headers/common/functions.h"));
+    let called_names = called_functions(&declared_names, &support::repo().join("src"));
     let uncalled: Vec<&String> = declared_names.difference(&called_names).collect();
     assert!(!called_names.is_empty(), "no function of functions.h is called from src/");
 

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smcdump::wire::envelope::{dump_flow, udp_field, udp_len, ETH_PAYLOAD, ETH_UDP};
+use smcdump::wire::envelope::{dump_flow, udp_len, ETH_PAYLOAD, ETH_UDP};
+use smcdump::wire::net::UDP_LEN;
 use smcdump::wire::header::claims;
 use smcdump_fuzz::{check_dissect, check_parse, Input};
 
@@ -18,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     if dump_flow(frame, input.reported, &input.layout).is_some() {
         let udp_len = udp_len(frame).expect("a taken frame has a UDP length");
         let payload = &frame[ETH_PAYLOAD..frame.len().min(ETH_UDP + udp_len)];
-        let payload_len = udp_len - udp_field::LEN_HEADER;
+        let payload_len = udp_len - UDP_LEN;
         assert!(claims(payload, payload_len, &input.layout));
         let inner = Input { layout: input.layout, captured: payload, reported: payload_len };
         check_parse(&inner);

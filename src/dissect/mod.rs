@@ -1,5 +1,6 @@
-//! From parsed values to what Wireshark shows: the field table, the tree-writing interface and the rendering.
-//! Nothing here calls Wireshark; `crate::epan` supplies the real [`TreeWriter`].
+//! From a frame's outcome to what Wireshark shows: the field, subtree and expert tables, the tree-writing
+//! interface, the rendering of items and the column texts. Nothing here calls Wireshark; `crate::epan` supplies the
+//! real [`TreeWriter`].
 
 pub mod fields;
 pub mod render;
@@ -7,6 +8,5 @@ pub mod stream;
 pub mod tree;
 
 pub use fields::{Ei, Ett, Hf, EXPERTS, FIELDS};
-pub use render::{dissect, dissect_analysed, dissect_in, stream_part, Context, LearnedLayout, StreamPart, Summary};
-pub use stream::stream_items;
-pub use tree::{RecordingTree, TreeWriter, Value, NOWHERE};
+pub use render::{dissect, render, summary, Summary, PROTOCOL_SHORT};
+pub use tree::{RecordingTree, TreeWriter, Value};

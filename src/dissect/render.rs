@@ -1,18 +1,16 @@
-//! Turns a parsed dump frame into tree items, expert items and the column texts.
+//! Turns a frame's outcome into tree items, expert items and the column texts.
 
 use core::ffi::CStr;
 use core::fmt::Write as _;
 
 use super::fields::{Ei, Ett, Hf};
-use super::tree::{Joined, TreeWriter, Value, NOWHERE};
-use crate::analysis::FrameAnalysis;
-use crate::streams::Closing;
-use crate::wire::cdc::{CDC_MSG_TYPE, SMCR_CDC_LEN};
+use super::stream::stream_items;
+use super::tree::{Joined, TreeWriter, Value};
+use crate::capture::analysis::FrameAnalysis;
+use crate::capture::{FrameOutcome, LearnedLayout};
+use crate::wire::cdc::{smcd_field, smcr_field, SmcdCdc, SmcrCdcView, CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
-use crate::wire::learn::{identify, Evidence, Learned};
-use crate::wire::{
-    Cdc, CdcVariant, ConnState, Cursor, DumpFrame, Field, Kind, Layout, Mode, Payload, ProdFlags, SmcrCdc, Span,
-};
+use crate::wire::{Cdc, ConnState, Cursor, DumpFrame, Field, FieldRange, Kind, Layout, Mode, Payload, ProdFlags, Span};
 
 /// What the columns show for a frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,105 +19,124 @@ pub struct Summary {
     pub protocol: &'static CStr,
     /// Info column.
     pub info: String,
-    /// What the frame carries for the application's byte stream, when it is a well-formed dump frame.
-    pub stream: Option<StreamPart>,
-}
-
-/// What a dump frame carries for its connection's byte stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamPart {
-    /// Ring-buffer data over this span of the UDP payload, wholly captured.
-    Data(Span),
-    /// A CDC message, with what it says about the connection's end.
-    Cdc(Closing),
-}
-
-/// What `f` carries for its connection's byte stream: data wholly captured, or a CDC whose flags were.
-pub fn stream_part(f: &DumpFrame) -> Option<StreamPart> {
-    match f.payload {
-        _ if !f.magic_ok => None,
-        Payload::Raw(span) if span.within(f.captured) => Some(StreamPart::Data(span)),
-        Payload::Cdc { cdc, .. } => cdc.conn_state.map(|s| {
-            let closed = s.value.has(ConnState::PEER_CONN_CLOSED);
-            StreamPart::Cdc(Closing { closed, aborted: s.value.has(ConnState::PEER_CONN_ABORT) })
-        }),
-        Payload::Raw(_) | Payload::Undecoded(_) => None,
-    }
 }
 
 /// Protocol column text when the mode gives none.
 pub const PROTOCOL_SHORT: &CStr = c"SMCDUMP";
 
-/// A header layout learned from the capture, as a dissection shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LearnedLayout {
-    pub learned: Learned,
-    /// The layout the preferences give, which the learned one replaces.
-    pub builtin: Layout,
-    /// The number of the frame being dissected.
-    pub frame: u32,
-}
+/// Bytes reserved for the Info text: a CDC's line with every flag set fits.
+const INFO_CAPACITY: usize = 128;
 
-/// What a dissection needs besides the bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Context {
-    /// The layout to parse with.
-    pub layout: Layout,
-    /// How the layout was learned from the capture, if it was.
-    pub learned: Option<LearnedLayout>,
-}
-
-/// Dissects the captured bytes of a UDP payload (`reported` bytes on the wire) under `root`.
-pub fn dissect<W: TreeWriter>(w: &mut W, root: W::Node, captured: &[u8], reported: usize, layout: &Layout) -> Summary {
-    dissect_analysed(w, root, captured, reported, layout, |_| None)
-}
-
-/// Like [`dissect`], with the connection analysis `analyse` gives for the parsed frame shown too.
-pub fn dissect_analysed<W: TreeWriter>(
-    w: &mut W,
-    root: W::Node,
-    captured: &[u8],
-    reported: usize,
-    layout: &Layout,
-    analyse: impl FnOnce(&DumpFrame) -> Option<FrameAnalysis>,
-) -> Summary {
-    dissect_in(w, root, captured, reported, &Context { layout: *layout, learned: None }, analyse)
-}
-
-/// Like [`dissect_analysed`], in `ctx`: with the learned layout said where it differs from the built-in one, and
-/// a frame that implies another layout flagged.
-pub fn dissect_in<W: TreeWriter>(
-    w: &mut W,
-    root: W::Node,
-    captured: &[u8],
-    reported: usize,
-    ctx: &Context,
-    analyse: impl FnOnce(&DumpFrame) -> Option<FrameAnalysis>,
-) -> Summary {
-    match DumpFrame::parse(captured, reported, &ctx.layout) {
-        Ok(frame) => {
-            let analysis = analyse(&frame);
-            let mut r = Renderer { w, frame: &frame, visible: frame.visible_end() };
-            r.header(root);
-            if let Some(l) = ctx.learned {
-                r.learned_layout(root, &ctx.layout, &l, identify(captured, reported));
-            }
-            let summary = r.render(root);
-            if let Some(a) = analysis {
-                r.analysis(root, &a);
-            }
-            summary
+/// The columns of a frame, from its parse alone: the application's replace them when it takes the data.
+pub fn summary(parsed: &Result<DumpFrame, FrameError>) -> Summary {
+    let f = match parsed {
+        Ok(f) => f,
+        Err(e) => return Summary { protocol: PROTOCOL_SHORT, info: format!("Malformed: {}", header_truncated(e)) },
+    };
+    // Room for the whole line at once: the Info column is built on every frame, tree or not.
+    let mut info = String::with_capacity(INFO_CAPACITY);
+    match f.payload {
+        Payload::Raw(span) => {
+            info.push_str("Data len=");
+            push_uint(&mut info, span.len as u64);
         }
-        Err(FrameError::HeaderTruncated { available, needed }) => {
-            let msg = format!("{available} bytes, an SMC dump header needs {needed}");
-            w.expert_at(root, Ei::HeaderTruncated, Span::new(0, available), &msg);
-            Summary { protocol: PROTOCOL_SHORT, info: format!("Malformed: {msg}"), stream: None }
+        Payload::Cdc { cdc, .. } => cdc_info(&cdc, &mut info),
+        Payload::Undecoded(span) => {
+            let _ = match (f.header.kind, f.header.mode) {
+                (Kind::Unknown(t), _) => write!(info, "Unknown type {t}, {} bytes", span.len),
+                (_, m) => write!(info, "Unknown mode {}, {} bytes", m.code(), span.len),
+            };
         }
+    }
+    if f.is_truncated() {
+        info.push_str(" [truncated]");
+    }
+    // Without the magic nothing in the header can be trusted, the mode included.
+    let protocol = match f.header.mode {
+        _ if !f.magic_ok => PROTOCOL_SHORT,
+        Mode::SmcR => c"SMC-R",
+        Mode::SmcD => c"SMC-D",
+        Mode::Unknown(_) => PROTOCOL_SHORT,
+    };
+    if !f.magic_ok {
+        info.insert_str(0, "[bad magic] ");
+    }
+    Summary { protocol, info }
+}
+
+/// A CDC's Info text: `CDC seq=7 prod=0:4096 cons=0:1024 [WriteBlocked,PeerDoneWriting]`, with what was captured.
+fn cdc_info(cdc: &Cdc, info: &mut String) {
+    info.push_str("CDC");
+    if let Some(seqno) = cdc.seqno() {
+        info.push_str(" seq=");
+        push_uint(info, seqno.into());
+    }
+    for (name, c) in [("prod", cdc.prod()), ("cons", cdc.cons())] {
+        if let Some((wrap, count)) = c.value() {
+            info.push(' ');
+            info.push_str(name);
+            info.push('=');
+            push_uint(info, wrap.into());
+            info.push(':');
+            push_uint(info, count.into());
+        }
+    }
+    let prod = cdc.prod_flags().map(|f| PROD_FLAGS.set(f.value.0));
+    let state = cdc.conn_state().map(|f| CONN_STATE.set(f.value.0));
+    let mut names = prod.into_iter().flatten().chain(state.into_iter().flatten()).peekable();
+    if names.peek().is_some() {
+        info.push_str(" [");
+        for (i, n) in names.enumerate() {
+            if i > 0 {
+                info.push(',');
+            }
+            info.push_str(n);
+        }
+        info.push(']');
     }
 }
 
-/// Bytes reserved for the Info text: a CDC's line with every flag set fits.
-const INFO_CAPACITY: usize = 128;
+fn header_truncated(e: &FrameError) -> String {
+    let FrameError::HeaderTruncated { available, needed } = e;
+    format!("{available} bytes, an SMC dump header needs {needed}")
+}
+
+/// Renders everything frame outcome `o` shows under `root`: the dump header, the learned layout, the payload, the
+/// connection analysis and the stream items.
+pub fn render<W: TreeWriter>(w: &mut W, root: W::Node, o: &FrameOutcome) {
+    let frame = match &o.frame {
+        None => return,
+        Some(Err(e)) => {
+            let FrameError::HeaderTruncated { available, .. } = e;
+            w.expert_at(root, Ei::HeaderTruncated, Span::new(0, *available), &header_truncated(e));
+            return;
+        }
+        Some(Ok(f)) => f,
+    };
+    let mut r = Renderer { w, frame, visible: frame.visible_end() };
+    r.header(root);
+    if let Some(l) = &o.learned {
+        r.learned_layout(root, &o.layout, l);
+    }
+    r.payload(root);
+    if let Some(a) = &o.analysis {
+        r.analysis(root, a);
+    }
+    if let Some(fs) = &o.stream {
+        stream_items(r.w, root, fs, o.data);
+    }
+}
+
+/// Dissects one UDP payload (`captured` bytes of `reported` on the wire) on its own, without a capture's state:
+/// its columns, and its items under `root`. For tests, benches and fuzz targets.
+pub fn dissect<W: TreeWriter>(w: &mut W, root: W::Node, captured: &[u8], reported: usize, layout: &Layout) -> Summary {
+    let parsed = DumpFrame::parse(captured, reported, layout);
+    let summary = summary(&parsed);
+    let outcome =
+        FrameOutcome { layout: *layout, learned: None, frame: Some(parsed), analysis: None, stream: None, data: None };
+    render(w, root, &outcome);
+    summary
+}
 
 /// Appends `n` in decimal: the Info column's numbers, on every frame, without the formatting machinery.
 fn push_uint(s: &mut String, mut n: u64) {
@@ -149,22 +166,17 @@ struct Renderer<'a, W: TreeWriter> {
 
 impl<W: TreeWriter> Renderer<'_, W> {
     /// Everything after the header.
-    fn render(&mut self, root: W::Node) -> Summary {
+    fn payload(&mut self, root: W::Node) {
         let f = self.frame;
-        // Room for the whole line at once: the Info column is built on every frame, tree or not.
-        let mut info = String::with_capacity(INFO_CAPACITY);
         match f.payload {
             Payload::Raw(span) => {
                 let shown = Span::new(span.off, span.len.min(self.visible.saturating_sub(span.off)));
                 self.w.add(root, Hf::Data, shown, Value::None);
                 let len = u32::try_from(span.len).unwrap_or(u32::MAX);
-                let item = self.w.add(root, Hf::DataLen, shown, Value::Uint(len));
-                self.w.generated(item);
-                info.push_str("Data len=");
-                push_uint(&mut info, span.len as u64);
+                self.w.add(root, Hf::DataLen, shown, Value::Uint(len));
             }
             Payload::Cdc { cdc, needed, extra } => {
-                self.cdc(root, &cdc, needed, &mut info);
+                self.cdc(root, &cdc, needed);
                 if let Some(extra) = extra {
                     let item = self.bytes(root, Hf::CdcExtra, extra);
                     let msg = format!(
@@ -177,46 +189,30 @@ impl<W: TreeWriter> Renderer<'_, W> {
             }
             Payload::Undecoded(span) => {
                 self.bytes(root, Hf::Payload, span);
-                info = match (f.header.kind, f.header.mode.value) {
-                    (Kind::Unknown(t), _) => format!("Unknown type {t}, {} bytes", span.len),
-                    (_, m) => format!("Unknown mode {}, {} bytes", m.code(), span.len),
-                };
             }
         }
         if let Some(trailer) = f.trailer {
             // The trailer lies past the payload by definition: clip it to the capture, not to the payload.
             let len = trailer.len.min(f.captured.saturating_sub(trailer.off));
-            let shown = if len == 0 { NOWHERE } else { Span::new(trailer.off, len) };
-            self.w.add(root, Hf::Trailer, shown, Value::None);
+            if len > 0 {
+                self.w.add(root, Hf::Trailer, Span::new(trailer.off, len), Value::None);
+            }
         }
         if f.is_truncated() {
             let msg = format!("Captured {} of {} bytes", f.captured, f.reported);
             self.w.expert_at(root, Ei::Truncated, Span::new(f.captured, 0), &msg);
-            info.push_str(" [truncated]");
         }
-        // Without the magic nothing in the header can be trusted, the mode included.
-        let protocol = match f.header.mode.value {
-            _ if !f.magic_ok => PROTOCOL_SHORT,
-            Mode::SmcR => c"SMC-R",
-            Mode::SmcD => c"SMC-D",
-            Mode::Unknown(_) => PROTOCOL_SHORT,
-        };
-        if !f.magic_ok {
-            info.insert_str(0, "[bad magic] ");
-        }
-        Summary { protocol, info, stream: stream_part(f) }
     }
 
     /// The learned layout, when it differs from the built-in one: a generated subtree after the header, and on the
     /// frame it was learned from an expert note. A frame whose own evidence says otherwise gets a warning.
-    fn learned_layout(&mut self, root: W::Node, layout: &Layout, l: &LearnedLayout, evidence: Option<Evidence>) {
+    fn learned_layout(&mut self, root: W::Node, layout: &Layout, l: &LearnedLayout) {
         let learned = l.learned;
         let here = Span::new(0, 0);
         let b = &l.builtin;
         let differs = (layout.header_len, layout.type_raw, layout.type_cdc) != (b.header_len, b.type_raw, b.type_cdc);
         if differs {
             let item = self.w.add(root, Hf::Layout, here, Value::None);
-            self.w.generated(item);
             let tree = self.w.subtree(item, Ett::Layout);
             let len = u32::try_from(layout.header_len).unwrap_or(u32::MAX);
             let values = [
@@ -226,8 +222,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 (Hf::LayoutFrame, learned.frame),
             ];
             for (hf, v) in values {
-                let i = self.w.add(tree, hf, here, Value::Uint(v));
-                self.w.generated(i);
+                self.w.add(tree, hf, here, Value::Uint(v));
             }
             if l.frame == learned.frame {
                 let msg = format!(
@@ -238,7 +233,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 self.w.expert(item, Ei::LayoutLearned, &msg);
             }
         }
-        if let Some(e) = evidence.filter(|e| *e != learned.evidence) {
+        if let Some(e) = l.this_frame.filter(|e| *e != learned.evidence) {
             let msg = format!(
                 "This CDC implies header length {} and CDC type {}; the layout learned in frame {} has {} and {}",
                 e.header_len, e.type_cdc, learned.frame, learned.evidence.header_len, learned.evidence.type_cdc
@@ -254,7 +249,6 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
         let here = Span::new(0, 0);
         let item = self.w.add(root, Hf::Analysis, here, Value::None);
-        self.w.generated(item);
         let tree = self.w.subtree(item, Ett::Analysis);
         let prev = a.prev_cdc.unwrap_or(0);
         let values = [
@@ -270,8 +264,7 @@ impl<W: TreeWriter> Renderer<'_, W> {
         ];
         for (hf, value) in values {
             if let Some(v) = value {
-                let item = self.w.add(tree, hf, here, Value::Uint(v));
-                self.w.generated(item);
+                self.w.add(tree, hf, here, Value::Uint(v));
             }
         }
         if let Some(e) = a.seq_expected {
@@ -303,18 +296,19 @@ impl<W: TreeWriter> Renderer<'_, W> {
 
     fn header(&mut self, root: W::Node) {
         let h = &self.frame.header;
-        let item = self.uint(root, Hf::Magic, h.magic);
+        let v = &h.view;
+        let item = self.uint(root, Hf::Magic, v.magic);
         if !self.frame.magic_ok {
-            let msg = format!("Magic is 0x{:08x}, not 0xcfd3e7a5", h.magic.value);
+            let msg = format!("Magic is 0x{:08x}, not 0xcfd3e7a5", h.repr.magic);
             self.w.expert(item, Ei::BadMagic, &msg);
         }
-        self.uint(root, Hf::HdrVer, h.hdr_ver);
-        self.uint(root, Hf::SmcVer, h.smc_ver);
-        let mode = self.w.add(root, Hf::Mode, h.mode.span, Value::Uint(h.mode.value.code().into()));
-        if let Mode::Unknown(m) = h.mode.value {
+        self.uint(root, Hf::HdrVer, v.hdr_ver);
+        self.uint(root, Hf::SmcVer, v.smc_ver);
+        let mode = self.uint(root, Hf::Mode, v.mode);
+        if let Mode::Unknown(m) = h.mode {
             self.w.expert(mode, Ei::UnknownMode, &format!("Unknown SMC mode {m}"));
         }
-        let ty = self.uint(root, Hf::Type, h.type_code);
+        let ty = self.uint(root, Hf::Type, v.type_code);
         match h.kind {
             Kind::Raw => self.w.append_text(ty, " (raw data)"),
             Kind::Cdc => self.w.append_text(ty, " (CDC message)"),
@@ -323,9 +317,9 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 self.w.expert(ty, Ei::UnknownType, &format!("Unknown payload type {t}"));
             }
         }
-        let len = self.uint(root, Hf::Len, h.len);
+        let len = self.uint(root, Hf::Len, v.len);
         if self.frame.len_mismatch() {
-            let msg = format!("Length field is {}, UDP payload is {} bytes", h.len.value, self.frame.reported);
+            let msg = format!("Length field is {}, UDP payload is {} bytes", h.repr.len, self.frame.reported);
             self.w.expert(len, Ei::LenMismatch, &msg);
         }
         if h.reserved.len > 0 {
@@ -336,8 +330,8 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
     }
 
-    /// Renders a CDC message; writes its Info text to `info` (empty).
-    fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize, info: &mut String) {
+    /// Renders a CDC message.
+    fn cdc(&mut self, root: W::Node, cdc: &Cdc, needed: usize) {
         let f = self.frame;
         let record =
             Span::new(f.payload_span.off, f.payload_span.len.min(self.visible.saturating_sub(f.payload_span.off)));
@@ -347,86 +341,65 @@ impl<W: TreeWriter> Renderer<'_, W> {
             let msg = format!("CDC message is {} bytes, its layout needs {needed}", f.payload_span.len);
             self.w.expert(item, Ei::CdcShort, &msg);
         }
-        info.push_str("CDC");
-        let mut flags = Vec::new();
-        let ty = self.uint(tree, Hf::CdcType, cdc.ty);
+        let ty = self.uint(tree, Hf::CdcType, cdc.ty());
         // Items in wire order, which differs between the two layouts.
-        match cdc.variant {
-            CdcVariant::SmcR(r) => {
-                if let Some(t) = cdc.ty.filter(|t| t.value != CDC_MSG_TYPE) {
+        match cdc {
+            Cdc::SmcR(r) => {
+                if let Some(t) = cdc.ty().filter(|t| t.value != CDC_MSG_TYPE) {
                     self.w.expert(ty, Ei::SmcrBadType, &format!("CDC type is 0x{:02x}, not 0xfe", t.value));
                 }
-                self.smcr_head(tree, &r, info);
-                let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod, Ett::Prod);
+                self.smcr_head(tree, r);
+                let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod(), Ett::Prod);
                 self.cursor_reserved(prod, r.prod_reserved);
-                self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod);
-                let cons = self.cursor_label(tree, Hf::CdcCons, cdc.cons, Ett::Cons);
+                self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod());
+                let cons = self.cursor_label(tree, Hf::CdcCons, cdc.cons(), Ett::Cons);
                 self.cursor_reserved(cons, r.cons_reserved);
-                self.cursor_parts(cons, (Hf::CdcConsWrap, Hf::CdcConsCount), cdc.cons);
-                self.prod_flags(tree, cdc.prod_flags, &mut flags);
-                self.conn_state(tree, cdc.conn_state, &mut flags);
-                self.smcr_tail(tree, &r);
+                self.cursor_parts(cons, (Hf::CdcConsWrap, Hf::CdcConsCount), cdc.cons());
+                self.flags(tree, cdc);
+                self.smcr_tail(tree, r);
             }
-            CdcVariant::SmcD(d) => {
+            Cdc::SmcD(d) => {
                 self.w.append_text(ty, UNINITIALISED_NOTE);
-                self.smcd_reserved(tree, d.reserved_head);
-                let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod, Ett::Prod);
-                self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod);
-                self.uint(tree, Hf::CdcCursFlags, d.prod_curs_flags);
-                self.uint(tree, Hf::CdcCursConnState, d.prod_curs_conn_state);
-                let cons = self.cursor_label(tree, Hf::CdcCons, cdc.cons, Ett::Cons);
-                self.cursor_parts(cons, (Hf::CdcConsWrap, Hf::CdcConsCount), cdc.cons);
-                self.prod_flags(tree, cdc.prod_flags, &mut flags);
-                self.conn_state(tree, cdc.conn_state, &mut flags);
-                self.smcd_reserved(tree, d.reserved_tail);
+                self.smcd_reserved(tree, d, &smcd_field::RESERVED_HEAD);
+                let prod = self.cursor_label(tree, Hf::CdcProd, cdc.prod(), Ett::Prod);
+                self.cursor_parts(prod, (Hf::CdcProdWrap, Hf::CdcProdCount), cdc.prod());
+                self.uint(tree, Hf::CdcCursFlags, d.view.curs_flags);
+                self.uint(tree, Hf::CdcCursConnState, d.view.curs_conn_state);
+                let cons = self.cursor_label(tree, Hf::CdcCons, cdc.cons(), Ett::Cons);
+                self.cursor_parts(cons, (Hf::CdcConsWrap, Hf::CdcConsCount), cdc.cons());
+                self.flags(tree, cdc);
+                self.smcd_reserved(tree, d, &smcd_field::RESERVED_TAIL);
             }
-        }
-        for (name, c) in [("prod", cdc.prod), ("cons", cdc.cons)] {
-            if let Some((wrap, count)) = c.value() {
-                info.push(' ');
-                info.push_str(name);
-                info.push('=');
-                push_uint(info, wrap.into());
-                info.push(':');
-                push_uint(info, count.into());
-            }
-        }
-        if !flags.is_empty() {
-            let _ = write!(info, " [{}]", flags.join(","));
         }
     }
 
-    fn smcr_head(&mut self, tree: W::Node, r: &SmcrCdc, info: &mut String) {
+    fn smcr_head(&mut self, tree: W::Node, r: &SmcrCdcView) {
         let len = self.uint(tree, Hf::CdcLen, r.len);
         if let Some(l) = r.len.filter(|l| l.value != SMCR_CDC_LEN) {
             self.w.expert(len, Ei::SmcrBadLen, &format!("CDC length is {}, not 44", l.value));
         }
         self.uint(tree, Hf::CdcSeqno, r.seqno);
         self.uint(tree, Hf::CdcToken, r.token);
-        if let Some(seqno) = r.seqno {
-            info.push_str(" seq=");
-            push_uint(info, seqno.value.into());
-        }
     }
 
-    fn smcr_tail(&mut self, tree: W::Node, r: &SmcrCdc) {
+    fn smcr_tail(&mut self, tree: W::Node, r: &SmcrCdcView) {
         self.uint(tree, Hf::CdcCredits, r.credits);
-        let item = self.bytes(tree, Hf::CdcReserved, r.reserved);
-        if r.reserved_nonzero && r.reserved.within(self.visible) {
+        let item = self.bytes(tree, Hf::CdcReserved, r.span(&smcr_field::RESERVED));
+        if r.reserved.is_some_and(|b| b.value != [0; 17]) {
             self.w.expert(item, Ei::ReservedNonzero, "Reserved CDC bytes are not zero");
         }
-        self.bytes(tree, Hf::CdcPadding, r.padding);
+        self.bytes(tree, Hf::CdcPadding, r.span(&smcr_field::PADDING));
     }
 
-    /// SMC-D head/tail bytes: meaningful only in messages this host sent.
-    fn smcd_reserved(&mut self, tree: W::Node, span: Span) {
-        let item = self.bytes(tree, Hf::CdcReserved, span);
+    /// SMC-D head/tail bytes (`range`): meaningful only in messages this host sent.
+    fn smcd_reserved(&mut self, tree: W::Node, d: &SmcdCdc, range: &FieldRange) {
+        let item = self.bytes(tree, Hf::CdcReserved, d.view.span(range));
         self.w.append_text(item, UNINITIALISED_NOTE);
     }
 
     /// A cursor's label item (`wrap:count` appended when both were captured); returns its subtree.
     fn cursor_label(&mut self, tree: W::Node, hf: Hf, c: Cursor, ett: Ett) -> W::Node {
-        let item = self.add_visible(tree, hf, c.span);
+        let item = self.bytes(tree, hf, c.span);
         if let Some((wrap, count)) = c.value() {
             self.w.append_fmt(item, format_args!(": {wrap}:{count}"));
         }
@@ -447,83 +420,116 @@ impl<W: TreeWriter> Renderer<'_, W> {
         self.uint(sub, count_hf, c.count);
     }
 
-    fn prod_flags(&mut self, tree: W::Node, f: Option<Field<ProdFlags>>, names: &mut Vec<&'static str>) {
-        let Some(f) = f else { return };
-        let bits = f.value.0;
-        let bit_hfs = [Hf::PfWriteBlocked, Hf::PfUrgPending, Hf::PfUrgPresent, Hf::PfCursUpdReq, Hf::PfFailover];
-        let sub = self.flag_byte(tree, PROD_FLAGS, f.span, bits, names);
-        for hf in bit_hfs {
-            self.w.add(sub, hf, f.span, Value::Flags(bits));
-        }
-        if f.value.has(ProdFlags::WRITE_BLOCKED) {
-            self.w.expert(sub, Ei::WriteBlocked, "Writer blocked: the peer's receive buffer is full");
-        }
-    }
-
-    fn conn_state(&mut self, tree: W::Node, f: Option<Field<ConnState>>, names: &mut Vec<&'static str>) {
-        let Some(f) = f else { return };
-        let bits = f.value.0;
-        let sub = self.flag_byte(tree, CONN_STATE, f.span, bits, names);
-        for (hf, bit, ei, msg) in [
-            (Hf::CsDoneWriting, ConnState::PEER_DONE_WRITING, Ei::PeerDoneWriting, "Peer done writing (shutdown)"),
-            (Hf::CsConnClosed, ConnState::PEER_CONN_CLOSED, Ei::PeerConnClosed, "Connection closed by peer"),
-            (Hf::CsConnAbort, ConnState::PEER_CONN_ABORT, Ei::PeerConnAbort, "Connection aborted by peer"),
-        ] {
-            let item = self.w.add(sub, hf, f.span, Value::Flags(bits));
-            if f.value.has(bit) {
-                self.w.expert(item, ei, msg);
+    /// The two flag bytes, each a parent item naming its set bits over one boolean item per bit.
+    fn flags(&mut self, tree: W::Node, cdc: &Cdc) {
+        if let Some(f) = cdc.prod_flags() {
+            let sub = self.flag_byte(tree, &PROD_FLAGS, f.span, f.value.0);
+            if f.value.has(ProdFlags::WRITE_BLOCKED) {
+                self.w.expert(sub, Ei::WriteBlocked, "Writer blocked: the peer's receive buffer is full");
             }
         }
+        if let Some(f) = cdc.conn_state() {
+            self.flag_byte(tree, &CONN_STATE, f.span, f.value.0);
+        }
     }
 
-    /// A flags byte as a parent item naming its set bits; returns its subtree.
-    fn flag_byte(
-        &mut self,
-        tree: W::Node,
-        byte: FlagByte,
-        span: Span,
-        bits: u8,
-        names: &mut Vec<&'static str>,
-    ) -> W::Node {
+    /// A flags byte as a parent item naming its set bits, with one boolean item per bit (and the bit's expert
+    /// item when it is set); returns its subtree.
+    fn flag_byte(&mut self, tree: W::Node, byte: &FlagByte, span: Span, bits: u8) -> W::Node {
         let item = self.w.add(tree, byte.hf, span, Value::Uint(bits.into()));
-        let set = byte.names.iter().filter(|(b, _)| bits & b != 0).map(|&(_, n)| n);
-        if set.clone().next().is_some() {
-            self.w.append_fmt(item, format_args!(" ({})", Joined(set.clone())));
+        let mut set = byte.set(bits).peekable();
+        if set.peek().is_some() {
+            self.w.append_fmt(item, format_args!(" ({})", Joined(byte.set(bits))));
         }
-        names.extend(set);
-        self.w.subtree(item, byte.ett)
+        let sub = self.w.subtree(item, byte.ett);
+        for bit in byte.bits {
+            let i = self.w.add(sub, bit.hf, span, Value::Flags(bits));
+            if let (true, Some((ei, msg))) = (bits & bit.mask != 0, bit.expert) {
+                self.w.expert(i, ei, msg);
+            }
+        }
+        sub
     }
 
-    /// An integer item; a field the capture does not hold is asked for over [`NOWHERE`], which writers drop.
-    fn uint<T: Into<u32>>(&mut self, parent: W::Node, hf: Hf, f: impl Into<Option<Field<T>>>) -> W::Node {
-        match f.into() {
+    /// An integer item, or none for a field the capture does not hold.
+    fn uint<T: Into<u32>>(&mut self, parent: W::Node, hf: Hf, f: Option<Field<T>>) -> W::Node {
+        match f {
             Some(f) => self.w.add(parent, hf, f.span, Value::Uint(f.value.into())),
-            None => self.w.add(parent, hf, NOWHERE, Value::Uint(0)),
+            None => W::NO_ITEM,
         }
     }
 
+    /// A value-less item over the part of `span` that may be shown; none if none of it may.
     fn bytes(&mut self, parent: W::Node, hf: Hf, span: Span) -> W::Node {
-        self.add_visible(parent, hf, span)
-    }
-
-    /// Adds a value-less item over the part of `span` that may be shown (nothing if none of it may).
-    fn add_visible(&mut self, parent: W::Node, hf: Hf, span: Span) -> W::Node {
         let len = span.len.min(self.visible.saturating_sub(span.off));
-        let shown = if len == 0 && span.len > 0 { NOWHERE } else { Span::new(span.off, len) };
-        self.w.add(parent, hf, shown, Value::None)
+        if len == 0 && span.len > 0 {
+            return W::NO_ITEM;
+        }
+        self.w.add(parent, hf, Span::new(span.off, len), Value::None)
     }
 }
 
-/// A flags byte: its field, its subtree, and the names of its bits.
-#[derive(Clone, Copy)]
+/// One bit of a flags byte: its mask, field, and the expert item its being set raises.
+struct FlagBit {
+    mask: u8,
+    hf: Hf,
+    expert: Option<(Ei, &'static str)>,
+}
+
+/// A flags byte: its field, its subtree, its bits (in wire order) and their names.
 struct FlagByte {
     hf: Hf,
     ett: Ett,
+    bits: &'static [FlagBit],
     names: &'static [(u8, &'static str)],
 }
 
-const PROD_FLAGS: FlagByte = FlagByte { hf: Hf::CdcProdFlags, ett: Ett::ProdFlags, names: &ProdFlags::NAMES };
-const CONN_STATE: FlagByte = FlagByte { hf: Hf::CdcConnState, ett: Ett::ConnState, names: &ConnState::NAMES };
+impl FlagByte {
+    /// The names of the bits set in `bits`.
+    fn set(&self, bits: u8) -> impl Iterator<Item = &'static str> + Clone {
+        self.names.iter().filter(move |(b, _)| bits & b != 0).map(|&(_, n)| n)
+    }
+}
+
+const fn bit(mask: u8, hf: Hf) -> FlagBit {
+    FlagBit { mask, hf, expert: None }
+}
+
+const PROD_FLAGS: FlagByte = FlagByte {
+    hf: Hf::CdcProdFlags,
+    ett: Ett::ProdFlags,
+    bits: &[
+        bit(ProdFlags::WRITE_BLOCKED, Hf::PfWriteBlocked),
+        bit(ProdFlags::URG_DATA_PENDING, Hf::PfUrgPending),
+        bit(ProdFlags::URG_DATA_PRESENT, Hf::PfUrgPresent),
+        bit(ProdFlags::CONS_CURS_UPD_REQ, Hf::PfCursUpdReq),
+        bit(ProdFlags::FAILOVER_VALIDATION, Hf::PfFailover),
+    ],
+    names: &ProdFlags::NAMES,
+};
+
+const CONN_STATE: FlagByte = FlagByte {
+    hf: Hf::CdcConnState,
+    ett: Ett::ConnState,
+    bits: &[
+        FlagBit {
+            mask: ConnState::PEER_DONE_WRITING,
+            hf: Hf::CsDoneWriting,
+            expert: Some((Ei::PeerDoneWriting, "Peer done writing (shutdown)")),
+        },
+        FlagBit {
+            mask: ConnState::PEER_CONN_CLOSED,
+            hf: Hf::CsConnClosed,
+            expert: Some((Ei::PeerConnClosed, "Connection closed by peer")),
+        },
+        FlagBit {
+            mask: ConnState::PEER_CONN_ABORT,
+            hf: Hf::CsConnAbort,
+            expert: Some((Ei::PeerConnAbort, "Connection aborted by peer")),
+        },
+    ],
+    names: &ConnState::NAMES,
+};
 
 /// Appended to SMC-D bytes that a receiving kernel leaves uninitialised.
 const UNINITIALISED_NOTE: &str = " (meaningful only when this host sent the message; uninitialised when received)";
@@ -532,8 +538,33 @@ const UNINITIALISED_NOTE: &str = " (meaningful only when this host sent the mess
 mod tests {
     use super::*;
     use crate::dissect::RecordingTree;
-    use crate::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+    use crate::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
+    use crate::wire::emit::{data_frame, dump_frame, smcd_cdc_frame, smcr_cdc_frame};
+    use crate::wire::layout::HeaderRepr;
     use crate::wire::ByteOrder;
+
+    /// Dissects `captured` (of `reported` bytes) on its own, with the analysis `analysis` shown.
+    fn dissect_analysed<W: TreeWriter>(
+        w: &mut W,
+        root: W::Node,
+        captured: &[u8],
+        reported: usize,
+        analysis: FrameAnalysis,
+    ) -> Summary {
+        let layout = Layout::default();
+        let parsed = DumpFrame::parse(captured, reported, &layout);
+        let summary = summary(&parsed);
+        let o = FrameOutcome {
+            layout,
+            learned: None,
+            analysis: parsed.is_ok().then_some(analysis),
+            frame: Some(parsed),
+            stream: None,
+            data: None,
+        };
+        render(w, root, &o);
+        summary
+    }
 
     #[test]
     fn numbers_in_info_are_decimal() {
@@ -546,11 +577,10 @@ mod tests {
     }
 
     fn smcr_frame() -> Vec<u8> {
-        let l = Layout::default();
-        let mut spec = SmcrCdcSpec::new(7, 0xdead_beef, (1, 4096), (0, 512));
-        spec.prod_flags = ProdFlags::WRITE_BLOCKED;
-        spec.conn_state = ConnState::PEER_CONN_ABORT;
-        dump_frame(&l, &HeaderSpec::new(2, 1, l.type_cdc), &smcr_cdc(&spec))
+        let mut cdc = SmcrCdcRepr::new(7, 0xdead_beef, (1, 4096), (0, 512));
+        cdc.prod_flags = ProdFlags(ProdFlags::WRITE_BLOCKED);
+        cdc.conn_state = ConnState(ConnState::PEER_CONN_ABORT);
+        smcr_cdc_frame(&Layout::default(), 2, &cdc)
     }
 
     /// The header lines of a frame of `len` bytes, SMC version `ver`, mode `mode`, type `ty` (with its label).
@@ -613,8 +643,7 @@ mod tests {
     #[test]
     fn smcd_cdc_labels_the_uninitialised_bytes() {
         let l = Layout::default();
-        let spec = SmcdCdcSpec::sent(ByteOrder::Little, (2, 300), (1, 20));
-        let bytes = dump_frame(&l, &HeaderSpec::new(1, 2, l.type_cdc), &smcd_cdc(&spec));
+        let bytes = smcd_cdc_frame(&l, 1, &SmcdCdcRepr::sent((2, 300), (1, 20)), ByteOrder::Little);
         let mut t = RecordingTree::new(bytes.len());
         let s = dissect(&mut t, 0, &bytes, bytes.len(), &l);
         assert_eq!((s.protocol, s.info.as_str()), (c"SMC-D", "CDC prod=2:300 cons=1:20"));
@@ -670,11 +699,11 @@ mod tests {
     #[test]
     fn data_and_analysis_items_are_generated() {
         let l = Layout::default();
-        let bytes = dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), b"hello");
+        let bytes = data_frame(&l, 1, 1, b"hello");
         let mut t = RecordingTree::new(bytes.len());
         let analysis =
             FrameAnalysis { prev_cdc: Some(3), data_bytes: Some(10), prod_advance: Some(20), ..Default::default() };
-        let s = dissect_analysed(&mut t, 0, &bytes, bytes.len(), &l, |_| Some(analysis));
+        let s = dissect_analysed(&mut t, 0, &bytes, bytes.len(), analysis);
         assert_eq!((s.protocol, s.info.as_str()), (c"SMC-R", "Data len=5"));
         let rest = [
             "Data 16+5",
@@ -694,11 +723,11 @@ mod tests {
 
     impl TreeWriter for ExpertsOnly {
         type Node = ();
+        const NO_ITEM: () = ();
         fn add(&mut self, _: (), _: Hf, _: Span, _: Value) {}
         fn subtree(&mut self, _: (), _: Ett) {}
         fn append_text(&mut self, _: (), _: &str) {}
         fn append_fmt(&mut self, _: (), _: core::fmt::Arguments<'_>) {}
-        fn generated(&mut self, _: ()) {}
         fn expert(&mut self, _: (), ei: Ei, message: &str) {
             self.0.push((ei, message.to_string()));
         }
@@ -712,29 +741,25 @@ mod tests {
         let l = Layout::default();
         let mut bad_magic = smcr_frame();
         bad_magic[0] ^= 0xff;
-        let mut unknown = dump_frame(&l, &HeaderSpec::new(1, 7, 9), b"xyz");
+        let mut unknown = dump_frame(&l, &HeaderRepr::new(1, 7, 9), b"xyz");
         unknown[8] ^= 1;
-        let smcd = dump_frame(
-            &l,
-            &HeaderSpec::new(1, 2, l.type_cdc),
-            &smcd_cdc(&SmcdCdcSpec::sent(ByteOrder::Big, (1, 2), (3, 4))),
-        );
+        let smcd = smcd_cdc_frame(&l, 1, &SmcdCdcRepr::sent((1, 2), (3, 4)), ByteOrder::Big);
         let frames: Vec<(Vec<u8>, usize)> = vec![
             (smcr_frame(), 64),
             (smcr_frame()[..30].to_vec(), 64),
             (bad_magic, 64),
             (unknown, 19),
             (smcd, 48),
-            (dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), b"hello"), 21),
+            (data_frame(&l, 1, 1, b"hello"), 21),
             (vec![0xCF; 9], 9),
         ];
         let analysis =
             FrameAnalysis { prev_cdc: Some(3), data_bytes: Some(10), prod_advance: Some(20), ..Default::default() };
         for (bytes, reported) in frames {
             let mut t = RecordingTree::new(bytes.len());
-            let with_items = dissect_analysed(&mut t, 0, &bytes, reported, &l, |_| Some(analysis));
+            let with_items = dissect_analysed(&mut t, 0, &bytes, reported, analysis);
             let mut e = ExpertsOnly::default();
-            let without = dissect_analysed(&mut e, (), &bytes, reported, &l, |_| Some(analysis));
+            let without = dissect_analysed(&mut e, (), &bytes, reported, analysis);
             assert_eq!(without, with_items);
             let experts: Vec<(Ei, String)> = t.experts.iter().map(|(_, ei, m)| (*ei, m.clone())).collect();
             assert_eq!(e.0, experts, "{bytes:02x?}");

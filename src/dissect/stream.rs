@@ -3,18 +3,16 @@
 
 use super::fields::{Ei, Ett, Hf};
 use super::tree::{Joined, TreeWriter, Value};
-use crate::streams::FrameStream;
+use crate::capture::streams::FrameStream;
 use crate::wire::Span;
 
 /// Adds `fs`'s items under `root`; `data` is the span of the frame's data in its UDP payload.
 pub fn stream_items<W: TreeWriter>(w: &mut W, root: W::Node, fs: &FrameStream, data: Option<Span>) {
     let here = Span::new(0, 0);
-    let item = w.add(root, Hf::Stream, here, Value::Uint(fs.stream));
-    w.generated(item);
+    w.add(root, Hf::Stream, here, Value::Uint(fs.stream));
     if let Some((offset, len)) = fs.data {
         for (hf, v) in [(Hf::DataStreamOffset, offset), (Hf::DataNextOffset, offset + u64::from(len))] {
-            let item = w.add(root, hf, here, Value::Uint64(v));
-            w.generated(item);
+            w.add(root, hf, here, Value::Uint64(v));
         }
     }
     let (Some(h), Some(data)) = (&fs.handoff, data) else { return };
@@ -26,23 +24,19 @@ pub fn stream_items<W: TreeWriter>(w: &mut W, root: W::Node, fs: &FrameStream, d
     if let Some(r) = &h.reassembled {
         let len = u32::try_from(r.bytes.len()).unwrap_or(u32::MAX);
         let item = w.add(root, Hf::Reassembled, here, Value::None);
-        w.generated(item);
         let frames = r.parts.iter().map(|(f, n)| format!("#{f}({n})"));
         w.append_fmt(item, format_args!(": {len} bytes from frames {}", Joined(frames)));
         let tree = w.subtree(item, Ett::Reassembled);
         for &(frame, _) in &r.parts {
-            let i = w.add(tree, Hf::ReassembledFrame, here, Value::Uint(frame));
-            w.generated(i);
+            w.add(tree, Hf::ReassembledFrame, here, Value::Uint(frame));
         }
-        let i = w.add(tree, Hf::ReassembledLength, here, Value::Uint(len));
-        w.generated(i);
+        w.add(tree, Hf::ReassembledLength, here, Value::Uint(len));
     }
     if h.taken && h.own < data.len {
         let rest = Span::new(data.off + h.own, data.len - h.own);
         w.add(root, Hf::SegmentData, rest, Value::None);
         if let Some(frame) = h.rest_in {
-            let item = w.add(root, Hf::ReassembledIn, here, Value::Uint(frame));
-            w.generated(item);
+            w.add(root, Hf::ReassembledIn, here, Value::Uint(frame));
         }
     }
 }

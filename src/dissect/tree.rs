@@ -8,11 +8,6 @@ use core::fmt::Write as _;
 use super::fields::{Ei, Ett, FieldKind, Hf, FIELDS};
 use crate::wire::Span;
 
-/// A span no capture holds. The dissection asks for an item over it when the field exists in the layout but not
-/// in the capture; a writer drops the item and hands back its "no item" node, which later calls (subtrees, text,
-/// expert items) accept.
-pub const NOWHERE: Span = Span::new(usize::MAX, 0);
-
 /// The value an item shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -28,13 +23,16 @@ pub enum Value {
 
 /// Where a dissection writes its items.
 ///
-/// Implementations must ignore (not fail on) spans that lie beyond the captured bytes: the dissection asks for
-/// every field the layout has, and only the writer knows what the capture holds.
+/// A field the capture does not hold gets no item: the dissection uses [`TreeWriter::NO_ITEM`] for it, which every
+/// call accepts. Implementations must still ignore (not fail on) spans beyond the captured bytes.
 pub trait TreeWriter {
     /// An item or subtree; `Copy` so the dissection can keep handles.
     type Node: Copy;
+    /// The node of no item (a field not captured, or a writer that shows no items).
+    const NO_ITEM: Self::Node;
 
-    /// Adds a field under `parent` over `span`.
+    /// Adds a field under `parent` over `span`; a field smcdump computes ([`super::fields::FieldDef::generated`]) is
+    /// marked generated (Wireshark shows it in brackets).
     fn add(&mut self, parent: Self::Node, hf: Hf, span: Span, value: Value) -> Self::Node;
     /// Makes `item` the root of a subtree of type `ett`.
     fn subtree(&mut self, item: Self::Node, ett: Ett) -> Self::Node;
@@ -45,8 +43,6 @@ pub trait TreeWriter {
     fn append_fmt(&mut self, item: Self::Node, text: core::fmt::Arguments<'_>) {
         self.append_text(item, &text.to_string());
     }
-    /// Marks `item` as generated: computed by smcdump, not read from the packet (Wireshark shows it in brackets).
-    fn generated(&mut self, item: Self::Node);
     /// Attaches an expert item with `message` to `item`.
     fn expert(&mut self, item: Self::Node, ei: Ei, message: &str);
     /// Adds an expert item of its own under `parent`, over `span`.
@@ -80,6 +76,14 @@ pub struct Recorded {
     pub generated: bool,
 }
 
+/// An item or an expert item of a [`RecordingTree`].
+#[derive(Clone, Copy, Debug)]
+pub enum Entry<'a> {
+    /// The item's node (its index in `items` plus one) and the item.
+    Item(usize, &'a Recorded),
+    Expert(Ei, &'a str),
+}
+
 /// An in-memory [`TreeWriter`] for tests: nodes are indices into `items` (0 is the root).
 #[derive(Debug, Default)]
 pub struct RecordingTree {
@@ -87,6 +91,8 @@ pub struct RecordingTree {
     pub captured: usize,
     pub items: Vec<Recorded>,
     pub experts: Vec<(usize, Ei, String)>,
+    /// For each expert item, how many items had been added before it: where it lies among them.
+    pub experts_after: Vec<usize>,
     /// Every item asked for, the dropped ones included: (field, span, value) of each `add`, and
     /// (`None`, span, [`Value::None`]) of each `expert_at`. Robustness tests check these spans.
     pub requested: Vec<(Option<Hf>, Span, Value)>,
@@ -142,6 +148,39 @@ impl RecordingTree {
             .collect()
     }
 
+    /// Items and expert items in the order Wireshark's tree holds them: depth first, each node's children in the
+    /// order they were added (an expert item is a child of the item it is attached to, or of the parent it was
+    /// added under).
+    pub fn in_tree_order(&self) -> Vec<Entry<'_>> {
+        // Children of each node (0: the root, i + 1: items[i]) by the time they were added: item i at 2i, an expert
+        // added after n items at 2n - 1 (after item n - 1, before item n).
+        let mut children: Vec<Vec<(usize, Entry<'_>)>> = vec![Vec::new(); self.items.len() + 1];
+        // (An item's node is its index plus one.)
+        for (i, r) in self.items.iter().enumerate() {
+            if let Some(c) = children.get_mut(r.parent) {
+                c.push((2 * i + 1, Entry::Item(i + 1, r)));
+            }
+        }
+        for (j, (node, ei, msg)) in self.experts.iter().enumerate() {
+            let after = self.experts_after.get(j).copied().unwrap_or(0);
+            if let Some(c) = children.get_mut(*node) {
+                c.push((2 * after, Entry::Expert(*ei, msg)));
+            }
+        }
+        for c in &mut children {
+            c.sort_by_key(|(t, _)| *t);
+        }
+        let mut out = Vec::new();
+        let mut stack: Vec<Entry<'_>> = children[0].iter().rev().map(|(_, e)| *e).collect();
+        while let Some(e) = stack.pop() {
+            if let Entry::Item(n, _) = e {
+                stack.extend(children[n].iter().rev().map(|(_, e)| *e));
+            }
+            out.push(e);
+        }
+        out
+    }
+
     /// Fails (panics) unless the items are exactly `want`, as [`RecordingTree::lines`] writes them.
     pub fn assert_lines(&self, want: &[&str]) {
         let got = self.lines();
@@ -165,15 +204,17 @@ fn fits(kind: FieldKind, value: Value) -> bool {
 
 impl TreeWriter for RecordingTree {
     type Node = usize;
+    const NO_ITEM: usize = 0;
 
     fn add(&mut self, parent: usize, hf: Hf, span: Span, value: Value) -> usize {
-        let kind = FIELDS[hf as usize].kind;
-        assert!(fits(kind, value), "{hf:?} is registered as {kind:?}, but was given {value:?}");
+        let def = FIELDS[hf as usize];
+        assert!(fits(def.kind, value), "{hf:?} is registered as {:?}, but was given {value:?}", def.kind);
         self.requested.push((Some(hf), span, value));
         if !span.within(self.captured) {
             return 0;
         }
-        self.items.push(Recorded { parent, hf, span, value, text: String::new(), ett: None, generated: false });
+        let generated = def.generated;
+        self.items.push(Recorded { parent, hf, span, value, text: String::new(), ett: None, generated });
         self.items.len()
     }
 
@@ -190,19 +231,15 @@ impl TreeWriter for RecordingTree {
         }
     }
 
-    fn generated(&mut self, item: usize) {
-        if let Some(r) = item.checked_sub(1).and_then(|i| self.items.get_mut(i)) {
-            r.generated = true;
-        }
-    }
-
     fn expert(&mut self, item: usize, ei: Ei, message: &str) {
         self.experts.push((item, ei, message.to_string()));
+        self.experts_after.push(self.items.len());
     }
 
     fn expert_at(&mut self, parent: usize, ei: Ei, span: Span, message: &str) {
         self.requested.push((None, span, Value::None));
         self.experts.push((parent, ei, message.to_string()));
+        self.experts_after.push(self.items.len());
     }
 }
 
@@ -230,8 +267,7 @@ mod tests {
         let a = t.add(0, Hf::Cdc, Span::new(0, 4), Value::None);
         let b = t.add(a, Hf::CdcSeqno, Span::new(2, 2), Value::Uint(7));
         t.append_text(b, " x");
-        let c = t.add(a, Hf::AnDataBytes, Span::new(0, 0), Value::Uint(3));
-        t.generated(c);
+        t.add(a, Hf::AnDataBytes, Span::new(0, 0), Value::Uint(3));
         t.assert_lines(&["Cdc 0+4", "  CdcSeqno 2+2 = 7 \" x\"", "  AnDataBytes 0+0 = 3 [generated]"]);
     }
 }

@@ -8,12 +8,13 @@ use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use std::panic::catch_unwind;
 
+use super::conversation::set_dissector;
+use super::packet::{tvb_bytes, Packet};
 use super::shim::{self, Called, HeurEntry};
 use super::{abi, prefs, registry, sys};
-use crate::analysis::Direction;
-use crate::wire::clc::{self, starts_clc};
-use crate::wire::envelope::Flow;
+use crate::wire::clc::{self, starts_clc, ClcMessage};
 use crate::wire::handshake::tcp_payload;
+use crate::wire::Flow;
 
 /// Wireshark's "Shared Memory Communications over TCP" heuristic (`smc_tcp`), found at hand-off.
 static SMC_TCP: AtomicPtr<HeurEntry> = AtomicPtr::new(ptr::null_mut());
@@ -28,16 +29,13 @@ pub unsafe fn find_smc_dissector() {
 }
 
 /// Hands the TCP connection `flow` (an SMC handshake) to the CLC conversation dissector.
-///
-/// # Safety
-/// `pinfo` must be the packet_info Wireshark passed to the current callback.
-pub unsafe fn mark_handshake(pinfo: *mut sys::packet_info, flow: Flow) {
+pub fn hand_handshake(p: Packet, flow: Flow) {
     let handle = registry::CLC_HANDLE.load(Ordering::Relaxed);
     if handle.is_null() || SMC_TCP.load(Ordering::Relaxed).is_null() || !prefs::follow_conversations() {
         return;
     }
     // TCP created the conversation when it dissected this SYN, before the postdissector runs.
-    super::dissector::set_conversation_dissector((*pinfo).num, &flow, abi::CONVERSATION_TCP, handle);
+    set_dissector(p, &flow, abi::CONVERSATION_TCP, handle);
 }
 
 /// The conversation dissector of SMC handshakes: a segment that starts with a CLC eyecatcher goes to Wireshark's
@@ -54,7 +52,7 @@ pub unsafe extern "C" fn dissect_clc(
     }
     let looks_clc = catch_unwind(|| {
         // SAFETY: Wireshark's arguments for this packet; only its captured bytes are read.
-        let (bytes, _) = unsafe { super::dissector::tvb_bytes(tvb) };
+        let (bytes, _) = unsafe { tvb_bytes(tvb) };
         starts_clc(bytes)
     });
     if !matches!(looks_clc, Ok(true)) {
@@ -74,19 +72,8 @@ pub unsafe extern "C" fn dissect_clc(
     }
 }
 
-/// Reads the CLC message a TCP segment of the whole frame `bytes` (frame `num`) carries, if any, into the session:
-/// buffer sizes and frames of the handshake, for the connection's dump frames (first visit only, capture order),
-/// and what the frame counts for in the connection table. Whether it carries one.
-pub fn observe_segment(num: u32, bytes: &[u8]) -> bool {
-    let Some((flow, payload)) = tcp_payload(bytes) else {
-        return false;
-    };
-    let Some(msg) = clc::parse(payload) else {
-        return false;
-    };
-    let dir = Direction::new(&flow.src, &flow.dst, flow.sport, flow.dport);
-    let mut s = super::dissector::session();
-    s.observe_clc(num, dir, &msg);
-    s.count_clc(num, (flow.src, flow.sport), (flow.dst, flow.dport), &msg);
-    true
+/// The CLC message a TCP segment of the whole frame `bytes` carries, and the direction it was sent in.
+pub fn message(bytes: &[u8]) -> Option<(Flow, ClcMessage)> {
+    let (flow, payload) = tcp_payload(bytes)?;
+    Some((flow, clc::parse(payload)?))
 }

@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use std::panic::catch_unwind;
 
 use super::registry::{self, EI, ETT, FLOW_HANDLE, HANDLE, HF, PROTO, REGISTERED};
-use super::{dissector, handoff, prefs, sys};
+use super::{application, dissector, prefs, state, sys};
 use crate::dissect::fields::{FieldKind, Group, Severity, EXPERTS, FIELDS};
 
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
@@ -178,10 +178,10 @@ unsafe extern "C" fn register_protoinfo() {
             sys::expert_register_field_array(module, ei.as_mut_ptr(), ei.len() as c_int);
 
             prefs::register(proto);
-            handoff::register(proto);
+            application::register(proto);
             super::stats::register(proto);
-            sys::register_init_routine(Some(dissector::reset_session));
-            sys::register_cleanup_routine(Some(dissector::reset_session));
+            sys::register_init_routine(Some(state::reset));
+            sys::register_cleanup_routine(Some(state::reset));
 
             let handle = sys::register_dissector(c"smcdump".as_ptr(), Some(dissector::dissect), proto);
             HANDLE.store(handle, Ordering::Relaxed);
@@ -224,7 +224,7 @@ unsafe extern "C" fn register_handoff() {
             );
             let handle = registry::HANDLE.load(Ordering::Relaxed);
             sys::dissector_add_for_decode_as_with_preference(c"udp.port".as_ptr(), handle);
-            handoff::hand_off();
+            application::hand_off();
             // Below UDP, only Ethernet has heuristics that run first; for any link type, cooked captures among
             // them, the postdissector finds dump frames and hands their flows over.
             // CLC messages on any port: Wireshark's smc dissector, called for the TCP connections of SMC

@@ -7,6 +7,7 @@ use core::ffi::{c_int, c_uint, CStr};
 use core::ptr;
 
 use super::{abi, sys};
+use crate::capture::Settings;
 use crate::wire::layout::{DEFAULT_HEADER_LEN, DEFAULT_TYPE_CDC, DEFAULT_TYPE_RAW, MAX_HEADER_LEN, MIN_HEADER_LEN};
 use crate::wire::{Layout, SmcdByteOrder};
 
@@ -39,7 +40,7 @@ static FOLLOW_CONVERSATIONS: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pr
 static ANALYZE: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 static LEARN_LAYOUT: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
 static HANDOFF: PrefCell<sys::ws_pref_bool> = PrefCell::new(abi::pref_bool(true));
-static HANDOFF_TRIES: PrefCell<c_uint> = PrefCell::new(crate::streams::DEFAULT_TRIES as c_uint);
+static HANDOFF_TRIES: PrefCell<c_uint> = PrefCell::new(crate::capture::streams::DEFAULT_TRIES as c_uint);
 
 /// The choices of the SMC-D byte order preference; Wireshark keeps the pointer, so the array is static.
 struct EnumVals([sys::enum_val_t; 4]);
@@ -58,36 +59,28 @@ const fn enum_val(name: &'static CStr, description: &'static CStr, v: SmcdByteOr
 }
 
 /// The layout the preferences currently select.
-pub fn layout() -> Layout {
+fn layout() -> Layout {
     Layout::from_prefs(HEADER_LEN.get(), TYPE_RAW.get(), TYPE_CDC.get(), SMCD_ORDER.get())
 }
 
-/// Whether the header layout is learned from the capture: the preference is on, and no layout preference forces
-/// a value other than its default.
-pub fn learn_layout() -> bool {
-    let l = layout();
-    abi::pref_bool_value(LEARN_LAYOUT.get())
-        && (l.header_len, l.type_raw, l.type_cdc) == (DEFAULT_HEADER_LEN, DEFAULT_TYPE_RAW, DEFAULT_TYPE_CDC)
-}
-
-/// Whether data goes on to the application dissectors.
-pub fn handoff() -> bool {
-    abi::pref_bool_value(HANDOFF.get())
-}
-
-/// Data frames in a row of one direction no dissector takes before smcdump stops asking; 0: never stop.
-pub fn handoff_tries() -> u32 {
-    HANDOFF_TRIES.get()
+/// The preferences a frame is decided under, as a plain value. The layout is learned when the preference is on
+/// and no layout preference forces a value other than its default.
+pub fn settings() -> Settings {
+    let layout = layout();
+    let defaults = (layout.header_len, layout.type_raw, layout.type_cdc)
+        == (DEFAULT_HEADER_LEN, DEFAULT_TYPE_RAW, DEFAULT_TYPE_CDC);
+    Settings {
+        layout,
+        learn_layout: abi::pref_bool_value(LEARN_LAYOUT.get()) && defaults,
+        analyze: abi::pref_bool_value(ANALYZE.get()),
+        handoff: abi::pref_bool_value(HANDOFF.get()),
+        handoff_tries: HANDOFF_TRIES.get(),
+    }
 }
 
 /// Whether a flow the heuristic recognised goes to smcdump as a whole.
 pub fn follow_conversations() -> bool {
     abi::pref_bool_value(FOLLOW_CONVERSATIONS.get())
-}
-
-/// Whether frames get the connection analysis.
-pub fn analyze() -> bool {
-    abi::pref_bool_value(ANALYZE.get())
 }
 
 /// Registers the preferences under the `smcdump` module.
@@ -98,7 +91,7 @@ pub unsafe fn register(proto: c_int) {
     // SAFETY (whole body): the caller guarantees registration time; every pointer passed is to static storage or
     // a static NUL-terminated string that outlives Wireshark's use of it.
     // A changed preference may change the layout frames are parsed with.
-    let module = sys::prefs_register_protocol(proto, Some(super::dissector::forget_layout));
+    let module = sys::prefs_register_protocol(proto, Some(super::state::preferences_changed));
     let header_desc = format!(
         "Length of the SMC dump header, reserved bytes included ({MIN_HEADER_LEN}-{MAX_HEADER_LEN}; inferred \
          from kernel source, 12 is the other candidate). Out-of-range values mean {DEFAULT_HEADER_LEN}.\0"

@@ -1,8 +1,12 @@
 /*
- * smcdump's C shim: the calls into other dissectors, which can throw (Wireshark's exceptions are longjmp and
- * must never unwind through Rust frames). Each function here catches what it calls with Wireshark's own
- * exception stack (except_setup_try, setjmp, except_pop: what TRY/CATCH_ALL/ENDTRY expand to) and reports it.
- * Built with `cc` against our declarations (wireshark-headers/<release>/epan.h); bindgen reads this header too.
+ * smcdump's C shim, in two parts, built with `cc` against our declarations (wireshark-headers/<release>/epan.h);
+ * bindgen reads this header too.
+ * - catch.c: every call into Wireshark that can throw (other dissectors, tvb constructors, tap queues): Wireshark's
+ *   exceptions are longjmp and must never unwind through Rust frames, so each function there catches what it calls
+ *   with Wireshark's own exception stack (except_setup_try, setjmp, except_pop: what TRY/CATCH_ALL/ENDTRY expand
+ *   to) and reports it.
+ * - tables.c: the registrations whose callbacks' signatures differ between releases (follower, taps, statistics,
+ *   conversation tables), with the macros of abi.h.
  */
 #ifndef SMCDUMP_SHIM_H
 #define SMCDUMP_SHIM_H
@@ -96,6 +100,14 @@ struct smcdump_stat_table {
  * At protocol registration; returns the tap's id. */
 int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_text)(char *),
                            const struct smcdump_stat_table *table);
+
+/* What the tap "smcdump" carries for one frame. */
+struct smcdump_tap_data {
+    /* The dump frame's UDP payload bytes. */
+    unsigned bytes;
+    /* A CLC message (on TCP), not a dump frame: for the connection table only. */
+    int clc;
+};
 
 /* Queues the current frame on the tap `tap` (from smcdump_register_stats): a dump frame of `bytes` bytes (its UDP
  * payload), or (`clc` non-zero) a TCP segment with a CLC message, which only the connection table counts. Never

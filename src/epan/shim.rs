@@ -1,4 +1,4 @@
-//! Calling one of Wireshark's heuristic dissectors by name through the C shim (`src/epan/shim.c`): Wireshark
+//! Calling one of Wireshark's heuristic dissectors by name through the C shim (`src/epan/catch.c`): Wireshark
 //! throws with longjmp, which must never cross a Rust frame, so the shim calls under a catcher and returns what it
 //! caught.
 

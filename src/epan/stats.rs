@@ -1,14 +1,16 @@
 //! Statistics: the tap "smcdump", `tshark -z smcdump,conn`, the conversation and endpoint tables and the connection
-//! table of the Statistics menu ([`super::stats_table`]), registered through the C shim (src/epan/shim.c),
+//! table of the Statistics menu ([`super::stats_table`]), registered through the C shim (src/epan/tables.c),
 //! which holds the callbacks whose signatures differ between releases. The table itself is built in pure Rust
-//! ([`crate::conn_table`]) from the first pass's state.
+//! ([`crate::capture::table`]) from the first pass's state.
 
 use core::ffi::{c_char, c_int};
 use core::sync::atomic::{AtomicI32, Ordering};
 use std::ffi::CString;
 use std::panic::catch_unwind;
 
-use super::{dissector, sys};
+use super::packet::Packet;
+use super::state::session;
+use super::sys;
 
 /// The tap "smcdump" (-1 before registration).
 static TAP: AtomicI32 = AtomicI32::new(-1);
@@ -25,32 +27,28 @@ pub unsafe fn register(proto: c_int) {
 
 /// Queues the current frame, a dump frame of `bytes` bytes, on the tap: for the listeners of
 /// `-z smcdump,conn`, `-z conv,smcdump` and `-z endpoints,smcdump`.
-///
-/// # Safety
-/// `pinfo` must be the packet_info Wireshark passed to the current dissector.
-pub unsafe fn tap_frame(pinfo: *mut sys::packet_info, bytes: usize) {
+pub fn tap_frame(p: Packet, bytes: usize) {
     let tap: c_int = TAP.load(Ordering::Relaxed);
     if tap >= 0 {
-        sys::smcdump_tap_frame(tap, pinfo, u32::try_from(bytes).unwrap_or(u32::MAX), 0);
+        // SAFETY: the packet_info of the current dissection; the shim queues only when someone listens.
+        unsafe { sys::smcdump_tap_frame(tap, p.pinfo, u32::try_from(bytes).unwrap_or(u32::MAX), 0) }
     }
 }
 
 /// Queues the current frame, a TCP segment with a CLC message, on the tap: for the connection table's listeners
 /// (`-z smcdump,connections`, Statistics › SMC Connections) only.
-///
-/// # Safety
-/// `pinfo` must be the packet_info Wireshark passed to the current dissector.
-pub unsafe fn tap_clc(pinfo: *mut sys::packet_info) {
+pub fn tap_clc(p: Packet) {
     let tap: c_int = TAP.load(Ordering::Relaxed);
     if tap >= 0 {
-        sys::smcdump_tap_frame(tap, pinfo, 0, 1);
+        // SAFETY: as tap_frame.
+        unsafe { sys::smcdump_tap_frame(tap, p.pinfo, 0, 1) }
     }
 }
 
 /// The table's text, owned by Rust until [`free_text`] gets it back; null on failure.
 unsafe extern "C" fn table_text() -> *mut c_char {
     catch_unwind(|| {
-        let text = dissector::session().conn_table.render();
+        let text = session().table().render();
         CString::new(text).map_or(core::ptr::null_mut(), CString::into_raw)
     })
     .unwrap_or(core::ptr::null_mut())

@@ -1,7 +1,7 @@
 //! The connection table of the GUI's Statistics menu (Statistics › SMC Connections) and of
 //! `tshark -z smcdump,connections[,filter]`: a statistics table (`stat_tap_table_ui`, registered by
-//! src/epan/shim.c) on the tap "smcdump". Its listener counts the frames it is given — its display filter
-//! applies — in a [`ListenerTable`], whose changed rows are written into Wireshark's table here.
+//! src/epan/tables.c) on the tap "smcdump". Its listener counts the frames it is given — its display filter
+//! applies — in a [`FilteredTable`], whose changed rows are written into Wireshark's table here.
 //!
 //! The cells' texts are Rust `CString`s, freed when a cell is written again, when the table is emptied (reset)
 //! and when Wireshark frees the table (the free callback). Rows are allocated by Wireshark
@@ -14,18 +14,19 @@ use std::sync::{Mutex, PoisonError};
 
 use once_cell::sync::Lazy;
 
-use super::{dissector, sys};
-use crate::conn_table::{Cell, ColumnKind, ListenerTable, COLUMNS};
-use crate::session::Tapped;
+use super::state::session;
+use super::sys;
+use crate::capture::table::{Cell, ColumnKind, FilteredTable, COLUMNS};
+use crate::capture::Tapped;
 
 /// The listener's rows, and the table they were written into (its address: only compared).
 struct Listener {
-    rows: ListenerTable,
+    rows: FilteredTable,
     table: usize,
 }
 
 static LISTENER: Lazy<Mutex<Listener>> =
-    Lazy::new(|| Mutex::new(Listener { rows: ListenerTable::default(), table: 0 }));
+    Lazy::new(|| Mutex::new(Listener { rows: FilteredTable::default(), table: 0 }));
 
 fn listener() -> std::sync::MutexGuard<'static, Listener> {
     LISTENER.lock().unwrap_or_else(PoisonError::into_inner)
@@ -68,7 +69,7 @@ unsafe extern "C" fn frame(table: *mut sys::stat_tap_table, num: u32) -> sys::ta
         return sys::TAP_PACKET_DONT_REDRAW;
     }
     catch_unwind(AssertUnwindSafe(|| {
-        let tapped = dissector::session().tapped.filter(|(n, _)| *n == num);
+        let tapped = session().tapped(num);
         let mut l = listener();
         // SAFETY: Wireshark's table of this UI, alive while its listener runs.
         let elements = unsafe { (*table).num_elements } as usize;
@@ -81,8 +82,8 @@ unsafe extern "C" fn frame(table: *mut sys::stat_tap_table, num: u32) -> sys::ta
             l.rows.forget_shown();
         }
         match tapped {
-            Some((_, Tapped::Frame(f))) => l.rows.frame(num, &f),
-            Some((_, Tapped::Clc { src, dst, msg })) => l.rows.clc(num, src, dst, &msg),
+            Some(Tapped::Frame(f)) => l.rows.frame(num, &f),
+            Some(Tapped::Clc { flow, msg }) => l.rows.clc(num, flow, &msg),
             None => {}
         }
         let (changed, rows) = l.rows.changes();

@@ -36,7 +36,7 @@ fn range(captured: usize, span: Span) -> Option<(c_int, c_int)> {
 
 /// Text for Wireshark as a C string, each NUL replaced by a space (texts are our own ASCII; a NUL would only cut
 /// one short): built on the stack, without an allocation, unless it is long.
-struct CText {
+pub(super) struct CText {
     stack: [u8; 192],
     len: usize,
     /// The whole text once it outgrows `stack`.
@@ -49,7 +49,7 @@ impl CText {
     }
 
     /// `text` as a C string.
-    fn of(text: &str) -> Self {
+    pub(super) fn of(text: &str) -> Self {
         let mut t = CText::new();
         t.push(text);
         t
@@ -82,7 +82,7 @@ impl CText {
     }
 
     /// The text, NUL-terminated.
-    fn as_c_str(&mut self) -> &CStr {
+    pub(super) fn as_c_str(&mut self) -> &CStr {
         let bytes = if self.heap.is_empty() {
             // The stack always has room for the NUL (see push).
             self.stack[self.len] = 0;
@@ -107,6 +107,7 @@ const PERCENT_S: &CStr = c"%s";
 
 impl TreeWriter for WsTree {
     type Node = *mut sys::proto_node;
+    const NO_ITEM: Self::Node = ptr::null_mut();
 
     fn add(&mut self, parent: Self::Node, hf: Hf, span: Span, value: Value) -> Self::Node {
         let Some((start, len)) = self.range(span) else {
@@ -118,7 +119,7 @@ impl TreeWriter for WsTree {
         let id = registry::hf(hf);
         // SAFETY: tvb and parent come from Wireshark for this packet (parent may be NULL, which every
         // proto_tree_add_* accepts); (start, len) lies within the captured bytes, so nothing can throw.
-        unsafe {
+        let item = unsafe {
             match (def.kind, value) {
                 (FieldKind::Uint { .. } | FieldKind::FrameNum, Value::Uint(v)) => {
                     sys::proto_tree_add_uint(parent, id, self.tvb, start, len, v)
@@ -134,7 +135,19 @@ impl TreeWriter for WsTree {
                 }
                 _ => ptr::null_mut(),
             }
+        };
+        if def.generated && !item.is_null() {
+            // SAFETY: a non-NULL item of this packet's tree; its finfo is NULL or its field_info (the layout
+            // wireshark-headers/<release>/proto_node.h declares, checked by the conformance test). This is what
+            // the static inline proto_item_set_generated() does.
+            unsafe {
+                let finfo = (*item).finfo;
+                if !finfo.is_null() {
+                    (*finfo).flags |= sys::FI_GENERATED;
+                }
+            }
         }
+        item
     }
 
     fn subtree(&mut self, item: Self::Node, ett: Ett) -> Self::Node {
@@ -156,21 +169,6 @@ impl TreeWriter for WsTree {
         }
         // SAFETY: as append_text.
         unsafe { sys::proto_item_append_text(item, PERCENT_S.as_ptr(), CText::format(text).as_c_str().as_ptr()) }
-    }
-
-    fn generated(&mut self, item: Self::Node) {
-        if item.is_null() {
-            return;
-        }
-        // SAFETY: a non-NULL item of this packet's tree; its finfo is NULL or its field_info (the layout
-        // wireshark-headers/<release>/proto_node.h declares, checked by the conformance test). This is what the
-        // static inline proto_item_set_generated() does.
-        unsafe {
-            let finfo = (*item).finfo;
-            if !finfo.is_null() {
-                (*finfo).flags |= sys::FI_GENERATED;
-            }
-        }
     }
 
     fn expert(&mut self, item: Self::Node, ei: Ei, message: &str) {
@@ -244,6 +242,7 @@ pub struct WsExperts {
 
 impl TreeWriter for WsExperts {
     type Node = ();
+    const NO_ITEM: () = ();
 
     fn add(&mut self, _parent: (), _hf: Hf, _span: Span, _value: Value) {}
 
@@ -252,8 +251,6 @@ impl TreeWriter for WsExperts {
     fn append_text(&mut self, _item: (), _text: &str) {}
 
     fn append_fmt(&mut self, _item: (), _text: core::fmt::Arguments<'_>) {}
-
-    fn generated(&mut self, _item: ()) {}
 
     fn expert(&mut self, item: (), ei: Ei, message: &str) {
         // As WsTree::expert without an item: an expert item of its own at the start of the packet.

@@ -10,83 +10,11 @@
 use core::ops::Range;
 
 use super::header::claims;
-use super::{put, FieldRange, Layout};
-
-/// Where the fields of an Ethernet II header lie.
-pub mod eth_field {
-    use crate::wire::FieldRange;
-
-    pub const DST: FieldRange = 0..6;
-    pub const SRC: FieldRange = 6..12;
-    pub const ETHERTYPE: FieldRange = 12..14;
-    /// Header length.
-    pub const LEN: usize = ETHERTYPE.end;
-}
-
-/// Where the fields of an IPv4 header without options lie.
-pub mod ip_field {
-    use crate::wire::FieldRange;
-
-    /// Version 4 and header length 5 words: 0x45.
-    pub const VERSION_IHL: FieldRange = 0..1;
-    pub const TOS: FieldRange = 1..2;
-    pub const TOTAL_LEN: FieldRange = 2..4;
-    /// Identification, flags and fragment offset.
-    pub const ID_FRAG: FieldRange = 4..8;
-    pub const TTL: FieldRange = 8..9;
-    pub const PROTOCOL: FieldRange = 9..10;
-    pub const CHECKSUM: FieldRange = 10..12;
-    pub const SRC: FieldRange = 12..16;
-    pub const DST: FieldRange = 16..20;
-    /// Header length.
-    pub const LEN: usize = DST.end;
-}
-
-/// Where the fields of a UDP header lie.
-pub mod udp_field {
-    use crate::wire::FieldRange;
-
-    pub const SPORT: FieldRange = 0..2;
-    pub const DPORT: FieldRange = 2..4;
-    /// Header plus payload.
-    pub const LEN: FieldRange = 4..6;
-    pub const CHECKSUM: FieldRange = 6..8;
-    /// Header length.
-    pub const LEN_HEADER: usize = CHECKSUM.end;
-}
-
-/// Where the fields of a Linux cooked-capture header (SLL, linktype 113) lie.
-pub mod sll_field {
-    use crate::wire::FieldRange;
-
-    /// 4: sent by this host (the dump device transmits).
-    pub const PKTTYPE: FieldRange = 0..2;
-    /// ARPHRD_* type of the device: 1 (Ethernet) for the dummy device.
-    pub const HATYPE: FieldRange = 2..4;
-    pub const HALEN: FieldRange = 4..6;
-    /// The link-layer address, zero-padded to 8 bytes.
-    pub const ADDR: FieldRange = 6..14;
-    /// EtherType of the payload.
-    pub const PROTOCOL: FieldRange = 14..16;
-    /// Header length.
-    pub const LEN: usize = PROTOCOL.end;
-}
-
-/// Where the fields of a Linux cooked-capture v2 header (SLL2, linktype 276) lie.
-pub mod sll2_field {
-    use crate::wire::FieldRange;
-
-    /// EtherType of the payload.
-    pub const PROTOCOL: FieldRange = 0..2;
-    pub const RESERVED: FieldRange = 2..4;
-    pub const IFINDEX: FieldRange = 4..8;
-    pub const HATYPE: FieldRange = 8..10;
-    pub const PKTTYPE: FieldRange = 10..11;
-    pub const HALEN: FieldRange = 11..12;
-    pub const ADDR: FieldRange = 12..20;
-    /// Header length.
-    pub const LEN: usize = ADDR.end;
-}
+use super::net::{
+    eth_field, sll2_field, sll_field, udp_field, EthRepr, Ipv4Repr, Ipv4View, Sll2Repr, SllRepr, UdpRepr, UdpView,
+    ARPHRD_ETHER, ETHERTYPE_IPV4, IPPROTO_UDP, IPV4_LEN, IPV4_VERSION_IHL, NET, PACKET_OUTGOING, UDP_LEN,
+};
+use super::{Endpoint, FieldRange, Flow, Layout, WireRepr};
 
 /// A link layer the dump frames of a capture can come in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,20 +34,38 @@ impl Link {
     /// Offset of the IPv4 header.
     pub const fn ip(self) -> usize {
         match self {
-            Link::Ethernet => eth_field::LEN,
-            Link::Sll => sll_field::LEN,
-            Link::Sll2 => sll2_field::LEN,
+            Link::Ethernet => eth_field::SIZE,
+            Link::Sll => sll_field::SIZE,
+            Link::Sll2 => sll2_field::SIZE,
+        }
+    }
+
+    /// Where the EtherType of the payload lies.
+    const fn ethertype(self) -> FieldRange {
+        match self {
+            Link::Ethernet => eth_field::ETHERTYPE,
+            Link::Sll => sll_field::PROTOCOL,
+            Link::Sll2 => sll2_field::PROTOCOL,
+        }
+    }
+
+    /// Where the sender's link-layer address lies (cooked captures: zero-padded to 8 bytes).
+    const fn source(self) -> FieldRange {
+        match self {
+            Link::Ethernet => eth_field::SRC,
+            Link::Sll => sll_field::ADDR,
+            Link::Sll2 => sll2_field::ADDR,
         }
     }
 
     /// Whether `frame` has this link layer's header, announcing IPv4.
     pub fn announces_ipv4(self, frame: &[u8]) -> bool {
-        let ethertype = match self {
-            Link::Ethernet => eth_field::ETHERTYPE,
-            Link::Sll => sll_field::PROTOCOL,
-            Link::Sll2 => sll2_field::PROTOCOL,
-        };
-        frame.get(ethertype) == Some(&ETHERTYPE_IPV4[..])
+        frame.get(self.ethertype()) == Some(&ETHERTYPE_IPV4.to_be_bytes()[..])
+    }
+
+    /// The sender's MAC address in `frame`, when the link layer carries one of 6 bytes.
+    pub fn source_mac(self, frame: &[u8]) -> Option<[u8; 6]> {
+        frame.get(self.source())?.get(..6)?.try_into().ok()
     }
 
     /// Whether `frame` has the header the dump device's frames get: announcing IPv4 and, on Ethernet, the same
@@ -128,69 +74,62 @@ impl Link {
         self.announces_ipv4(frame) && (self != Link::Ethernet || frame.get(eth_field::DST) == frame.get(eth_field::SRC))
     }
 
-    /// The link-layer header the dump device's frames get in a capture of this link type (what
-    /// [`emit_link`] writes before the IPv4 header).
-    fn header(self) -> Vec<u8> {
-        let mut h = vec![0u8; self.ip()];
+    /// The link-layer header of a frame carrying IPv4 that `side` says who sent, in a capture of this link type.
+    pub fn header(self, side: &LinkSide) -> Vec<u8> {
+        let mut addr = [0u8; 8];
+        addr[..6].copy_from_slice(&side.mac);
+        let pkttype = if side.outgoing { PACKET_OUTGOING } else { super::net::PACKET_HOST };
         match self {
-            Link::Ethernet => {
-                put(&mut h, &eth_field::DST, &DUMMY_MAC);
-                put(&mut h, &eth_field::SRC, &DUMMY_MAC);
-                put(&mut h, &eth_field::ETHERTYPE, &ETHERTYPE_IPV4);
+            Link::Ethernet => EthRepr { dst: side.peer, src: side.mac, ethertype: ETHERTYPE_IPV4 }.emit(NET),
+            Link::Sll => SllRepr { pkttype, hatype: ARPHRD_ETHER, halen: 6, addr, protocol: ETHERTYPE_IPV4 }.emit(NET),
+            Link::Sll2 => Sll2Repr {
+                protocol: ETHERTYPE_IPV4,
+                ifindex: side.ifindex,
+                hatype: ARPHRD_ETHER,
+                pkttype: pkttype as u8,
+                halen: 6,
+                addr,
+                ..Sll2Repr::default()
             }
-            Link::Sll => {
-                put(&mut h, &sll_field::PKTTYPE, &PACKET_OUTGOING.to_be_bytes());
-                put(&mut h, &sll_field::HATYPE, &ARPHRD_ETHER.to_be_bytes());
-                put(&mut h, &sll_field::HALEN, &6u16.to_be_bytes());
-                put(&mut h, &sll_field::ADDR, &[&DUMMY_MAC[..], &[0, 0]].concat());
-                put(&mut h, &sll_field::PROTOCOL, &ETHERTYPE_IPV4);
-            }
-            Link::Sll2 => {
-                put(&mut h, &sll2_field::PROTOCOL, &ETHERTYPE_IPV4);
-                put(&mut h, &sll2_field::IFINDEX, &DUMMY_IFINDEX.to_be_bytes());
-                put(&mut h, &sll2_field::HATYPE, &ARPHRD_ETHER.to_be_bytes());
-                put(&mut h, &sll2_field::PKTTYPE, &[PACKET_OUTGOING as u8]);
-                put(&mut h, &sll2_field::HALEN, &[6]);
-                put(&mut h, &sll2_field::ADDR, &[&DUMMY_MAC[..], &[0, 0]].concat());
-            }
+            .emit(NET),
         }
-        h
     }
 }
 
-/// Cooked-capture facts of the dump device's frames: sent by this host, an Ethernet-type device, and the
-/// interface index our test captures give it.
-const PACKET_OUTGOING: u16 = 4;
-const ARPHRD_ETHER: u16 = 1;
+/// Who sent a frame, as its link-layer header says: the sender's MAC (SLL and SLL2 keep only it), the receiver's
+/// (Ethernet), whether the capturing host sent it, and the capturing interface's index (SLL2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkSide {
+    pub mac: [u8; 6],
+    pub peer: [u8; 6],
+    pub outgoing: bool,
+    pub ifindex: u32,
+}
+
+impl LinkSide {
+    /// The dump device with MAC `mac`: it transmits its frames to itself.
+    pub const fn dump_device(mac: [u8; 6]) -> Self {
+        LinkSide { mac, peer: mac, outgoing: true, ifindex: DUMMY_IFINDEX }
+    }
+}
+
+/// The interface index our test captures give the dump device in SLL2 headers.
 const DUMMY_IFINDEX: u32 = 7;
 
 /// Offset of the IPv4 header in an Ethernet frame of the dump device.
-pub const ETH_IP: usize = eth_field::LEN;
+pub const ETH_IP: usize = eth_field::SIZE;
 /// Offset of the UDP header in an Ethernet frame of the dump device.
-pub const ETH_UDP: usize = ETH_IP + ip_field::LEN;
+pub const ETH_UDP: usize = ETH_IP + IPV4_LEN;
 /// Offset of the UDP payload (the dump header) in an Ethernet frame of the dump device.
-pub const ETH_PAYLOAD: usize = ETH_UDP + udp_field::LEN_HEADER;
+pub const ETH_PAYLOAD: usize = ETH_UDP + UDP_LEN;
 
-/// The values the dump device writes into every IPv4 header: version/IHL, ID and fragment field, TTL, protocol,
-/// checksum. (Spec section 2: ID 0, no DF, TTL 64, UDP, header checksum left 0.)
-const IP_VERSION_IHL: u8 = 0x45;
-const IP_ID_FRAG: [u8; 4] = [0; 4];
+/// What the dump device writes into every IPv4 header (spec section 2: ID 0, no DF, TTL 64, UDP, header checksum
+/// left 0); the UDP checksum is left 0 too.
 const IP_TTL: u8 = 64;
-const IP_PROTO_UDP: u8 = 17;
-const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
 
-/// `r`, a range of a header that starts at `base`.
+/// The `range` of a header that starts at `base`.
 fn at(base: usize, r: &FieldRange) -> Range<usize> {
     base + r.start..base + r.end
-}
-
-/// The UDP flow a dump frame travels in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Flow {
-    pub src: [u8; 4],
-    pub dst: [u8; 4],
-    pub sport: u16,
-    pub dport: u16,
 }
 
 /// The MAC address the dump device puts on both sides of its frames (any one value does; this is ours).
@@ -202,48 +141,42 @@ pub fn emit(flow: &Flow, udp_payload: &[u8]) -> Vec<u8> {
     emit_link(Link::Ethernet, flow, udp_payload)
 }
 
-/// Writes the dump device's envelope around `udp_payload` as a capture of link type `link` holds it: the inverse
-/// of [`find_dump`]. Payloads too long for the 16-bit length fields get saturated lengths (test captures never need
-/// them).
+/// Writes the envelope of the dump device with MAC [`DUMMY_MAC`] around `udp_payload` as a capture of link type
+/// `link` holds it: the inverse of [`find_dump`].
 pub fn emit_link(link: Link, flow: &Flow, udp_payload: &[u8]) -> Vec<u8> {
-    let (ip, udp) = (link.ip(), link.ip() + ip_field::LEN);
-    let udp_len = u16::try_from(udp_field::LEN_HEADER + udp_payload.len()).unwrap_or(u16::MAX);
-    let ip_len = udp_len.saturating_add(ip_field::LEN as u16);
-    let mut f = link.header();
-    f.resize(udp + udp_field::LEN_HEADER, 0);
-    put(&mut f, &at(ip, &ip_field::VERSION_IHL), &[IP_VERSION_IHL]);
-    put(&mut f, &at(ip, &ip_field::TOTAL_LEN), &ip_len.to_be_bytes());
-    put(&mut f, &at(ip, &ip_field::ID_FRAG), &IP_ID_FRAG);
-    put(&mut f, &at(ip, &ip_field::TTL), &[IP_TTL]);
-    put(&mut f, &at(ip, &ip_field::PROTOCOL), &[IP_PROTO_UDP]);
-    // The checksums stay 0, as the kernel leaves them.
-    put(&mut f, &at(ip, &ip_field::SRC), &flow.src);
-    put(&mut f, &at(ip, &ip_field::DST), &flow.dst);
-    put(&mut f, &at(udp, &udp_field::SPORT), &flow.sport.to_be_bytes());
-    put(&mut f, &at(udp, &udp_field::DPORT), &flow.dport.to_be_bytes());
-    put(&mut f, &at(udp, &udp_field::LEN), &udp_len.to_be_bytes());
+    emit_device(link, DUMMY_MAC, flow, udp_payload)
+}
+
+/// Writes the envelope of the dump device with MAC `mac` around `udp_payload`, in a capture of link type `link`.
+/// Payloads too long for the 16-bit length fields get saturated lengths (test captures never need them).
+pub fn emit_device(link: Link, mac: [u8; 6], flow: &Flow, udp_payload: &[u8]) -> Vec<u8> {
+    let udp_len = u16::try_from(UDP_LEN + udp_payload.len()).unwrap_or(u16::MAX);
+    let ip = Ipv4Repr {
+        version_ihl: IPV4_VERSION_IHL,
+        total_len: udp_len.saturating_add(IPV4_LEN as u16),
+        ttl: IP_TTL,
+        protocol: IPPROTO_UDP,
+        src: flow.src.addr,
+        dst: flow.dst.addr,
+        // ID, fragment field and checksum stay 0, as the kernel leaves them.
+        ..Ipv4Repr::default()
+    };
+    let udp = UdpRepr { sport: flow.src.port, dport: flow.dst.port, len: udp_len, checksum: 0 };
+    let mut f = link.header(&LinkSide::dump_device(mac));
+    f.extend_from_slice(&ip.emit(NET));
+    f.extend_from_slice(&udp.emit(NET));
     f.extend_from_slice(udp_payload);
     f
 }
 
-fn be16(frame: &[u8], r: Range<usize>) -> Option<u16> {
-    Some(u16::from_be_bytes(frame.get(r)?.try_into().ok()?))
-}
-
-fn ipv4(frame: &[u8], r: Range<usize>) -> Option<[u8; 4]> {
-    frame.get(r)?.try_into().ok()
-}
-
-/// The UDP length field of the dump frame in `frame`, an Ethernet frame [`dump_flow`] took.
-pub fn udp_len(frame: &[u8]) -> Option<usize> {
-    be16(frame, at(ETH_UDP, &udp_field::LEN)).map(usize::from)
-}
-
-/// A dump frame found in a captured frame: its flow and where its UDP payload (the dump header) lies.
+/// A dump frame found in a captured frame: its flow, the dump device's MAC, and where its UDP payload (the dump
+/// header) lies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FoundDump {
     pub link: Link,
     pub flow: Flow,
+    /// The dump device's MAC address (both MAC fields of a dump frame are the capturing device's).
+    pub device: Option<[u8; 6]>,
     /// The captured bytes of the UDP payload, as a range of the frame.
     pub payload: Range<usize>,
     /// The UDP payload's length on the wire.
@@ -254,39 +187,38 @@ pub struct FoundDump {
 /// header and the dump device's IPv4/UDP envelope around a payload that starts with the magic; `None` for
 /// anything else. Whether the dump header is consistent is [`claims`]' to say, under a layout.
 fn envelope_at(link: Link, frame: &[u8], reported: usize) -> Option<FoundDump> {
-    let (ip_at, udp_at) = (link.ip(), link.ip() + ip_field::LEN);
-    let payload_at = udp_at + udp_field::LEN_HEADER;
-    let ip = |r: &FieldRange| frame.get(at(ip_at, r));
-    let udp = |r: &FieldRange| frame.get(at(udp_at, r));
+    let (ip_at, udp_at) = (link.ip(), link.ip() + IPV4_LEN);
+    let payload_at = udp_at + UDP_LEN;
     // Cheapest checks first: this runs on every frame of a capture.
     if frame.len() < payload_at + MAGIC.len()
-        || !link.carries_dump_ipv4(frame)
-        || ip(&ip_field::VERSION_IHL)? != [IP_VERSION_IHL]
-        || ip(&ip_field::ID_FRAG)? != IP_ID_FRAG
-        || ip(&ip_field::TTL)? != [IP_TTL]
-        || ip(&ip_field::PROTOCOL)? != [IP_PROTO_UDP]
-        || ip(&ip_field::CHECKSUM)? != [0, 0]
-        || udp(&udp_field::CHECKSUM)? != [0, 0]
         || frame.get(payload_at..payload_at + MAGIC.len())? != MAGIC
+        || !link.carries_dump_ipv4(frame)
     {
         return None;
     }
-    let ip_len = usize::from(be16(frame, at(ip_at, &ip_field::TOTAL_LEN))?);
-    let udp_len = usize::from(be16(frame, at(udp_at, &udp_field::LEN))?);
-    // A link layer may pad a short frame, so the IP datagram may end before the frame; never after it.
-    if ip_len != udp_len + ip_field::LEN || udp_len < udp_field::LEN_HEADER || ip_at + ip_len > reported {
+    let ip = Ipv4View::parse(frame.get(at(ip_at, &(0..IPV4_LEN)))?, ip_at, NET).repr()?;
+    let udp = UdpView::parse(frame.get(at(udp_at, &(0..UDP_LEN)))?, udp_at, NET).repr()?;
+    if ip.version_ihl != IPV4_VERSION_IHL
+        || ip.id != 0
+        || ip.frag != 0
+        || ip.ttl != IP_TTL
+        || ip.protocol != IPPROTO_UDP
+        || ip.checksum != 0
+        || udp.checksum != 0
+    {
         return None;
     }
-    let payload_len = udp_len - udp_field::LEN_HEADER;
+    let (ip_len, udp_len) = (usize::from(ip.total_len), usize::from(udp.len));
+    // A link layer may pad a short frame, so the IP datagram may end before the frame; never after it.
+    if ip_len != udp_len + IPV4_LEN || udp_len < UDP_LEN || ip_at + ip_len > reported {
+        return None;
+    }
+    let payload_len = udp_len - UDP_LEN;
     let end = frame.len().min(payload_at + payload_len);
     Some(FoundDump {
         link,
-        flow: Flow {
-            src: ipv4(frame, at(ip_at, &ip_field::SRC))?,
-            dst: ipv4(frame, at(ip_at, &ip_field::DST))?,
-            sport: be16(frame, at(udp_at, &udp_field::SPORT))?,
-            dport: be16(frame, at(udp_at, &udp_field::DPORT))?,
-        },
+        flow: Flow::new(Endpoint::new(ip.src, udp.sport), Endpoint::new(ip.dst, udp.dport)),
+        device: link.source_mac(frame),
         payload: payload_at..end,
         payload_len,
     })
@@ -316,6 +248,12 @@ pub fn dump_flow(frame: &[u8], reported: usize, layout: &Layout) -> Option<Flow>
     claims(frame.get(found.payload.clone())?, found.payload_len, layout).then_some(found.flow)
 }
 
+/// The UDP length field of the dump frame in `frame`, an Ethernet frame [`dump_flow`] took.
+pub fn udp_len(frame: &[u8]) -> Option<usize> {
+    let b = frame.get(at(ETH_UDP, &udp_field::LEN))?;
+    Some(usize::from(u16::from_be_bytes(b.try_into().ok()?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,18 +269,32 @@ mod tests {
         f
     }
 
+    fn flow() -> Flow {
+        Flow::new(Endpoint::new([10, 0, 0, 1], 53), Endpoint::new([10, 0, 0, 2], 40000))
+    }
+
     #[test]
     fn emit_writes_what_dump_flow_reads() {
         let f = frame();
-        let flow = Flow { src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 53, dport: 40000 };
-        assert_eq!(emit(&flow, &f[ETH_PAYLOAD..]), f);
+        assert_eq!(emit(&flow(), &f[ETH_PAYLOAD..]), f);
     }
 
     #[test]
     fn recognises_the_dump_envelope() {
         let f = frame();
-        let flow = dump_flow(&f, f.len(), &Layout::default());
-        assert_eq!(flow, Some(Flow { src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 53, dport: 40000 }));
+        assert_eq!(dump_flow(&f, f.len(), &Layout::default()), Some(flow()));
+        let found = find_dump(&f, f.len()).unwrap();
+        assert_eq!((found.device, found.payload, found.payload_len), (Some(DUMMY_MAC), 42..62, 20));
+    }
+
+    #[test]
+    fn cooked_captures_carry_the_device_mac_too() {
+        let mac = [2, 0, 0, 0, 0, 9];
+        for link in [Link::Sll, Link::Sll2] {
+            let f = emit_device(link, mac, &flow(), &frame()[ETH_PAYLOAD..]);
+            let found = find_dump(&f, f.len()).unwrap();
+            assert_eq!((found.link, found.flow, found.device), (link, flow(), Some(mac)));
+        }
     }
 
     #[test]

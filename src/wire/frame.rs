@@ -60,7 +60,7 @@ impl DumpFrame {
         let needed = layout.header_len;
         let header =
             dump_header(captured, layout).ok_or(FrameError::HeaderTruncated { available: captured.len(), needed })?;
-        let len = usize::from(header.len.value);
+        let len = usize::from(header.repr.len);
         let payload_end = if len >= needed && len <= reported { len } else { reported };
         let payload_span = Span::new(needed, payload_end - needed);
         let trailer = (payload_end < reported).then(|| Span::new(payload_end, reported - payload_end));
@@ -68,7 +68,7 @@ impl DumpFrame {
         let available = captured.get(needed..visible_end).unwrap_or(&[]);
 
         let base = payload_span.off;
-        let payload = match (header.kind, header.mode.value) {
+        let payload = match (header.kind, header.mode) {
             (Kind::Raw, _) => Payload::Raw(payload_span),
             (Kind::Cdc, Mode::SmcR) => {
                 cdc_payload(smcr_cdc(available, base), payload_span, SMCR_DUMP_SIZE, SMCR_MSG_SIZE)
@@ -82,7 +82,7 @@ impl DumpFrame {
             (Kind::Cdc, Mode::Unknown(_)) | (Kind::Unknown(_), _) => Payload::Undecoded(payload_span),
         };
         Ok(DumpFrame {
-            magic_ok: header.magic.value == MAGIC,
+            magic_ok: header.repr.magic == MAGIC,
             header,
             captured: captured.len(),
             reported,
@@ -104,7 +104,7 @@ impl DumpFrame {
 
     /// The length the header announced differs from the UDP payload length.
     pub fn len_mismatch(&self) -> bool {
-        usize::from(self.header.len.value) != self.reported
+        usize::from(self.header.repr.len) != self.reported
     }
 }
 
@@ -117,7 +117,7 @@ fn cdc_payload(cdc: Cdc, payload_span: Span, record: usize, needed: usize) -> Pa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{CdcVariant, Field};
+    use crate::wire::Field;
 
     fn header(mode: u8, ty: u8, len: u16) -> Vec<u8> {
         let mut v = vec![0xCF, 0xD3, 0xE7, 0xA5, 1, 1, mode, ty];
@@ -145,10 +145,10 @@ mod tests {
         let f = DumpFrame::parse(&b, 64, &Layout::default()).unwrap();
         let Payload::Cdc { cdc, needed, extra } = f.payload else { panic!("{:?}", f.payload) };
         assert_eq!((needed, extra), (44, None));
-        assert_eq!(cdc.ty, Some(Field::new(16, 1, 0xFE)));
-        let CdcVariant::SmcR(r) = cdc.variant else { panic!() };
+        assert_eq!(cdc.ty(), Some(Field::new(16, 1, 0xFE)));
+        let Cdc::SmcR(r) = cdc else { panic!() };
         assert_eq!(r.seqno, Some(Field::new(18, 2, 7)));
-        assert_eq!(r.padding, Span::new(60, 4));
+        assert_eq!(r.span(&crate::wire::cdc::smcr_field::PADDING), Span::new(60, 4));
     }
 
     #[test]
@@ -160,8 +160,8 @@ mod tests {
         assert!(f.is_truncated());
         assert_eq!(f.visible_end(), 26);
         let Payload::Cdc { cdc, .. } = f.payload else { panic!() };
-        assert_eq!(cdc.prod.wrap, Some(Field::new(24, 2, 9)));
-        assert_eq!(cdc.prod.count, None);
+        assert_eq!(cdc.prod().wrap, Some(Field::new(24, 2, 9)));
+        assert_eq!(cdc.prod().count, None);
     }
 
     #[test]

@@ -2,39 +2,14 @@
 //! frames: a SYN carrying SMC's TCP option announces a connection whose dump frames will travel in a UDP flow of
 //! the same addresses and ports (spec section 7).
 
-use super::envelope::{ip_field, Flow, Link};
-use super::FieldRange;
+use super::envelope::Link;
+use super::net::{tcp_flags, Ipv4View, TcpView, IPPROTO_TCP, IPV4_LEN, IPV4_MF_AND_OFFSET, NET, TCP_LEN};
+use super::{Endpoint, Flow};
 
-/// Where the fields of a TCP header lie.
-pub mod tcp_field {
-    use crate::wire::FieldRange;
-
-    pub const SPORT: FieldRange = 0..2;
-    pub const DPORT: FieldRange = 2..4;
-    /// Data offset (high nibble, in 32-bit words).
-    pub const DATA_OFFSET: FieldRange = 12..13;
-    pub const FLAGS: FieldRange = 13..14;
-    /// Options run from here to the data offset.
-    pub const OPTIONS: usize = 20;
-}
-
-const TCP_SYN: u8 = 0x02;
-const TCP_ACK: u8 = 0x10;
-const IPPROTO_TCP: u8 = 6;
-/// The IPv4 header's flags and fragment offset, less the DF bit: non-zero for a fragment.
-const IP_MF_AND_OFFSET: u16 = 0x3FFF;
 /// SMC's TCP option: experimental (kind 254), length 6, experiment id 0xE2D4C3D9 ("SMCR" in EBCDIC), for SMC-R
 /// and SMC-D alike (Linux `TCPOPT_SMC_MAGIC`).
 const TCPOPT_EXP: u8 = 254;
-const SMC_OPTION: [u8; 6] = [TCPOPT_EXP, 6, 0xE2, 0xD4, 0xC3, 0xD9];
-
-fn at(base: usize, r: &FieldRange) -> core::ops::Range<usize> {
-    base + r.start..base + r.end
-}
-
-fn be16(b: &[u8], r: core::ops::Range<usize>) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(r)?.try_into().ok()?))
-}
+pub const SMC_OPTION: [u8; 6] = [TCPOPT_EXP, 6, 0xE2, 0xD4, 0xC3, 0xD9];
 
 /// A TCP SYN or SYN-ACK carrying SMC's option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,9 +24,9 @@ impl SmcSyn {
     /// The server's port: the SYN's destination, the SYN-ACK's source.
     pub fn server_port(&self) -> u16 {
         if self.ack {
-            self.flow.sport
+            self.flow.src.port
         } else {
-            self.flow.dport
+            self.flow.dst.port
         }
     }
 }
@@ -62,54 +37,50 @@ pub fn smc_syn(frame: &[u8]) -> Option<SmcSyn> {
     Link::ALL.iter().find_map(|&link| smc_syn_at(frame, link))
 }
 
+/// A TCP segment of a whole captured frame (Ethernet, SLL or SLL2; IPv4, not a fragment): its flow, header, and
+/// options and payload as captured (the payload cut at the IP total length).
+struct Segment<'a> {
+    flow: Flow,
+    flags: u8,
+    options: &'a [u8],
+    payload: &'a [u8],
+}
+
 /// The TCP payload of a whole captured frame (Ethernet, SLL or SLL2; IPv4, not a fragment) and the flow it travels
 /// in; `None` for any other frame. The payload is what was captured of it, cut at the IP total length.
 pub fn tcp_payload(frame: &[u8]) -> Option<(Flow, &[u8])> {
-    Link::ALL.iter().find_map(|&link| {
-        let (ip, tcp) = tcp_at(frame, link)?;
-        let offset = usize::from(frame.get(at(tcp, &tcp_field::DATA_OFFSET))?[0] >> 4) * 4;
-        let total = usize::from(be16(frame, ip + 2..ip + 4)?);
-        let end = frame.len().min(ip + total);
-        let payload = frame.get(tcp + offset..end).unwrap_or(&[]);
-        Some((flow_of(frame, ip, tcp)?, payload))
-    })
+    Link::ALL.iter().find_map(|&link| segment(frame, link)).map(|s| (s.flow, s.payload))
 }
 
-/// Where the IPv4 and TCP headers of `frame` start, for link type `link`.
-fn tcp_at(frame: &[u8], link: Link) -> Option<(usize, usize)> {
+/// The TCP segment in `frame`, for link type `link`.
+fn segment(frame: &[u8], link: Link) -> Option<Segment<'_>> {
     if !link.announces_ipv4(frame) {
         return None;
     }
-    let ip = link.ip();
-    let version_ihl = *frame.get(ip)?;
-    let ihl = usize::from(version_ihl & 0x0F) * 4;
-    if version_ihl >> 4 != 4
-        || ihl < ip_field::LEN
-        || frame.get(at(ip, &ip_field::PROTOCOL))? != [IPPROTO_TCP]
-        || be16(frame, ip + ip_field::ID_FRAG.start + 2..ip + ip_field::ID_FRAG.end)? & IP_MF_AND_OFFSET != 0
-    {
+    let at = link.ip();
+    let ip = Ipv4View::parse(frame.get(at..at + IPV4_LEN)?, at, NET).repr()?;
+    let ihl = usize::from(ip.version_ihl & 0x0F) * 4;
+    if ip.version_ihl >> 4 != 4 || ihl < IPV4_LEN || ip.protocol != IPPROTO_TCP || ip.frag & IPV4_MF_AND_OFFSET != 0 {
         return None;
     }
-    Some((ip, ip + ihl))
-}
-
-fn flow_of(frame: &[u8], ip: usize, tcp: usize) -> Option<Flow> {
-    Some(Flow {
-        src: frame.get(at(ip, &ip_field::SRC))?.try_into().ok()?,
-        dst: frame.get(at(ip, &ip_field::DST))?.try_into().ok()?,
-        sport: be16(frame, at(tcp, &tcp_field::SPORT))?,
-        dport: be16(frame, at(tcp, &tcp_field::DPORT))?,
+    let tcp_at = at + ihl;
+    let tcp = TcpView::parse(frame.get(tcp_at..tcp_at + TCP_LEN)?, tcp_at, NET).repr()?;
+    let offset = usize::from(tcp.data_offset >> 4) * 4;
+    let end = frame.len().min(at + usize::from(ip.total_len));
+    Some(Segment {
+        flow: Flow::new(Endpoint::new(ip.src, tcp.sport), Endpoint::new(ip.dst, tcp.dport)),
+        flags: tcp.flags,
+        options: frame.get(tcp_at + TCP_LEN..tcp_at + offset.max(TCP_LEN)).unwrap_or(&[]),
+        payload: frame.get(tcp_at + offset..end).unwrap_or(&[]),
     })
 }
 
 fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
-    let (ip, tcp) = tcp_at(frame, link)?;
-    let offset = usize::from(frame.get(at(tcp, &tcp_field::DATA_OFFSET))?[0] >> 4) * 4;
-    let flags = frame.get(at(tcp, &tcp_field::FLAGS))?[0];
-    if flags & TCP_SYN == 0 || offset < tcp_field::OPTIONS {
+    let s = segment(frame, link)?;
+    if s.flags & tcp_flags::SYN == 0 {
         return None;
     }
-    let mut options = frame.get(tcp + tcp_field::OPTIONS..tcp + offset)?;
+    let mut options = s.options;
     let mut found = false;
     while let Some(&kind) = options.first() {
         match kind {
@@ -125,10 +96,7 @@ fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
             }
         }
     }
-    if !found {
-        return None;
-    }
-    Some(SmcSyn { flow: flow_of(frame, ip, tcp)?, ack: flags & TCP_ACK != 0 })
+    found.then_some(SmcSyn { flow: s.flow, ack: s.flags & tcp_flags::ACK != 0 })
 }
 
 #[cfg(test)]
@@ -151,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_syn_with_the_smc_option_names_its_connection() {
-        let flow = Flow { src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 45678, dport: 12345 };
+        let flow = Flow::new(Endpoint::new([10, 0, 0, 1], 45678), Endpoint::new([10, 0, 0, 2], 12345));
         let syn = smc_syn(&segment(0x02, &OPTS)).unwrap();
         assert_eq!((syn, syn.server_port()), (SmcSyn { flow, ack: false }, 12345));
         let synack = smc_syn(&segment(0x12, &OPTS)).unwrap();
@@ -179,6 +147,6 @@ mod tests {
         f[17] += 5; // IP total length
         f.extend_from_slice(&[0; 6]); // Ethernet padding
         let (flow, payload) = tcp_payload(&f).unwrap();
-        assert_eq!((flow.sport, flow.dport, payload), (45678, 12345, &b"hello"[..]));
+        assert_eq!((flow.src.port, flow.dst.port, payload), (45678, 12345, &b"hello"[..]));
     }
 }

@@ -1,9 +1,9 @@
-//! The SMC dump header that starts every dump frame's UDP payload. Its fields lie where
-//! [`layout::header_field`](super::layout::header_field) says (an inferred layout): magic, hdr_ver, smc_ver, mode,
-//! type, len (big-endian), then reserved bytes up to [`Layout::header_len`].
+//! The SMC dump header that starts every dump frame's UDP payload. Its fixed fields lie where
+//! [`layout::HeaderRepr`](super::layout::HeaderRepr) declares them (an inferred layout): magic, hdr_ver, smc_ver,
+//! mode, type, len (big-endian), then reserved bytes up to [`Layout::header_len`].
 
-use super::layout::header_field as field;
-use super::{ByteOrder, Field, Layout, Record, Span};
+use super::layout::{header_field as field, HeaderRepr, HeaderView, HEADER_BYTE_ORDER};
+use super::{Layout, Span};
 
 /// The dump header magic, big-endian on the wire.
 pub const MAGIC: u32 = 0xCFD3_E7A5;
@@ -72,18 +72,16 @@ impl Kind {
     }
 }
 
-/// A parsed dump header. Spans are relative to the start of the UDP payload.
+/// A parsed dump header, wholly captured. Spans are relative to the start of the UDP payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DumpHeader {
-    pub magic: Field<u32>,
-    pub hdr_ver: Field<u8>,
-    pub smc_ver: Field<u8>,
-    pub mode: Field<Mode>,
-    /// The raw type code (also kept as [`Self::kind`], which depends on the layout).
-    pub type_code: Field<u8>,
+    /// The fixed fields' values.
+    pub repr: HeaderRepr,
+    /// The same with their bytes (every field is there: a header is parsed only when wholly captured).
+    pub view: HeaderView,
+    pub mode: Mode,
+    /// What the type code means under the layout the header was parsed with.
     pub kind: Kind,
-    /// Header plus payload length, as the kernel wrote it.
-    pub len: Field<u16>,
     /// The reserved tail of the header (may be empty if the layout says so).
     pub reserved: Span,
     /// Whether any reserved byte is non-zero.
@@ -94,19 +92,17 @@ pub struct DumpHeader {
 /// captured. The magic is read, not checked: callers that must refuse foreign traffic use [`claims`]; a
 /// dissection forced by Decode As shows a wrong magic instead of refusing it.
 pub fn dump_header(input: &[u8], layout: &Layout) -> Option<DumpHeader> {
-    let header = Record::new(input.get(..layout.header_len)?, 0);
-    let reserved = field::RESERVED..layout.header_len.max(field::RESERVED);
-    let type_code = header.u8(&field::TYPE)?;
+    let bytes = input.get(..layout.header_len)?;
+    let view = HeaderView::parse(bytes, 0, HEADER_BYTE_ORDER);
+    let repr = view.repr()?;
+    let reserved = bytes.get(field::SIZE..).unwrap_or(&[]);
     Some(DumpHeader {
-        magic: header.u32(&field::MAGIC, ByteOrder::Big)?,
-        hdr_ver: header.u8(&field::HDR_VER)?,
-        smc_ver: header.u8(&field::SMC_VER)?,
-        mode: header.u8(&field::MODE)?.map(Mode::from_code),
-        kind: Kind::from_code(type_code.value, layout),
-        type_code,
-        len: header.u16(&field::LEN, ByteOrder::Big)?,
-        reserved: header.span(&reserved),
-        reserved_nonzero: header.any_nonzero(&reserved),
+        repr,
+        view,
+        mode: Mode::from_code(repr.mode),
+        kind: Kind::from_code(repr.type_code, layout),
+        reserved: Span::new(field::SIZE, reserved.len()),
+        reserved_nonzero: reserved.iter().any(|&b| b != 0),
     })
 }
 
@@ -114,6 +110,11 @@ pub fn dump_header(input: &[u8], layout: &Layout) -> Option<DumpHeader> {
 /// recognised as SMC dump, where a length field that does not fit is flagged rather than refused.
 pub fn starts_dump_header(captured: &[u8], layout: &Layout) -> bool {
     captured.len() >= layout.header_len && captured.get(field::MAGIC) == Some(&MAGIC.to_be_bytes()[..])
+}
+
+/// The header's length field, if captured.
+pub fn length_field(captured: &[u8]) -> Option<u16> {
+    Some(u16::from_be_bytes(captured.get(field::LEN)?.try_into().ok()?))
 }
 
 /// The heuristic test: does this UDP payload start an SMC dump frame?
@@ -125,16 +126,14 @@ pub fn claims(captured: &[u8], reported_len: usize, layout: &Layout) -> bool {
     if !starts_dump_header(captured, layout) {
         return false;
     }
-    let len = match Record::new(captured, 0).u16(&field::LEN, ByteOrder::Big) {
-        Some(f) => usize::from(f.value),
-        None => return false,
-    };
+    let Some(len) = length_field(captured).map(usize::from) else { return false };
     len >= layout.header_len && len <= reported_len
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Field;
 
     /// A 16-byte header written from the spec table: SMCv2, SMC-R, CDC (type 2), len 64.
     const HDR: [u8; 16] = [
@@ -151,13 +150,14 @@ mod tests {
     fn parses_spec_header() {
         let l = Layout::default();
         let h = dump_header(&HDR, &l).unwrap();
-        assert_eq!(h.magic, Field::new(0, 4, MAGIC));
-        assert_eq!(h.hdr_ver, Field::new(4, 1, 1));
-        assert_eq!(h.smc_ver, Field::new(5, 1, 2));
-        assert_eq!(h.mode, Field::new(6, 1, Mode::SmcR));
-        assert_eq!(h.type_code, Field::new(7, 1, 2));
+        let v = h.view;
+        assert_eq!(v.magic, Some(Field::new(0, 4, MAGIC)));
+        assert_eq!(v.hdr_ver, Some(Field::new(4, 1, 1)));
+        assert_eq!(v.smc_ver, Some(Field::new(5, 1, 2)));
+        assert_eq!((v.mode, h.mode), (Some(Field::new(6, 1, 1)), Mode::SmcR));
+        assert_eq!(v.type_code, Some(Field::new(7, 1, 2)));
         assert_eq!(h.kind, Kind::Cdc);
-        assert_eq!(h.len, Field::new(8, 2, 64));
+        assert_eq!(v.len, Some(Field::new(8, 2, 64)));
         assert_eq!(h.reserved, Span::new(10, 6));
         assert!(!h.reserved_nonzero);
     }
@@ -169,7 +169,7 @@ mod tests {
         b[7] = 0x33;
         b[15] = 1;
         let h = dump_header(&b, &Layout::default()).unwrap();
-        assert_eq!(h.mode.value, Mode::Unknown(9));
+        assert_eq!(h.mode, Mode::Unknown(9));
         assert_eq!(h.kind, Kind::Unknown(0x33));
         assert!(h.reserved_nonzero);
     }

@@ -1,31 +1,35 @@
 //! The inferred facts of the dump format, declared once.
 //!
 //! `../shared/spec/smc-dump-format.md` marks these as *inferred*: no real capture has confirmed them yet. They are
-//! the order of the header's fixed fields ([`header_field`]) and the defaults of the `smcdump.header_len`,
+//! the order of the header's fixed fields ([`HeaderRepr`], [`header_field`]) and the defaults of the `smcdump.header_len`,
 //! `smcdump.type_raw`, `smcdump.type_cdc` and `smcdump.smcd_byte_order` preferences; the parser reads the latter
 //! only through a [`Layout`] value, so that a preference (or a second, legacy header layout) changes them in one
 //! place.
 
-/// Where the dump header's fixed fields lie, from the start of the UDP payload. The magic's value is confirmed;
-/// its place first, and the order and width of the others, are our reading of the writer code. [inferred]
-pub mod header_field {
-    use crate::wire::FieldRange;
+use super::record::wire_record;
 
-    /// `CF D3 E7 A5`.
-    pub const MAGIC: FieldRange = 0..4;
-    /// Dump header version (`SMC_DUMP_VER`).
-    pub const HDR_VER: FieldRange = 4..5;
-    /// 1 = SMCv1, 2 = SMCv2.
-    pub const SMC_VER: FieldRange = 5..6;
-    /// 1 = SMC-R, 2 = SMC-D.
-    pub const MODE: FieldRange = 6..7;
-    /// Raw data or CDC message (codes from [`super::Layout`]).
-    pub const TYPE: FieldRange = 7..8;
-    /// Header plus payload length, big-endian.
-    pub const LEN: FieldRange = 8..10;
-    /// Reserved bytes run from here to the header length.
-    pub const RESERVED: usize = LEN.end;
+wire_record! {
+    /// The dump header's fixed fields, from the start of the UDP payload. The magic's value is confirmed; its place
+    /// first, and the order and width of the others, are our reading of the writer code. [inferred] Reserved bytes
+    /// follow, up to the header length ([`Layout::header_len`]).
+    pub struct HeaderRepr, view HeaderView, fields header_field {
+        /// `CF D3 E7 A5`.
+        magic / MAGIC: u32 = 0..4,
+        /// Dump header version (`SMC_DUMP_VER`).
+        hdr_ver / HDR_VER: u8 = 4..5,
+        /// 1 = SMCv1, 2 = SMCv2.
+        smc_ver / SMC_VER: u8 = 5..6,
+        /// 1 = SMC-R, 2 = SMC-D.
+        mode / MODE: u8 = 6..7,
+        /// Raw data or CDC message (codes from [`Layout`]).
+        type_code / TYPE: u8 = 7..8,
+        /// Header plus payload length.
+        len / LEN: u16 = 8..10,
+    }
 }
+
+/// The header's byte order. [inferred]
+pub const HEADER_BYTE_ORDER: ByteOrder = ByteOrder::Big;
 
 /// Header length when nothing overrides it: magic, versions, mode, type, length, 6 reserved bytes. [inferred]
 pub const DEFAULT_HEADER_LEN: usize = 16;
@@ -36,7 +40,7 @@ pub const DEFAULT_TYPE_CDC: u8 = 2;
 
 /// The fixed part of the header ([`header_field`]). Everything after it, up to the header length, is reserved. A
 /// header length below this cannot be honoured.
-pub const MIN_HEADER_LEN: usize = header_field::RESERVED;
+pub const MIN_HEADER_LEN: usize = header_field::SIZE;
 /// Upper bound accepted for the header length preference; far beyond any plausible layout.
 pub const MAX_HEADER_LEN: usize = 64;
 

@@ -1,19 +1,16 @@
-//! Learning the dump header's layout from the frames of a capture.
+//! What one frame says about the dump header's layout.
 //!
 //! The header length and the two type codes are inferred ([`super::layout`]); the frames themselves can say which
 //! values are right. Two kinds of frame identify themselves through what is confirmed about their payload (spec
 //! 4.2–4.4): an SMC-R CDC is exactly 48 bytes starting `FE 2C` (type 0xFE, length 44), and an SMC-D CDC the host
-//! sent is 32 bytes starting `FE`; the header's length field covers header and payload. One such frame fixes the
-//! header length and the CDC type code; the other type code seen in the capture is then raw data.
-//!
-//! The first self-identifying frame wins: later evidence that implies another layout is a conflict to report,
-//! never a reason to switch (a layout that changed half way through would make frames depend on each other's
-//! order). Frames are observed once each, in capture order, on Wireshark's first pass: an observation of a frame
-//! number not above the highest one seen is ignored, so later passes and re-dissections learn nothing new.
+//! sent is 32 bytes starting `FE`; the header's length field covers header and payload. One such frame implies
+//! the header length and the CDC type code ([`identify`]); weighing what the frames of a capture imply is the
+//! capture's business (`crate::capture::layout`).
 
 use super::cdc::{CDC_MSG_TYPE, SMCD_DUMP_SIZE, SMCR_CDC_LEN, SMCR_DUMP_SIZE};
+use super::header::length_field;
 use super::layout::{header_field, MAX_HEADER_LEN, MIN_HEADER_LEN};
-use super::{ByteOrder, Layout, Record, MAGIC};
+use super::MAGIC;
 
 /// The layout one frame implies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,11 +29,10 @@ pub fn identify(payload: &[u8], reported: usize) -> Option<Evidence> {
     if payload.len() != reported || payload.get(header_field::MAGIC)? != MAGIC.to_be_bytes() {
         return None;
     }
-    let header = Record::new(payload, 0);
-    if usize::from(header.u16(&header_field::LEN, ByteOrder::Big)?.value) != reported {
+    if usize::from(length_field(payload)?) != reported {
         return None;
     }
-    let (record, first): (usize, &[u8]) = match header.u8(&header_field::MODE)?.value {
+    let (record, first): (usize, &[u8]) = match payload.get(header_field::MODE.start)? {
         1 => (SMCR_DUMP_SIZE, &[CDC_MSG_TYPE, SMCR_CDC_LEN]),
         2 => (SMCD_DUMP_SIZE, &[CDC_MSG_TYPE]),
         _ => return None,
@@ -44,124 +40,34 @@ pub fn identify(payload: &[u8], reported: usize) -> Option<Evidence> {
     let header_len = reported.checked_sub(record)?;
     if !(MIN_HEADER_LEN..=MAX_HEADER_LEN).contains(&header_len)
         || payload.get(header_len..header_len + first.len())? != first
-        || header.any_nonzero(&(header_field::RESERVED..header_len))
+        || payload.get(MIN_HEADER_LEN..header_len)?.iter().any(|&b| b != 0)
     {
         return None;
     }
-    Some(Evidence { header_len, type_cdc: header.u8(&header_field::TYPE)?.value })
-}
-
-/// A layout learned from a capture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Learned {
-    pub evidence: Evidence,
-    /// The frame it was learned from.
-    pub frame: u32,
-    /// The raw data type code: the earliest other code seen, with its frame; `None` while none was.
-    pub type_raw: Option<(u8, u32)>,
-}
-
-/// What one capture file has taught so far.
-#[derive(Clone, Debug)]
-pub struct Learner {
-    /// The highest frame number observed.
-    last: u32,
-    learned: Option<Learned>,
-    /// For each type code, the first frame (numbers start at 1) whose dump header carried it; 0 for none yet.
-    first_seen: [u32; 256],
-}
-
-impl Default for Learner {
-    fn default() -> Self {
-        Learner { last: 0, learned: None, first_seen: [0; 256] }
-    }
-}
-
-impl Learner {
-    /// Observes frame `num`'s UDP payload (captured bytes, `reported` on the wire). Returns whether this frame
-    /// taught the header length and CDC type code (the first self-identifying frame does; nothing later changes
-    /// them).
-    pub fn observe(&mut self, num: u32, payload: &[u8], reported: usize) -> bool {
-        if num <= self.last {
-            return false;
-        }
-        self.last = num;
-        if payload.get(header_field::MAGIC) != Some(&MAGIC.to_be_bytes()[..]) {
-            return false;
-        }
-        if let Some(&code) = payload.get(header_field::TYPE.start) {
-            let seen = &mut self.first_seen[usize::from(code)];
-            if *seen == 0 {
-                *seen = num;
-            }
-        }
-        match self.learned {
-            Some(l) => {
-                if l.type_raw.is_none() {
-                    let type_raw = self.earliest_other(l.evidence.type_cdc);
-                    self.learned = Some(Learned { type_raw, ..l });
-                }
-                false
-            }
-            None => match identify(payload, reported) {
-                Some(evidence) => {
-                    let type_raw = self.earliest_other(evidence.type_cdc);
-                    self.learned = Some(Learned { evidence, frame: num, type_raw });
-                    true
-                }
-                None => false,
-            },
-        }
-    }
-
-    /// The type code other than `type_cdc` that was seen first.
-    fn earliest_other(&self, type_cdc: u8) -> Option<(u8, u32)> {
-        (0..=u8::MAX)
-            .filter(|&c| c != type_cdc)
-            .filter_map(|c| Some((c, self.first_seen[usize::from(c)])).filter(|&(_, f)| f != 0))
-            .min_by_key(|&(_, f)| f)
-    }
-
-    /// What was learned, if anything.
-    pub fn learned(&self) -> Option<Learned> {
-        self.learned
-    }
-
-    /// `base` with what was learned put in: the header length and CDC code of the first self-identifying frame,
-    /// the raw code seen besides it. While no raw code was seen, the base's stays, unless it is the learned CDC
-    /// code: then raw data gets the base's CDC code, the one code left over from the swap.
-    pub fn layout(&self, base: &Layout) -> Layout {
-        let Some(l) = self.learned else { return *base };
-        let type_cdc = l.evidence.type_cdc;
-        let type_raw = match l.type_raw {
-            Some((code, _)) => code,
-            None if base.type_raw != type_cdc => base.type_raw,
-            None => base.type_cdc,
-        };
-        Layout { header_len: l.evidence.header_len, type_raw, type_cdc, ..*base }
-    }
+    Some(Evidence { header_len, type_cdc: *payload.get(header_field::TYPE.start)? })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::emit::{dump_frame, smcd_cdc, smcr_cdc, HeaderSpec, SmcdCdcSpec, SmcrCdcSpec};
+    use crate::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
+    use crate::wire::emit::{data_frame, smcd_cdc_frame, smcr_cdc_frame};
+    use crate::wire::{ByteOrder, Layout};
 
     fn layout(header_len: usize, type_raw: u8, type_cdc: u8) -> Layout {
         Layout { header_len, type_raw, type_cdc, ..Layout::default() }
     }
 
     fn smcr(l: &Layout) -> Vec<u8> {
-        dump_frame(l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(1, 2, (0, 3), (0, 4))))
+        smcr_cdc_frame(l, 1, &SmcrCdcRepr::new(1, 2, (0, 3), (0, 4)))
     }
 
     fn smcd(l: &Layout) -> Vec<u8> {
-        let spec = SmcdCdcSpec::sent(ByteOrder::Little, (0, 3), (0, 4));
-        dump_frame(l, &HeaderSpec::new(1, 2, l.type_cdc), &smcd_cdc(&spec))
+        smcd_cdc_frame(l, 1, &SmcdCdcRepr::sent((0, 3), (0, 4)), ByteOrder::Little)
     }
 
     fn raw(l: &Layout, n: usize) -> Vec<u8> {
-        dump_frame(l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0xFE; n])
+        data_frame(l, 1, 1, &vec![0xFE; n])
     }
 
     #[test]
@@ -196,39 +102,5 @@ mod tests {
         let mut d = smcd(&l);
         d[16] = 0x13;
         assert_eq!(identify(&d, d.len()), None);
-    }
-
-    #[test]
-    fn learns_once_then_keeps_it() {
-        let base = Layout::default();
-        let real = layout(12, 0, 1);
-        let mut learner = Learner::default();
-        assert!(!learner.observe(1, &raw(&real, 40), 52));
-        assert_eq!(learner.layout(&base), base, "nothing to learn from raw data");
-        assert!(learner.observe(2, &smcr(&real), 60));
-        assert_eq!(learner.layout(&base), real);
-        let got = learner.learned().unwrap();
-        assert_eq!((got.frame, got.type_raw), (2, Some((0, 1))));
-        // Conflicting evidence changes nothing; neither does a second pass over the same frames.
-        assert!(!learner.observe(3, &smcr(&Layout::default()), 64));
-        assert!(!learner.observe(2, &smcr(&Layout::default()), 64));
-        assert_eq!(learner.layout(&base), real);
-    }
-
-    #[test]
-    fn raw_code_comes_later_or_from_the_base() {
-        let base = Layout::default();
-        let real = layout(16, 2, 1);
-        let mut learner = Learner::default();
-        learner.observe(1, &smcd(&real), 48);
-        // The CDC code is the base's raw code: until raw data shows its code, raw is the code left over.
-        assert_eq!(learner.layout(&base), layout(16, 2, 1));
-        learner.observe(2, &raw(&layout(16, 7, 1), 5), 21);
-        assert_eq!(learner.layout(&base), layout(16, 7, 1));
-        assert_eq!(learner.learned().unwrap().type_raw, Some((7, 2)));
-        // The default layout, confirmed: no change at all.
-        let mut learner = Learner::default();
-        learner.observe(1, &smcr(&base), 64);
-        assert_eq!(learner.layout(&base), base);
     }
 }

@@ -4,9 +4,10 @@
 //! bytes it was read from ([`Field`]), so the tree code can add each item over exactly its bytes. Codes are open
 //! enums: an unknown mode or type is a value, never a parse error.
 //!
-//! Each record (dump header, SMC-R CDC, SMC-D CDC, the dump device's envelope) declares the byte range of every
-//! field once, in a `field` module of its own; the parser ([`Record`]), the encoder ([`emit`]) and the fuzz
-//! targets all read those ranges. A field the capture does not hold is `None`, never a made-up zero.
+//! Each record (dump header, SMC-R CDC, SMC-D CDC, the link, IPv4, UDP and TCP headers around them) is declared
+//! once with [`record::wire_record!`]: every field's byte range and value type in one line, from which come the
+//! `field` module of ranges, the plain value the encoder writes (`…Repr`) and the captured view the parser reads
+//! (`…View`). A field the capture does not hold is `None`, never a made-up zero.
 //!
 //! The facts about the format that are *inferred* rather than read in kernel source (the header's field order and
 //! length, the two type codes, SMC-D byte order) are gathered in [`layout`]; nothing else in this module
@@ -16,16 +17,21 @@ pub mod cdc;
 pub mod clc;
 pub mod emit;
 pub mod envelope;
+pub mod flow;
 pub mod frame;
 pub mod handshake;
 pub mod header;
 pub mod layout;
 pub mod learn;
+pub mod net;
+pub mod record;
 
-pub use cdc::{Cdc, CdcVariant, ConnState, Cursor, ProdFlags, SmcdCdc, SmcrCdc};
+pub use cdc::{Cdc, ConnState, Cursor, ProdFlags, SmcdCdc};
+pub use flow::{ConnKey, Endpoint, Flow};
 pub use frame::{DumpFrame, Payload};
 pub use header::{DumpHeader, Kind, Mode, MAGIC};
 pub use layout::{ByteOrder, Layout, SmcdByteOrder};
+pub use record::{WireRepr, WireValue};
 
 use core::ops::Range;
 
@@ -66,7 +72,7 @@ pub type FieldRange = Range<usize>;
 impl Span {
     /// The bytes of field `r` of a record that starts at `base`.
     pub const fn at(base: usize, r: &FieldRange) -> Self {
-        Span::new(base.saturating_add(r.start), r.end - r.start)
+        Span::new(base.saturating_add(r.start), r.end.saturating_sub(r.start))
     }
 }
 
@@ -86,77 +92,5 @@ impl<T> Field<T> {
     /// The same bytes, read as another type.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
         Field { span: self.span, value: f(self.value) }
-    }
-}
-
-/// The bytes of one record that the capture holds, and where the record starts in the frame: reads each field
-/// by its [`FieldRange`], giving `None` for a field not (wholly) captured.
-#[derive(Clone, Copy, Debug)]
-pub struct Record<'a> {
-    bytes: &'a [u8],
-    base: usize,
-}
-
-impl<'a> Record<'a> {
-    /// A record starting at frame offset `base`, of which `bytes` were captured.
-    pub const fn new(bytes: &'a [u8], base: usize) -> Self {
-        Record { bytes, base }
-    }
-
-    /// The frame span of field `r`, captured or not.
-    pub const fn span(&self, r: &FieldRange) -> Span {
-        Span::at(self.base, r)
-    }
-
-    fn array<const N: usize>(&self, r: &FieldRange) -> Option<[u8; N]> {
-        self.bytes.get(r.clone())?.try_into().ok()
-    }
-
-    /// A one-byte field.
-    pub fn u8(&self, r: &FieldRange) -> Option<Field<u8>> {
-        let [b] = self.array::<1>(r)?;
-        Some(Field { span: self.span(r), value: b })
-    }
-
-    /// A two-byte field in `order`.
-    pub fn u16(&self, r: &FieldRange, order: ByteOrder) -> Option<Field<u16>> {
-        let b = self.array::<2>(r)?;
-        let value = match order {
-            ByteOrder::Big => u16::from_be_bytes(b),
-            ByteOrder::Little => u16::from_le_bytes(b),
-        };
-        Some(Field { span: self.span(r), value })
-    }
-
-    /// A four-byte field in `order`.
-    pub fn u32(&self, r: &FieldRange, order: ByteOrder) -> Option<Field<u32>> {
-        let b = self.array::<4>(r)?;
-        let value = match order {
-            ByteOrder::Big => u32::from_be_bytes(b),
-            ByteOrder::Little => u32::from_le_bytes(b),
-        };
-        Some(Field { span: self.span(r), value })
-    }
-
-    /// Whether any captured byte of field `r` is not zero.
-    pub fn any_nonzero(&self, r: &FieldRange) -> bool {
-        let end = r.end.min(self.bytes.len());
-        self.bytes.get(r.start.min(end)..end).is_some_and(|b| b.iter().any(|&x| x != 0))
-    }
-
-    /// The captured bytes of field `r` (fewer than the field has when the capture ends inside it).
-    pub fn bytes(&self, r: &FieldRange) -> &'a [u8] {
-        let end = r.end.min(self.bytes.len());
-        self.bytes.get(r.start.min(end)..end).unwrap_or(&[])
-    }
-}
-
-/// Writes `value` into field `r` of `out`; the encoder's inverse of [`Record`]. A field `out` does not hold is
-/// skipped (encoders size their buffers from the same ranges, so that does not happen).
-pub fn put(out: &mut [u8], r: &FieldRange, value: &[u8]) {
-    if let Some(dst) = out.get_mut(r.clone()) {
-        if dst.len() == value.len() {
-            dst.copy_from_slice(value);
-        }
     }
 }

@@ -1,18 +1,23 @@
-//! Handing the application's bytes to the dissector TCP would choose for them, through the C shim
-//! (`src/epan/shim.c`), which catches what they throw; and the `smcdump.port` Decode As table.
+//! The [`Application`] of a dump frame dissected in Wireshark: its columns, its data on the follow tap, and the
+//! application's bytes handed to the dissector TCP would choose for them, through the C shim (`src/epan/catch.c`),
+//! which catches what they throw; and the `smcdump.port` Decode As table.
 //!
-//! On a data frame's first visit, `crate::streams` decides, calling the application dissectors with
-//! desegmentation allowed, what the frame dissects (its own bytes, or a buffer reassembled with earlier frames);
-//! every later visit replays that with desegmentation off, so that what a frame shows does not depend on the order
-//! frames are dissected in.
+//! What each frame dissects is `crate::capture`'s decision (on the first visit, with the dissectors allowed to
+//! ask for more; replayed on later visits); this only carries it out.
 
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use core::ptr;
 use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::panic::catch_unwind;
 
-use super::{dissector, sys};
-use crate::streams::{Handoff, Need, Outcome};
+use super::packet::Packet;
+use super::tree::CText;
+use super::{follow, sys};
+use crate::capture::streams::{Need, Outcome};
+use crate::capture::{Application, Handover};
+use crate::dissect::{self, Summary};
+use crate::wire::frame::FrameError;
+use crate::wire::{DumpFrame, Span};
 
 /// The follow tap, "smcdump_follow" (-1 before registration).
 pub static FOLLOW_TAP: AtomicI32 = AtomicI32::new(-1);
@@ -41,7 +46,7 @@ pub unsafe fn register(proto: c_int) {
         sys::dissector_table_allow_decode_as(table);
     }
     DECODE_AS.store(table, Ordering::Relaxed);
-    let tap = sys::smcdump_register_follow(proto, Some(dissector::frame_stream), Some(dissector::stream_count));
+    let tap = sys::smcdump_register_follow(proto, Some(follow::frame_stream), Some(follow::stream_count));
     FOLLOW_TAP.store(tap, Ordering::Relaxed);
 }
 
@@ -110,97 +115,91 @@ unsafe fn reassembled_tvb(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info,
     child
 }
 
-/// Where a data frame's bytes are, and which connection they belong to.
-pub struct DataFrame {
-    pub tvb: *mut sys::tvbuff_t,
-    pub pinfo: *mut sys::packet_info,
-    /// The tree the application's items go to (the frame's, beside ours).
-    pub tree: *mut sys::proto_tree,
-    /// Where the data lies in the tvb.
-    pub offset: usize,
-    /// The server's port first, then the other one.
-    pub ports: (u16, u16),
+/// The application of the dump frame being dissected: Wireshark's packet and the columns smcdump gave it.
+pub struct WsApplication {
+    packet: Packet,
+    /// smcdump's columns, once the frame is parsed.
+    pub summary: Option<Summary>,
 }
 
-impl DataFrame {
-    /// Hands the frame's `len` data bytes to the follower (`tshark -z follow,smcdump,...`).
-    ///
-    /// # Safety
-    /// The pointers are the current frame's; the data lies within the tvb's captured bytes.
-    pub unsafe fn follow(&self, len: usize) {
-        if let (Ok(offset), Ok(len)) = (c_int::try_from(self.offset), c_int::try_from(len)) {
-            sys::smcdump_follow_data(FOLLOW_TAP.load(Ordering::Relaxed), self.tvb, self.pinfo, offset, len);
+impl WsApplication {
+    pub fn new(packet: Packet) -> Self {
+        WsApplication { packet, summary: None }
+    }
+
+    /// Sets smcdump's columns from the summary (again: a frame whose data only continues a message shows them).
+    pub fn set_columns(&self) {
+        if let Some(s) = &self.summary {
+            self.packet.set_columns(s.protocol, CText::of(&s.info).as_c_str());
+        }
+    }
+}
+
+impl Application for WsApplication {
+    fn parsed(&mut self, frame: &Result<DumpFrame, FrameError>) {
+        self.summary = Some(dissect::summary(frame));
+        self.set_columns();
+    }
+
+    fn follow(&mut self, data: Span) {
+        if let (Ok(offset), Ok(len)) = (c_int::try_from(data.off), c_int::try_from(data.len)) {
+            let Packet { tvb, pinfo, .. } = self.packet;
+            // SAFETY: the current frame's tvb and packet_info; the data lies within the tvb's captured bytes
+            // (capture::stream_part gives only wholly captured data).
+            unsafe { sys::smcdump_follow_data(FOLLOW_TAP.load(Ordering::Relaxed), tvb, pinfo, offset, len) }
         }
     }
 
-    /// Hands `bytes` (the frame's own data when not `reassembled`, else a buffer of several frames') at stream
-    /// offset `seq` to the application dissectors; with `desegment`, they may ask for more.
-    ///
-    /// # Safety
-    /// The pointers are the current frame's; `bytes`, when not reassembled, are the tvb's bytes at `offset`.
-    pub unsafe fn dissect(&self, bytes: &[u8], seq: u64, reassembled: bool, desegment: bool) -> Outcome {
-        let (Ok(offset), Ok(len)) = (c_int::try_from(self.offset), c_int::try_from(bytes.len())) else {
-            return Outcome::Refused;
+    fn dissect(&mut self, h: &Handover<'_>) -> Outcome {
+        let Ok(len) = c_int::try_from(h.bytes.len()) else { return Outcome::Refused };
+        let Packet { tvb, pinfo, tree } = self.packet;
+        // SAFETY: the current frame's tvb and packet_info; own bytes lie within the tvb's captured bytes at
+        // `own_at` (the capture floor hands only wholly captured data).
+        let app = unsafe {
+            match h.own_at {
+                Some(at) => match c_int::try_from(at) {
+                    Ok(at) => sys::smcdump_subset_tvb(tvb, at, len),
+                    Err(_) => ptr::null_mut(),
+                },
+                None => reassembled_tvb(tvb, pinfo, h.bytes),
+            }
         };
-        let app = if reassembled {
-            reassembled_tvb(self.tvb, self.pinfo, bytes)
-        } else {
-            sys::smcdump_subset_tvb(self.tvb, offset, len)
-        };
-        if app.is_null() || bytes.is_empty() {
+        if app.is_null() || h.bytes.is_empty() {
             return Outcome::Refused;
         }
         // TCP's sequence numbers are 32 bits; the stream offset is their relative counterpart.
-        let seq = seq as u32;
-        let mut h = sys::smcdump_handoff {
+        let seq = h.stream_offset as u32;
+        let mut call = sys::smcdump_handoff {
             tvb: app,
-            pinfo: self.pinfo,
-            tree: self.tree,
+            pinfo,
+            tree,
             decode_as: DECODE_AS.load(Ordering::Relaxed),
             tcp_port: TCP_PORT.load(Ordering::Relaxed),
             tcp_heuristics: TCP_HEURISTICS.load(Ordering::Relaxed),
-            server_port: self.ports.0.into(),
-            client_port: self.ports.1.into(),
-            may_desegment: c_int::from(desegment),
+            server_port: h.ports.0.into(),
+            client_port: h.ports.1.into(),
+            may_desegment: c_int::from(h.may_ask_more),
             seq,
             nxtseq: seq.wrapping_add(len as u32),
-            is_reassembled: c_int::from(reassembled),
+            is_reassembled: c_int::from(h.own_at.is_none()),
             taken: 0,
             desegment_offset: 0,
             desegment_len: 0,
             exception: 0,
             message: [0; 256],
         };
-        sys::smcdump_handoff(&mut h);
-        match (h.taken != 0, h.desegment_len) {
+        // SAFETY: every pointer is the current frame's or a table found at hand-off; the shim catches what the
+        // dissectors throw.
+        unsafe { sys::smcdump_handoff(&mut call) };
+        match (call.taken != 0, call.desegment_len) {
             // A dissector that threw took the data, as TCP counts it.
-            _ if h.exception != 0 => Outcome::Consumed,
+            _ if call.exception != 0 => Outcome::Consumed,
             (false, _) => Outcome::Refused,
             (true, 0) => Outcome::Consumed,
             (true, n) => {
                 let need = if n >= sys::DESEGMENT_UNTIL_FIN { Need::NextData } else { Need::Bytes(n as usize) };
-                Outcome::NeedMore { offset: usize::try_from(h.desegment_offset).unwrap_or(0), need }
+                Outcome::NeedMore { offset: usize::try_from(call.desegment_offset).unwrap_or(0), need }
             }
-        }
-    }
-
-    /// Replays what the first visit decided for this frame.
-    ///
-    /// # Safety
-    /// As [`DataFrame::dissect`]; `own` bytes are the tvb's bytes at `offset`.
-    pub unsafe fn replay(&self, h: &Handoff, own: &[u8], stream_offset: u64) {
-        if !h.taken {
-            return;
-        }
-        match &h.reassembled {
-            Some(r) => {
-                self.dissect(&r.bytes, r.start, true, false);
-            }
-            None if h.own > 0 => {
-                let own = own.get(..h.own).unwrap_or(own);
-                self.dissect(own, stream_offset, false, false);
-            }
-            None => {}
         }
     }
 }

@@ -6,10 +6,9 @@
 //! ring of a direction src -> dst is the buffer announced by the CLC message that travelled dst -> src.
 //! Memory grows with connections, not frames.
 
-use crate::fastmap::FastMap;
-
-use crate::analysis::Direction;
+use super::hash::FastMap;
 use crate::wire::clc::{ClcMessage, Path};
+use crate::wire::Flow;
 
 /// The buffer one side announced in its Accept or Confirm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,15 +35,15 @@ pub struct Handshake {
 /// The CLC handshakes of one capture file, by the direction their messages travelled.
 #[derive(Debug, Default)]
 pub struct Handshakes {
-    announced: FastMap<Direction, Announced>,
+    announced: FastMap<Flow, Announced>,
     /// Declines: the frame and diagnosis code, by the direction the Decline travelled.
-    declined: FastMap<Direction, (u32, Option<u32>)>,
+    declined: FastMap<Flow, (u32, Option<u32>)>,
     /// The last frame observed: frames are observed once, in capture order (later passes are ignored).
     last: u32,
     /// Wireshark's TCP stream (`tcp.stream`) each SMC SYN opened, by the SYN's direction, until its Proposal
     /// takes it; then by the Proposal's direction, for its Accept and Confirm; then by their frames.
-    syn_streams: FastMap<Direction, u32>,
-    proposal_streams: FastMap<Direction, u32>,
+    syn_streams: FastMap<Flow, u32>,
+    proposal_streams: FastMap<Flow, u32>,
     clc_streams: FastMap<u32, u32>,
     /// The last SYN recorded (capture order, once each).
     last_syn: u32,
@@ -57,7 +56,7 @@ impl Handshakes {
 
     /// Records CLC message `msg` of frame `num`, sent in direction `dir`. A later handshake on the same 4-tuple
     /// (a reused port pair) replaces the earlier one.
-    pub fn observe(&mut self, num: u32, dir: Direction, msg: &ClcMessage) {
+    pub fn observe(&mut self, num: u32, dir: Flow, msg: &ClcMessage) {
         if num <= self.last {
             return;
         }
@@ -96,7 +95,7 @@ impl Handshakes {
     }
 
     /// The handshake as seen from dump direction `dir` (src -> dst), if one is in the capture.
-    pub fn for_direction(&self, dir: Direction) -> Option<Handshake> {
+    pub fn for_direction(&self, dir: Flow) -> Option<Handshake> {
         let receiver = self.announced.get(&dir.reverse());
         let sender = self.announced.get(&dir);
         if receiver.is_none() && sender.is_none() {
@@ -113,7 +112,7 @@ impl Handshakes {
     /// Records that the SMC SYN (or SYN-ACK) of frame `num`, sent in direction `dir`, is in Wireshark's TCP stream
     /// `stream` (once each, in capture order). A connection's first SYN counts; the next one after its Proposal
     /// (a reused port pair) opens a new stream.
-    pub fn syn(&mut self, num: u32, dir: Direction, stream: u32) {
+    pub fn syn(&mut self, num: u32, dir: Flow, stream: u32) {
         if num <= self.last_syn {
             return;
         }
@@ -129,7 +128,7 @@ impl Handshakes {
     }
 
     /// The Decline of the connection `dir` belongs to (either direction): its frame and diagnosis code.
-    pub fn declined(&self, dir: Direction) -> Option<(u32, Option<u32>)> {
+    pub fn declined(&self, dir: Flow) -> Option<(u32, Option<u32>)> {
         self.declined.get(&dir).or_else(|| self.declined.get(&dir.reverse())).copied()
     }
 }
@@ -139,8 +138,14 @@ mod tests {
     use super::*;
     use crate::wire::clc::Buffer;
 
+    use crate::wire::Endpoint;
+
     const C: [u8; 4] = [10, 0, 0, 1];
     const S: [u8; 4] = [10, 0, 0, 2];
+
+    fn flow(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16) -> Flow {
+        Flow::new(Endpoint::new(src, sport), Endpoint::new(dst, dport))
+    }
 
     fn ac(confirm: bool, code: u8, path: Path) -> ClcMessage {
         ClcMessage::AcceptConfirm {
@@ -153,8 +158,8 @@ mod tests {
 
     #[test]
     fn each_direction_gets_the_receivers_ring() {
-        let c2s = Direction::new(&C, &S, 40000, 6379);
-        let s2c = Direction::new(&S, &C, 6379, 40000);
+        let c2s = flow(C, S, 40000, 6379);
+        let s2c = flow(S, C, 6379, 40000);
         let mut h = Handshakes::default();
         h.observe(4, c2s, &ClcMessage::Proposal { version: 1 });
         h.observe(5, s2c, &ac(false, 2, Path::SmcD)); // server: 64 KiB DMBE
@@ -162,13 +167,13 @@ mod tests {
         let want = |ring| Some(Handshake { accept_frame: Some(5), confirm_frame: Some(6), ring_size: Some(ring) });
         assert_eq!(h.for_direction(c2s), want(65536 - 32));
         assert_eq!(h.for_direction(s2c), want(16384 - 32));
-        assert_eq!(h.for_direction(Direction::new(&C, &S, 1, 2)), None);
+        assert_eq!(h.for_direction(flow(C, S, 1, 2)), None);
         assert_eq!(h.declined(c2s), None);
     }
 
     #[test]
     fn the_tcp_stream_of_a_handshake_is_its_syns() {
-        let c2s = Direction::new(&C, &S, 40000, 6379);
+        let c2s = flow(C, S, 40000, 6379);
         let mut h = Handshakes::default();
         h.syn(1, c2s, 7);
         h.syn(2, c2s.reverse(), 9); // the SYN-ACK: the same stream, already known
@@ -183,7 +188,7 @@ mod tests {
         h.observe(12, c2s.reverse(), &ac(false, 0, Path::SmcR));
         assert_eq!((h.tcp_stream(5), h.tcp_stream(12)), (Some(7), Some(12)));
         // No SYN in the capture: no stream.
-        let other = Direction::new(&C, &S, 40001, 6379);
+        let other = flow(C, S, 40001, 6379);
         h.observe(20, other, &ClcMessage::Proposal { version: 1 });
         h.observe(21, other.reverse(), &ac(false, 0, Path::SmcR));
         assert_eq!(h.tcp_stream(21), None);
@@ -191,7 +196,7 @@ mod tests {
 
     #[test]
     fn a_decline_is_remembered_for_both_directions() {
-        let c2s = Direction::new(&C, &S, 40000, 80);
+        let c2s = flow(C, S, 40000, 80);
         let mut h = Handshakes::default();
         h.observe(4, c2s, &ClcMessage::Proposal { version: 1 });
         h.observe(5, c2s.reverse(), &ClcMessage::Decline { version: 1, diagnosis: Some(0x0303_0000) });

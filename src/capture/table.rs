@@ -1,17 +1,19 @@
 //! The connections of a capture at a glance (pure Rust): one row per SMC connection (per `smcdump.stream`) and
-//! per handshake that fell back to TCP, for `tshark -z smcdump,conn`.
+//! per handshake that fell back to TCP. Two tables share the rows: [`CaptureTable`], the whole capture counted on
+//! the first pass (`tshark -z smcdump,conn`), and [`FilteredTable`], what a statistics listener counts from the
+//! frames its display filter lets through (Statistics › SMC Connections, `tshark -z smcdump,connections`).
 //!
 //! Rows are filled on Wireshark's first pass, in capture order: each dump frame once (frames are recorded only
 //! when their number is higher than the last one recorded, so later passes and GUI re-dissection change nothing),
 //! each CLC message once. Memory grows with connections, not frames.
 
-use crate::fastmap::FastMap;
 use std::fmt::Write as _;
 
-use crate::streams::{Endpoint, StreamId};
+use super::hash::FastMap;
+use super::streams::StreamId;
 use crate::wire::cdc::{ConnState, ProdFlags};
 use crate::wire::clc::{decline_name, ClcMessage, Path};
-use crate::wire::{DumpFrame, Mode, Payload};
+use crate::wire::{ConnKey, DumpFrame, Endpoint, Flow, Mode, Payload};
 
 /// What one dump frame contributes to its connection's row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,8 +21,7 @@ pub struct FrameFacts {
     pub stream: StreamId,
     /// 0: from the endpoint that sent first, 1: back.
     pub dir: u8,
-    pub src: Endpoint,
-    pub dst: Endpoint,
+    pub flow: Flow,
     pub mode: Mode,
     pub smc_ver: u8,
     pub kind: FrameKind,
@@ -39,7 +40,7 @@ pub struct FrameCount {
 
 impl FrameCount {
     pub fn of(frame: &DumpFrame) -> FrameCount {
-        FrameCount { mode: frame.header.mode.value, smc_ver: frame.header.smc_ver.value, kind: FrameKind::of(frame) }
+        FrameCount { mode: frame.header.mode, smc_ver: frame.header.repr.smc_ver, kind: FrameKind::of(frame) }
     }
 }
 
@@ -63,8 +64,8 @@ impl FrameKind {
             _ if !frame.magic_ok => FrameKind::Other,
             Payload::Raw(span) => FrameKind::Data(span.len as u64),
             Payload::Cdc { cdc, .. } => FrameKind::Cdc {
-                prod_flags: cdc.prod_flags.map_or(0, |f| f.value.0),
-                conn_state: cdc.conn_state.map_or(0, |f| f.value.0),
+                prod_flags: cdc.prod_flags().map_or(0, |f| f.value.0),
+                conn_state: cdc.conn_state().map_or(0, |f| f.value.0),
             },
             Payload::Undecoded(_) => FrameKind::Other,
         }
@@ -133,7 +134,7 @@ pub struct ClcRow {
     pub frames: u64,
 }
 
-/// What [`ConnTable::frame`] did with a frame.
+/// What [`CaptureTable::frame`] did with a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Counted {
     /// Counted before (a later pass, or a frame out of capture order).
@@ -144,30 +145,22 @@ pub enum Counted {
     Row,
 }
 
-/// The rows of one capture file.
+/// The rows of one capture file, each frame counted once, in capture order.
 #[derive(Debug, Default)]
-pub struct ConnTable {
+pub struct CaptureTable {
     conns: Vec<ConnRow>,
     clc: Vec<ClcRow>,
-    /// The latest handshake of each connection key (endpoints in order).
-    clc_by_key: FastMap<(Endpoint, Endpoint), usize>,
+    /// The latest handshake of each connection.
+    clc_by_key: FastMap<ConnKey, usize>,
     last_frame: u32,
     last_clc: u32,
 }
 
-fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
-    if a <= b {
-        (a, b)
-    } else {
-        (b, a)
-    }
+fn key(a: Endpoint, b: Endpoint) -> ConnKey {
+    Flow::new(a, b).conn()
 }
 
-impl ConnTable {
-    pub fn clear(&mut self) {
-        *self = ConnTable::default();
-    }
-
+impl CaptureTable {
     /// Counts dump frame `num` (first visit, capture order: a frame at or below the last one counted is ignored).
     pub fn frame(&mut self, num: u32, f: &FrameFacts) -> Counted {
         if num <= self.last_frame {
@@ -181,7 +174,7 @@ impl ConnTable {
         let row = &mut self.conns[i];
         let counted = if row.frames == 0 { Counted::NewRow } else { Counted::Row };
         if row.frames == 0 {
-            let (a, b) = if f.dir == 0 { (f.src, f.dst) } else { (f.dst, f.src) };
+            let (a, b) = if f.dir == 0 { (f.flow.src, f.flow.dst) } else { (f.flow.dst, f.flow.src) };
             *row = ConnRow { stream: f.stream, a, b, mode: Some(f.mode), smc_ver: f.smc_ver, ..ConnRow::default() };
         }
         let d = usize::from(f.dir.min(1));
@@ -202,14 +195,14 @@ impl ConnTable {
         counted
     }
 
-    /// Records CLC message `msg` of frame `num` from `src` to `dst` (first visit, capture order); whether it was
+    /// Records CLC message `msg` of frame `num`, sent in `flow` (first visit, capture order); whether it was
     /// recorded.
-    pub fn clc(&mut self, num: u32, src: Endpoint, dst: Endpoint, msg: &ClcMessage) -> bool {
+    pub fn clc(&mut self, num: u32, flow: Flow, msg: &ClcMessage) -> bool {
         if num <= self.last_clc {
             return false;
         }
         self.last_clc = num;
-        let k = key(src, dst);
+        let (src, dst, k) = (flow.src, flow.dst, flow.conn());
         match *msg {
             ClcMessage::Proposal { version } => {
                 self.clc_by_key.insert(k, self.clc.len());
@@ -376,8 +369,8 @@ impl ConnRow {
         let ring = |r: Option<u32>| r.map_or(Cell::Missing, |r| Cell::Text(r.to_string()));
         vec![
             Cell::Text(self.stream.to_string()),
-            Cell::Text(endpoint(self.a)),
-            Cell::Text(endpoint(self.b)),
+            Cell::Text(self.a.to_string()),
+            Cell::Text(self.b.to_string()),
             Cell::Text(mode),
             Cell::Text(format!("v{}", self.smc_ver)),
             Cell::Count(self.frames),
@@ -412,8 +405,8 @@ impl ClcRow {
         };
         let mut row = vec![
             Cell::Missing,
-            Cell::Text(endpoint(self.client)),
-            Cell::Text(endpoint(self.server)),
+            Cell::Text(self.client.to_string()),
+            Cell::Text(self.server.to_string()),
             Cell::Text(mode.to_string()),
             Cell::Text(format!("v{}", self.version)),
             Cell::Count(self.frames),
@@ -429,20 +422,20 @@ impl ClcRow {
 /// changed since it last told, so that only those are written into Wireshark's table. A frame of a connection
 /// that has a row changes that row only; a new connection or a CLC message may move rows, so all are compared.
 #[derive(Debug, Default)]
-pub struct ListenerTable {
-    table: ConnTable,
+pub struct FilteredTable {
+    table: CaptureTable,
     /// The rows as last told, and where each stream's row is among them.
     shown: Vec<Vec<Cell>>,
     row_of_stream: FastMap<StreamId, usize>,
-    /// Changed since the last [`ListenerTable::changes`]: any row, or the row of one stream.
+    /// Changed since the last [`FilteredTable::changes`]: any row, or the row of one stream.
     all_changed: bool,
     changed_stream: Option<StreamId>,
 }
 
-impl ListenerTable {
+impl FilteredTable {
     /// Forgets everything: the listener starts again.
     pub fn clear(&mut self) {
-        *self = ListenerTable::default();
+        *self = FilteredTable::default();
     }
 
     /// How many rows were told.
@@ -450,7 +443,7 @@ impl ListenerTable {
         self.shown.len()
     }
 
-    /// Forgets what was told (the rows were lost): the next [`ListenerTable::changes`] tells every row.
+    /// Forgets what was told (the rows were lost): the next [`FilteredTable::changes`] tells every row.
     pub fn forget_shown(&mut self) {
         self.shown.clear();
         self.all_changed = true;
@@ -468,9 +461,9 @@ impl ListenerTable {
         }
     }
 
-    /// Records CLC message `msg` of frame `num` from `src` to `dst`.
-    pub fn clc(&mut self, num: u32, src: Endpoint, dst: Endpoint, msg: &ClcMessage) {
-        self.all_changed |= self.table.clc(num, src, dst, msg);
+    /// Records CLC message `msg` of frame `num`, sent in `flow`.
+    pub fn clc(&mut self, num: u32, flow: Flow, msg: &ClcMessage) {
+        self.all_changed |= self.table.clc(num, flow, msg);
     }
 
     /// The rows that changed since the last call (index and cells, by index), and how many rows there are now.
@@ -502,25 +495,21 @@ impl ListenerTable {
     }
 }
 
-fn endpoint((ip, port): Endpoint) -> String {
-    format!("{}.{}.{}.{}:{port}", ip[0], ip[1], ip[2], ip[3])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const C: Endpoint = ([10, 0, 0, 1], 40000);
-    const S: Endpoint = ([10, 0, 0, 2], 6379);
+    const C: Endpoint = Endpoint::new([10, 0, 0, 1], 40000);
+    const S: Endpoint = Endpoint::new([10, 0, 0, 2], 6379);
 
     fn facts(stream: StreamId, dir: u8, kind: FrameKind) -> FrameFacts {
-        let (src, dst) = if dir == 0 { (C, S) } else { (S, C) };
-        FrameFacts { stream, dir, src, dst, mode: Mode::SmcR, smc_ver: 1, kind, ring: Some(16384) }
+        let flow = if dir == 0 { Flow::new(C, S) } else { Flow::new(S, C) };
+        FrameFacts { stream, dir, flow, mode: Mode::SmcR, smc_ver: 1, kind, ring: Some(16384) }
     }
 
     #[test]
     fn counts_each_direction_once_per_frame() {
-        let mut t = ConnTable::default();
+        let mut t = CaptureTable::default();
         t.frame(1, &facts(0, 0, FrameKind::Data(100)));
         t.frame(2, &facts(0, 0, FrameKind::Cdc { prod_flags: 0x80, conn_state: 0 }));
         t.frame(3, &facts(0, 1, FrameKind::Cdc { prod_flags: 0x10, conn_state: 0x40 }));
@@ -536,11 +525,11 @@ mod tests {
 
     #[test]
     fn declined_and_unconfirmed_handshakes_are_fallbacks() {
-        let mut t = ConnTable::default();
-        t.clc(4, C, S, &ClcMessage::Proposal { version: 1 });
-        t.clc(5, S, C, &ClcMessage::Decline { version: 1, diagnosis: Some(0x0303_0000) });
-        let other = ([10, 0, 0, 3], 1);
-        t.clc(6, other, S, &ClcMessage::Proposal { version: 2 });
+        let mut t = CaptureTable::default();
+        t.clc(4, Flow::new(C, S), &ClcMessage::Proposal { version: 1 });
+        t.clc(5, Flow::new(S, C), &ClcMessage::Decline { version: 1, diagnosis: Some(0x0303_0000) });
+        let other = Endpoint::new([10, 0, 0, 3], 1);
+        t.clc(6, Flow::new(other, S), &ClcMessage::Proposal { version: 2 });
         let f = t.fallbacks();
         assert_eq!(f.len(), 2);
         assert_eq!((f[0].client, f[0].server, f[0].decline, f[0].frames), (C, S, Some((5, Some(0x0303_0000))), 2));
@@ -555,8 +544,8 @@ mod tests {
 
     #[test]
     fn a_listener_is_told_only_the_rows_that_changed() {
-        let other: Endpoint = ([10, 0, 0, 3], 40001);
-        let mut l = ListenerTable::default();
+        let other = Endpoint::new([10, 0, 0, 3], 40001);
+        let mut l = FilteredTable::default();
         l.frame(1, &facts(0, 0, FrameKind::Data(100)));
         let (changed, rows) = l.changes();
         assert_eq!((changed.len(), changed[0].0, rows), (1, 0, 1));
@@ -568,13 +557,13 @@ mod tests {
         let (changed, _) = l.changes();
         assert_eq!((changed.len(), changed[0].0, &changed[0].1[7]), (1, 0, &Cell::Count(1)));
         // A handshake of other endpoints adds a row after the connections.
-        l.clc(3, other, S, &ClcMessage::Proposal { version: 2 });
+        l.clc(3, Flow::new(other, S), &ClcMessage::Proposal { version: 2 });
         let (changed, rows) = l.changes();
         assert_eq!((changed.len(), changed[0].0, rows), (1, 1, 2));
         assert_eq!(changed[0].1[13], Cell::Text("fell back to TCP: no CLC Confirm".into()));
         // A new connection comes before the handshake row: both rows are told.
         let mut f = facts(1, 0, FrameKind::Data(5));
-        f.src = other;
+        f.flow.src = other;
         l.frame(4, &f);
         let (changed, rows) = l.changes();
         assert_eq!((changed.iter().map(|c| c.0).collect::<Vec<_>>(), rows), (vec![1], 2));
@@ -586,7 +575,7 @@ mod tests {
 
     #[test]
     fn an_abort_wins_and_a_half_close_is_still_open() {
-        let mut t = ConnTable::default();
+        let mut t = CaptureTable::default();
         t.frame(1, &facts(0, 0, FrameKind::Cdc { prod_flags: 0, conn_state: 0x40 }));
         assert_eq!(t.conns()[0].ending(), Ending::Open);
         t.frame(2, &facts(0, 1, FrameKind::Cdc { prod_flags: 0, conn_state: 0x20 }));

@@ -8,10 +8,10 @@
 use core::cell::Cell;
 use core::marker::PhantomData;
 
-use crate::fastmap::FastMap;
+use super::hash::FastMap;
 
-/// How a kind of record says where it ends: records carry no length of their own.
-pub trait Record {
+/// A kind of record that says where it ends: records carry no length of their own.
+pub trait SelfDelimiting {
     /// The length of the record at the start of `bytes`; `None` if it is not one.
     fn len(bytes: &[u8]) -> Option<usize>;
 }
@@ -24,11 +24,11 @@ const BLOCK: u32 = 32;
 
 /// Byte records per frame number, one after another in one arena, in frame order: a frame without a record
 /// takes one byte ([`NONE`]), and only every 32nd frame's position is indexed, so a frame costs its record and
-/// little else. Finding a frame scans from its block's start, skipping records by their length ([`Record`]); the
+/// little else. Finding a frame scans from its block's start, skipping records by their length ([`SelfDelimiting`]); the
 /// position last found is kept, so visiting frames in order (a second pass, the first pass reading back what it
 /// just stored) costs no scan. A frame stored again, or stored after a later one, is kept apart.
 #[derive(Debug)]
-pub struct FrameRecords<R: Record> {
+pub struct FrameRecords<R: SelfDelimiting> {
     bytes: Vec<u8>,
     /// Where in `bytes` each block of [`BLOCK`] frames starts (frames from 0).
     blocks: Vec<u32>,
@@ -41,7 +41,7 @@ pub struct FrameRecords<R: Record> {
     kind: PhantomData<R>,
 }
 
-impl<R: Record> Default for FrameRecords<R> {
+impl<R: SelfDelimiting> Default for FrameRecords<R> {
     fn default() -> Self {
         FrameRecords {
             bytes: Vec::new(),
@@ -54,7 +54,7 @@ impl<R: Record> Default for FrameRecords<R> {
     }
 }
 
-impl<R: Record> FrameRecords<R> {
+impl<R: SelfDelimiting> FrameRecords<R> {
     /// The bytes from frame `num`'s record on (the record says where it ends), if one was stored.
     pub fn get(&self, num: u32) -> Option<&[u8]> {
         if !self.apart.is_empty() {
@@ -113,7 +113,7 @@ impl<R: Record> FrameRecords<R> {
         Some(())
     }
 
-    /// Stores `record` (non-empty, exactly as long as [`Record::len`] reads it: the arena is scanned by it) for
+    /// Stores `record` (non-empty, exactly as long as [`SelfDelimiting::len`] reads it: the arena is scanned by it) for
     /// frame `num`, replacing any. An empty record is not stored.
     pub fn insert(&mut self, num: u32, record: &[u8]) {
         if record.is_empty() {
@@ -174,7 +174,7 @@ mod tests {
     #[derive(Debug)]
     struct Lv;
 
-    impl Record for Lv {
+    impl SelfDelimiting for Lv {
         fn len(bytes: &[u8]) -> Option<usize> {
             let n = 1 + usize::from(*bytes.first()?);
             (n <= bytes.len()).then_some(n)

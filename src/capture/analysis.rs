@@ -13,39 +13,10 @@
 //!   previous CDC (when any were dumped; a capture may hold CDCs only);
 //! - SMC-R sequence numbers grow by one (0 is the kernel's "rebuilt in immediate-data mode", not checked).
 
-use crate::fastmap::FastMap;
-
-use crate::frames::FrameRecords;
-
-use crate::connections::Handshake;
-use crate::wire::{Cdc, CdcVariant, DumpFrame, Payload};
-
-/// One direction of a UDP flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Direction {
-    src: [u8; 16],
-    dst: [u8; 16],
-    sport: u16,
-    dport: u16,
-}
-
-impl Direction {
-    /// The direction from `src`:`sport` to `dst`:`dport`; addresses longer than 16 bytes are cut (IPv4 is 4).
-    pub fn new(src: &[u8], dst: &[u8], sport: u16, dport: u16) -> Self {
-        let copy = |a: &[u8]| {
-            let mut out = [0u8; 16];
-            let n = a.len().min(16);
-            out[..n].copy_from_slice(&a[..n]);
-            out
-        };
-        Direction { src: copy(src), dst: copy(dst), sport, dport }
-    }
-
-    /// The opposite direction.
-    pub fn reverse(self) -> Self {
-        Direction { src: self.dst, dst: self.src, sport: self.dport, dport: self.sport }
-    }
-}
+use super::handshakes::Handshake;
+use super::hash::FastMap;
+use super::records::FrameRecords;
+use crate::wire::{Cdc, DumpFrame, Flow, Payload};
 
 /// What the analysis says about one frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -125,16 +96,16 @@ impl Anomalies {
 
 /// What a direction's frames share: the CLC Accept and Confirm frames and the ring size. Kept once, named by an
 /// index in each frame's record.
-type Context = (Option<u32>, Option<u32>, Option<u32>);
+type Shared = (Option<u32>, Option<u32>, Option<u32>);
 
 /// A frame's analysis as kept between visits, a record of [`FrameRecords`]: every frame has one, so it takes a
 /// few bytes (5 for a data frame ten frames after its CDC, against [`FrameAnalysis`]'s hundred-odd): a byte saying
 /// which values are present, then each as a varint, the previous CDC as the distance back to it, and the
-/// direction's [`Context`] as its index.
+/// direction's [`Shared`] facts as their index.
 mod record {
-    use super::{Context, FrameAnalysis};
-    use crate::fastmap::FastMap;
-    use crate::frames::{get_varint, put_varint, Record};
+    use super::{FrameAnalysis, Shared};
+    use crate::capture::hash::FastMap;
+    use crate::capture::records::{get_varint, put_varint, SelfDelimiting};
 
     const PREV_CDC: u8 = 1 << 0;
     const PROD_ADVANCE: u8 = 1 << 1;
@@ -148,7 +119,7 @@ mod record {
     #[derive(Debug)]
     pub struct Analysis;
 
-    impl Record for Analysis {
+    impl SelfDelimiting for Analysis {
         fn len(bytes: &[u8]) -> Option<usize> {
             let present = *bytes.first()?;
             if present & !ALL != 0 {
@@ -162,15 +133,15 @@ mod record {
         }
     }
 
-    /// The contexts of one capture file, each once.
+    /// The shared facts of one capture file, each once.
     #[derive(Debug, Default)]
     pub struct Contexts {
-        all: Vec<Context>,
-        index: FastMap<Context, u32>,
+        all: Vec<Shared>,
+        index: FastMap<Shared, u32>,
     }
 
     impl Contexts {
-        fn id(&mut self, c: Context) -> u32 {
+        fn id(&mut self, c: Shared) -> u32 {
             if let Some(&i) = self.index.get(&c) {
                 return i;
             }
@@ -259,10 +230,7 @@ impl DirState {
         ring: Option<u32>,
         a: &mut FrameAnalysis,
     ) {
-        let seqno = match cdc.variant {
-            CdcVariant::SmcR(r) => r.seqno.map(|f| f.value),
-            CdcVariant::SmcD(_) => None,
-        };
+        let seqno = cdc.seqno();
         if let Some(prev) = self.last_cdc {
             a.data_bytes = Some(self.data_since);
             if ring.is_none() && self.ring_from_wrap.is_none() {
@@ -337,7 +305,7 @@ fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
 /// The analysis state of one capture file.
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    dirs: FastMap<Direction, DirState>,
+    dirs: FastMap<Flow, DirState>,
     frames: FrameRecords<record::Analysis>,
     contexts: record::Contexts,
     anomalies: FastMap<u32, Anomalies>,
@@ -365,13 +333,7 @@ impl Analyzer {
 
     /// The analysis of frame `num`, travelling in `dir`, whose connection's CLC handshake (if in the capture) says
     /// `handshake`: computed on the first visit, cached afterwards.
-    pub fn analyze(
-        &mut self,
-        num: u32,
-        dir: Direction,
-        frame: &DumpFrame,
-        handshake: Option<Handshake>,
-    ) -> FrameAnalysis {
+    pub fn analyze(&mut self, num: u32, dir: Flow, frame: &DumpFrame, handshake: Option<Handshake>) -> FrameAnalysis {
         if let Some(a) = self.get(num) {
             return a;
         }
@@ -454,7 +416,7 @@ mod tests {
         for (num, a) in (100..).zip(cases) {
             let mut out = Vec::new();
             record::encode(num, &a, &mut contexts, &mut out);
-            assert_eq!(<record::Analysis as crate::frames::Record>::len(&out), Some(out.len()));
+            assert_eq!(<record::Analysis as crate::capture::records::SelfDelimiting>::len(&out), Some(out.len()));
             let anomalies = Anomalies::of(&a);
             let mut back = record::decode(num, &out, &contexts).unwrap();
             if let Some(x) = anomalies {
@@ -484,21 +446,10 @@ mod tests {
             ..FrameAnalysis::default()
         }
     }
-    use crate::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
-    use crate::wire::Layout;
-
-    fn parse(bytes: &[u8]) -> DumpFrame {
-        DumpFrame::parse(bytes, bytes.len(), &Layout::default()).unwrap()
-    }
+    use crate::capture::testing::{data, flow, parse};
 
     fn cdc(seqno: u16, prod: (u16, u32), cons: (u16, u32)) -> Vec<u8> {
-        let l = Layout::default();
-        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(seqno, 1, prod, cons)))
-    }
-
-    fn data(n: usize) -> Vec<u8> {
-        let l = Layout::default();
-        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n])
+        crate::capture::testing::cdc(seqno, 1, prod, cons)
     }
 
     const A: [u8; 4] = [10, 0, 0, 1];
@@ -507,8 +458,8 @@ mod tests {
     #[test]
     fn data_and_cursors_of_one_direction() {
         let mut an = Analyzer::default();
-        let ab = Direction::new(&A, &B, 1000, 2000);
-        let ba = Direction::new(&B, &A, 2000, 1000);
+        let ab = flow(A, 1000, B, 2000);
+        let ba = flow(B, 2000, A, 1000);
         assert_eq!(an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))), None), FrameAnalysis::default());
         assert_eq!(an.analyze(2, ab, &parse(&data(100)), None).prev_cdc, Some(1));
         // The other direction has its own state; its 7 bytes wait against this direction's consumer cursor.
@@ -524,7 +475,7 @@ mod tests {
     #[test]
     fn problems_are_reported() {
         let mut an = Analyzer::default();
-        let ab = Direction::new(&A, &B, 1, 2);
+        let ab = flow(A, 1, B, 2);
         an.analyze(1, ab, &parse(&cdc(5, (2, 500), (1, 300))), None);
         an.analyze(2, ab, &parse(&data(10)), None);
         let a = an.analyze(3, ab, &parse(&cdc(7, (2, 400), (1, 200))), None);
@@ -543,7 +494,7 @@ mod tests {
     #[test]
     fn wraps_and_immediate_mode_are_not_errors() {
         let mut an = Analyzer::default();
-        let ab = Direction::new(&A, &B, 1, 2);
+        let ab = flow(A, 1, B, 2);
         an.analyze(1, ab, &parse(&cdc(0, (0, 65000), (0, 0))), None);
         let a = an.analyze(2, ab, &parse(&cdc(0, (1, 100), (0, 0))), None);
         assert_eq!(a, FrameAnalysis { prev_cdc: Some(1), data_bytes: Some(0), ..FrameAnalysis::default() });
@@ -561,7 +512,7 @@ mod tests {
         assert!(!past_a_ring((5, 0), (4, 0), None));
         assert!(past_a_ring((u16::MAX, 0), (1, 0), None));
         let mut an = Analyzer::default();
-        let ab = Direction::new(&A, &B, 1, 2);
+        let ab = flow(A, 1, B, 2);
         an.analyze(1, ab, &parse(&cdc(1, (0, 120), (0, 0))), None);
         let a = an.analyze(2, ab, &parse(&cdc(2, (2, 40), (0, 0))), None);
         assert_eq!(a.wrap_skipped, Some((0, 120)));
@@ -572,7 +523,7 @@ mod tests {
     #[test]
     fn results_are_cached_per_frame_and_cleared_per_file() {
         let mut an = Analyzer::default();
-        let ab = Direction::new(&A, &B, 1, 2);
+        let ab = flow(A, 1, B, 2);
         an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))), None);
         let first = an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))), None);
         an.analyze(3, ab, &parse(&cdc(4, (0, 0), (0, 0))), None);
@@ -585,29 +536,18 @@ mod tests {
 #[cfg(test)]
 mod ring_tests {
     use super::*;
-    use crate::wire::emit::{dump_frame, smcr_cdc, HeaderSpec, SmcrCdcSpec};
-    use crate::wire::Layout;
-
-    fn parse(bytes: &[u8]) -> DumpFrame {
-        DumpFrame::parse(bytes, bytes.len(), &Layout::default()).unwrap()
-    }
+    use crate::capture::testing::{data, flow, parse};
 
     /// An SMC-R CDC of the writer with producer cursor `prod`, consumer cursor 0:0.
     fn cdc(prod: (u16, u32)) -> Vec<u8> {
-        let l = Layout::default();
-        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 1, prod, (0, 0))))
-    }
-
-    fn data(n: usize) -> Vec<u8> {
-        let l = Layout::default();
-        dump_frame(&l, &HeaderSpec::new(1, 1, l.type_raw), &vec![0; n])
+        crate::capture::testing::cdc(0, 1, prod, (0, 0))
     }
 
     #[test]
     fn with_the_ring_size_a_wrap_is_an_advance_and_data_has_an_offset() {
         let hs = Some(Handshake { accept_frame: Some(5), confirm_frame: Some(6), ring_size: Some(16384) });
         let mut an = Analyzer::default();
-        let ab = Direction::new(&[1, 1, 1, 1], &[2, 2, 2, 2], 1, 2);
+        let ab = flow([1, 1, 1, 1], 1, [2, 2, 2, 2], 2);
         an.analyze(10, ab, &parse(&cdc((0, 16000))), hs);
         let d1 = an.analyze(11, ab, &parse(&data(384)), hs);
         let d2 = an.analyze(12, ab, &parse(&data(100)), hs);
@@ -618,9 +558,7 @@ mod ring_tests {
         // The peer (no CDC of its own yet) consumed nothing since the handshake: 1:100 would be more than its
         // ring holds.
         assert_eq!(c.unconsumed, None);
-        let l = Layout::default();
-        let peer_cdc =
-            |cons| dump_frame(&l, &HeaderSpec::new(1, 1, l.type_cdc), &smcr_cdc(&SmcrCdcSpec::new(0, 2, (0, 0), cons)));
+        let peer_cdc = |cons| crate::capture::testing::cdc(0, 2, (0, 0), cons);
         let peer = an.analyze(14, ab.reverse(), &parse(&peer_cdc((0, 16000))), hs);
         assert_eq!(peer.unconsumed, Some(0), "the reverse direction wrote nothing");
         let c = an.analyze(15, ab, &parse(&cdc((1, 200))), hs);
@@ -638,7 +576,7 @@ mod ring_tests {
     #[test]
     fn without_the_handshake_the_first_wrap_shows_the_ring_size() {
         let mut an = Analyzer::default();
-        let ab = Direction::new(&[1, 1, 1, 1], &[2, 2, 2, 2], 1, 2);
+        let ab = flow([1, 1, 1, 1], 1, [2, 2, 2, 2], 2);
         an.analyze(1, ab, &parse(&data(10000)), None);
         assert_eq!(an.analyze(2, ab, &parse(&cdc((0, 10000))), None).ring_size, None);
         an.analyze(3, ab, &parse(&data(6352)), None);
@@ -649,7 +587,7 @@ mod ring_tests {
         let d = an.analyze(6, ab, &parse(&data(100)), None);
         assert_eq!((d.ring_size, d.ring_offset), (Some(16352), Some(3648)));
         // The other direction has not wrapped: its ring stays unknown.
-        let ba = Direction::new(&[2, 2, 2, 2], &[1, 1, 1, 1], 2, 1);
+        let ba = flow([2, 2, 2, 2], 2, [1, 1, 1, 1], 1);
         assert_eq!(an.analyze(7, ba, &parse(&data(5)), None).ring_size, None);
         // A wrap with no data dumped, or counts no size can hold, shows nothing.
         assert_eq!(ring_from_wrap((0, 65000), (1, 100), 0), None);

@@ -57,18 +57,19 @@ pub type FastSet<K> = HashSet<K, BuildHasherDefault<WordHasher>>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::Endpoint;
+    use crate::wire::{Endpoint, Flow};
 
     #[test]
-    fn maps_keyed_by_endpoints_find_what_they_hold() {
-        let mut m: FastMap<(Endpoint, Endpoint), u32> = FastMap::default();
+    fn maps_keyed_by_flows_find_what_they_hold() {
+        let server = Endpoint::new([10, 1, 0, 1], 80);
+        let mut m: FastMap<Flow, u32> = FastMap::default();
         for i in 0..1000u32 {
-            let a = ([10, 0, (i >> 8) as u8, i as u8], 40000 + i as u16);
-            m.insert((a, ([10, 1, 0, 1], 80)), i);
+            let a = Endpoint::new([10, 0, (i >> 8) as u8, i as u8], 40000 + i as u16);
+            m.insert(Flow::new(a, server), i);
         }
         assert_eq!(m.len(), 1000);
-        assert_eq!(m.get(&(([10, 0, 1, 244], 40500), ([10, 1, 0, 1], 80))), Some(&500));
-        assert_eq!(m.get(&(([10, 0, 1, 244], 40501), ([10, 1, 0, 1], 80))), None);
+        assert_eq!(m.get(&Flow::new(Endpoint::new([10, 0, 1, 244], 40500), server)), Some(&500));
+        assert_eq!(m.get(&Flow::new(Endpoint::new([10, 0, 1, 244], 40501), server)), None);
         let s: FastSet<u32> = (0..10).collect();
         assert!(s.contains(&9) && !s.contains(&10));
     }

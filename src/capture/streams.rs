@@ -15,13 +15,11 @@
 //! asking: trying every heuristic dissector on every frame of a protocol Wireshark does not know costs more than
 //! all of smcdump's own decoding (0 asks on every frame, as TCP does).
 
-use crate::fastmap::FastMap;
-
-use crate::frames::FrameRecords;
 use std::sync::Arc;
 
-/// One endpoint: IPv4 address and port.
-pub type Endpoint = ([u8; 4], u16);
+use super::hash::FastMap;
+use super::records::FrameRecords;
+use crate::wire::{ConnKey, Endpoint, Flow};
 
 /// A stream index (`smcdump.stream`).
 pub type StreamId = u32;
@@ -104,7 +102,7 @@ pub struct FrameStream {
 /// message.
 mod record {
     use super::{FrameStream, Handoff};
-    use crate::frames::{get_varint, put_varint, Record};
+    use crate::capture::records::{get_varint, put_varint, SelfDelimiting};
 
     const DIR: u8 = 1 << 0;
     const DATA: u8 = 1 << 1;
@@ -119,7 +117,7 @@ mod record {
     #[derive(Debug)]
     pub struct Facts;
 
-    impl Record for Facts {
+    impl SelfDelimiting for Facts {
         fn len(bytes: &[u8]) -> Option<usize> {
             let flags = *bytes.first()?;
             if flags & !ALL != 0 {
@@ -195,8 +193,9 @@ struct Pending {
     until: usize,
 }
 
+/// One direction's byte stream.
 #[derive(Debug, Default)]
-struct Direction {
+struct ByteStream {
     next: u64,
     pending: Option<Pending>,
     closed: bool,
@@ -211,7 +210,7 @@ struct Conn {
     id: StreamId,
     /// The endpoint that sent first: direction 0 is from it.
     first: Endpoint,
-    dirs: [Direction; 2],
+    dirs: [ByteStream; 2],
     aborted: bool,
 }
 
@@ -221,19 +220,10 @@ impl Conn {
     }
 }
 
-/// The connection key: the two endpoints, in a fixed order.
-fn key(src: Endpoint, dst: Endpoint) -> (Endpoint, Endpoint) {
-    if src <= dst {
-        (src, dst)
-    } else {
-        (dst, src)
-    }
-}
-
 /// The streams of one capture file.
 #[derive(Debug, Default)]
 pub struct Streams {
-    live: FastMap<(Endpoint, Endpoint), Conn>,
+    live: FastMap<ConnKey, Conn>,
     count: StreamId,
     frames: FrameRecords<record::Facts>,
     /// The hand-offs that are not one of a record's common cases (reassembly, part of a later message).
@@ -291,9 +281,9 @@ impl Streams {
         self.count
     }
 
-    /// The connection of a frame from `src` to `dst`, opened now if there is none (or the last one ended).
-    fn conn(&mut self, src: Endpoint, dst: Endpoint) -> (&mut Conn, u8) {
-        let k = key(src, dst);
+    /// The connection of a frame travelling in `flow`, opened now if there is none (or the last one ended).
+    fn conn(&mut self, flow: Flow) -> (&mut Conn, u8) {
+        let (src, k) = (flow.src, flow.conn());
         if self.live.get(&k).is_some_and(Conn::ended) {
             self.live.remove(&k);
         }
@@ -307,35 +297,28 @@ impl Streams {
         (conn, dir)
     }
 
-    /// Records CDC frame `num` from `src` to `dst` (first visit only), with what it says about the end.
-    pub fn cdc(&mut self, num: u32, src: Endpoint, dst: Endpoint, closing: Closing) -> FrameStream {
+    /// Records CDC frame `num` travelling in `flow` (first visit only), with what it says about the end.
+    pub fn cdc(&mut self, num: u32, flow: Flow, closing: Closing) -> FrameStream {
         if let Some(fs) = self.get(num) {
             return fs;
         }
-        let (conn, dir) = self.conn(src, dst);
+        let (conn, dir) = self.conn(flow);
         conn.dirs[usize::from(dir)].closed |= closing.closed;
         conn.aborted |= closing.aborted;
         let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None };
         self.keep(num, fs)
     }
 
-    /// Records data frame `num` from `src` to `dst` holding `data` (first visit only). With `dissect`, its bytes
+    /// Records data frame `num` travelling in `flow`, holding `data` (first visit only). With `dissect`, its bytes
     /// go to the application dissection, reassembled with what waits: `dissect(buffer, offset, reassembled)` is
     /// called with the bytes to dissect, where they start in the stream, and whether they are a buffer of
     /// several frames, and says what was done.
-    pub fn data(
-        &mut self,
-        num: u32,
-        src: Endpoint,
-        dst: Endpoint,
-        data: &[u8],
-        dissect: Option<&mut Dissect>,
-    ) -> FrameStream {
+    pub fn data(&mut self, num: u32, flow: Flow, data: &[u8], dissect: Option<&mut Dissect>) -> FrameStream {
         if let Some(fs) = self.get(num) {
             return fs;
         }
         let tries = self.tries;
-        let (conn, dir) = self.conn(src, dst);
+        let (conn, dir) = self.conn(flow);
         let stream = conn.id;
         let d = &mut conn.dirs[usize::from(dir)];
         let offset = d.next;
@@ -361,7 +344,7 @@ impl Streams {
 /// the frame dissects, and adds to `completed` the earlier frames whose waiting bytes it completed. After `tries`
 /// refused frames in a row (unless 0) the direction is given up.
 fn reassemble(
-    d: &mut Direction,
+    d: &mut ByteStream,
     num: u32,
     offset: u64,
     data: &[u8],
@@ -464,8 +447,10 @@ fn parts_upto(parts: &[(u32, usize)], n: usize) -> Vec<(u32, usize)> {
 mod tests {
     use super::*;
 
-    const C: Endpoint = ([10, 0, 0, 1], 40000);
-    const S: Endpoint = ([10, 0, 0, 2], 80);
+    const C: Endpoint = Endpoint::new([10, 0, 0, 1], 40000);
+    const S: Endpoint = Endpoint::new([10, 0, 0, 2], 80);
+    const C2S: Flow = Flow::new(C, S);
+    const S2C: Flow = Flow::new(S, C);
 
     /// A dissector of `len:body` messages: a one-byte length, then that many bytes.
     fn lv(buf: &[u8], _offset: u64, _reassembled: bool) -> Outcome {
@@ -483,17 +468,17 @@ mod tests {
     #[test]
     fn streams_are_numbered_in_order_and_reused_tuples_get_new_ones() {
         let mut s = Streams::default();
-        assert_eq!(s.data(1, C, S, b"x", None).stream, 0);
-        assert_eq!(s.cdc(2, S, C, Closing::default()).dir, 1);
-        let other = ([10, 0, 0, 3], 40001);
-        assert_eq!(s.data(3, other, S, b"y", None).stream, 1);
-        s.cdc(4, C, S, Closing { closed: true, aborted: false });
-        assert_eq!(s.data(5, S, C, b"z", None).stream, 0, "one side closed: still the same connection");
-        s.cdc(6, S, C, Closing { closed: true, aborted: false });
-        let fs = s.data(7, C, S, b"new", None);
+        assert_eq!(s.data(1, C2S, b"x", None).stream, 0);
+        assert_eq!(s.cdc(2, S2C, Closing::default()).dir, 1);
+        let other = Endpoint::new([10, 0, 0, 3], 40001);
+        assert_eq!(s.data(3, Flow::new(other, S), b"y", None).stream, 1);
+        s.cdc(4, C2S, Closing { closed: true, aborted: false });
+        assert_eq!(s.data(5, S2C, b"z", None).stream, 0, "one side closed: still the same connection");
+        s.cdc(6, S2C, Closing { closed: true, aborted: false });
+        let fs = s.data(7, C2S, b"new", None);
         assert_eq!((fs.stream, fs.dir, fs.data), (2, 0, Some((0, 3))), "both closed: a new connection");
-        s.cdc(8, other, S, Closing { closed: false, aborted: true });
-        assert_eq!(s.cdc(9, S, other, Closing::default()).stream, 3, "aborted: a new connection");
+        s.cdc(8, Flow::new(other, S), Closing { closed: false, aborted: true });
+        assert_eq!(s.cdc(9, Flow::new(S, other), Closing::default()).stream, 3, "aborted: a new connection");
         assert_eq!(s.count(), 4);
     }
 
@@ -514,7 +499,7 @@ mod tests {
                 let fs = FrameStream { stream: 5, dir: (i % 2) as u8, data, handoff: handoff.clone() };
                 let mut out = Vec::new();
                 let apart = record::encode(&fs, &mut out);
-                assert_eq!(<record::Facts as crate::frames::Record>::len(&out), Some(out.len()));
+                assert_eq!(<record::Facts as crate::capture::records::SelfDelimiting>::len(&out), Some(out.len()));
                 out.push(0xff); // the next record
                 assert_eq!(record::decode(&out, || apart.clone()), Some(fs));
                 // Only the uncommon hand-offs are kept apart.
@@ -531,12 +516,12 @@ mod tests {
     #[test]
     fn offsets_count_each_direction() {
         let mut s = Streams::default();
-        s.data(1, C, S, &[0; 10], None);
-        s.data(2, S, C, &[0; 7], None);
-        assert_eq!(s.data(3, C, S, &[0; 5], None).data, Some((10, 5)));
-        assert_eq!(s.data(4, S, C, &[0; 1], None).data, Some((7, 1)));
+        s.data(1, C2S, &[0; 10], None);
+        s.data(2, S2C, &[0; 7], None);
+        assert_eq!(s.data(3, C2S, &[0; 5], None).data, Some((10, 5)));
+        assert_eq!(s.data(4, S2C, &[0; 1], None).data, Some((7, 1)));
         // A second visit reads back, whatever it passes.
-        assert_eq!(s.data(3, C, S, &[0; 99], None).data, Some((10, 5)));
+        assert_eq!(s.data(3, C2S, &[0; 99], None).data, Some((10, 5)));
     }
 
     #[test]
@@ -544,12 +529,12 @@ mod tests {
         let mut s = Streams::default();
         let mut f = lv;
         // Frame 1: a 5-byte message, then the first 3 bytes of a 10-byte one (length byte 9).
-        let h1 = s.data(1, C, S, &[4, 1, 1, 1, 1, 9, 2, 2], Some(&mut f)).handoff.clone().unwrap();
+        let h1 = s.data(1, C2S, &[4, 1, 1, 1, 1, 9, 2, 2], Some(&mut f)).handoff.clone().unwrap();
         assert_eq!((h1.own, h1.reassembled.is_none()), (5, true));
-        let h2 = s.data(2, C, S, &[2, 2, 2], Some(&mut f)).handoff.clone().unwrap();
+        let h2 = s.data(2, C2S, &[2, 2, 2], Some(&mut f)).handoff.clone().unwrap();
         assert_eq!((h2.own, h2.reassembled.is_none()), (0, true), "still 4 bytes short");
         // Frame 3 completes it and holds three more messages.
-        let h3 = s.data(3, C, S, &[2, 2, 2, 2, 0, 1, 7, 0], Some(&mut f)).handoff.clone().unwrap();
+        let h3 = s.data(3, C2S, &[2, 2, 2, 2, 0, 1, 7, 0], Some(&mut f)).handoff.clone().unwrap();
         let r = h3.reassembled.clone().unwrap();
         assert_eq!(r.bytes, [9, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 1, 7, 0]);
         assert_eq!(r.start, 5);
@@ -566,7 +551,7 @@ mod tests {
         let mut f = lv;
         let frames: [&[u8]; 3] = [&[3, 1], &[1, 1], &[0]];
         for (i, d) in frames.iter().enumerate() {
-            s.data(i as u32 + 1, C, S, d, Some(&mut f));
+            s.data(i as u32 + 1, C2S, d, Some(&mut f));
         }
         let first: Vec<FrameStream> = (1..=3).map(|n| s.get(n).unwrap().clone()).collect();
         let mut calls = 0;
@@ -575,7 +560,7 @@ mod tests {
             lv(b, o, r)
         };
         for n in [3, 1, 2] {
-            let again = s.data(n, C, S, frames[n as usize - 1], Some(&mut counting)).clone();
+            let again = s.data(n, C2S, frames[n as usize - 1], Some(&mut counting)).clone();
             assert_eq!(again, first[n as usize - 1]);
         }
         assert_eq!(calls, 0, "later visits replay, they do not dissect to decide");
@@ -586,7 +571,7 @@ mod tests {
     fn refused_data_stays_data_and_next_data_requests_wait() {
         let mut s = Streams::default();
         let mut refuse = |_: &[u8], _: u64, _: bool| Outcome::Refused;
-        assert!(!s.data(1, C, S, b"abc", Some(&mut refuse)).handoff.as_ref().unwrap().taken);
+        assert!(!s.data(1, C2S, b"abc", Some(&mut refuse)).handoff.as_ref().unwrap().taken);
         let mut calls = Vec::new();
         let mut lines = |b: &[u8], o: u64, _: bool| {
             calls.push((o, b.to_vec()));
@@ -596,11 +581,11 @@ mod tests {
                 None => Outcome::NeedMore { offset: 0, need: Need::NextData },
             }
         };
-        s.data(2, S, C, b"GET", Some(&mut lines));
-        let h = s.data(3, S, C, b" /\nHE", Some(&mut lines)).handoff.clone().unwrap();
+        s.data(2, S2C, b"GET", Some(&mut lines));
+        let h = s.data(3, S2C, b" /\nHE", Some(&mut lines)).handoff.clone().unwrap();
         assert_eq!(h.reassembled.as_ref().unwrap().bytes, b"GET /\n");
         assert_eq!(h.own, 3);
-        let h = s.data(4, S, C, b"AD\n", Some(&mut lines)).handoff.clone().unwrap();
+        let h = s.data(4, S2C, b"AD\n", Some(&mut lines)).handoff.clone().unwrap();
         assert_eq!(h.reassembled.as_ref().unwrap().parts, [(3, 2), (4, 3)]);
         assert_eq!(s.get(3).unwrap().handoff.as_ref().unwrap().rest_in, Some(4));
         assert_eq!(calls.iter().map(|c| c.0).collect::<Vec<_>>(), [0, 0, 6], "stream offsets of the buffers");
@@ -621,10 +606,10 @@ mod tests {
             }
         };
         let mut gave_up = Vec::new();
-        for (n, (from, to, bytes)) in
-            [(C, S, "aa"), (C, S, "bb"), (S, C, "OK"), (C, S, "cc"), (C, S, "OK"), (C, S, "OK")].into_iter().enumerate()
+        for (n, (flow, bytes)) in
+            [(C2S, "aa"), (C2S, "bb"), (S2C, "OK"), (C2S, "cc"), (C2S, "OK"), (C2S, "OK")].into_iter().enumerate()
         {
-            let h = s.data(n as u32 + 1, from, to, bytes.as_bytes(), Some(&mut ok)).handoff.unwrap();
+            let h = s.data(n as u32 + 1, flow, bytes.as_bytes(), Some(&mut ok)).handoff.unwrap();
             gave_up.push((h.taken, h.gave_up));
         }
         // C->S: refused at offsets 0, 2, 4 (the third refusal gives up); S->C's data is taken, on its own count.
@@ -640,14 +625,14 @@ mod tests {
             Outcome::Refused
         };
         for f in 1..=20 {
-            assert!(!s.data(f, C, S, b"x", Some(&mut count)).handoff.unwrap().gave_up);
+            assert!(!s.data(f, C2S, b"x", Some(&mut count)).handoff.unwrap().gave_up);
         }
         assert_eq!(n, 20);
         let mut s = Streams::default();
         s.give_up_after(2);
         let mut alternate = |b: &[u8], _: u64, _: bool| if b == b"y" { Outcome::Consumed } else { Outcome::Refused };
         let taken: Vec<bool> = (1..=5)
-            .map(|f| s.data(f, C, S, if f == 2 { b"y" } else { b"x" }, Some(&mut alternate)).handoff.unwrap().taken)
+            .map(|f| s.data(f, C2S, if f == 2 { b"y" } else { b"x" }, Some(&mut alternate)).handoff.unwrap().taken)
             .collect();
         assert_eq!(taken, [false, true, false, false, false]);
         assert!(s.get(4).unwrap().handoff.as_ref().unwrap().gave_up, "x, y, x, x: two in a row only at frame 4");
