@@ -1,5 +1,6 @@
-//! Every expert item is produced by at least one test capture, and Decode As forces smcdump onto datagrams the
-//! heuristic refuses, flagging what is wrong with them.
+//! Every expert item is produced by at least one test capture (test-pcaps/, and the messy captures of
+//! tests/support/messy.rs for holes and copies), and Decode As forces smcdump onto datagrams the heuristic
+//! refuses, flagging what is wrong with them.
 
 mod support;
 
@@ -44,10 +45,23 @@ fn decode_as_flags_what_the_heuristic_refused() {
 #[test]
 fn every_expert_item_is_produced_by_a_test_capture() {
     let names: Vec<&str> = EXPERTS.iter().map(|e| e.name.to_str().unwrap()).collect();
+    let dir = std::env::temp_dir().join(format!("smcdump-experts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let apps = support::messy::apps();
+    let messy: Vec<String> = support::messy::Case::ALL
+        .iter()
+        .map(|&case| {
+            let b = support::messy::build(case, &apps);
+            let path = dir.join(format!("{}.pcap", case.name()));
+            support::messy::write(&path, b.link, &b.smc);
+            format!("{{file:{}}}", path.display())
+        })
+        .collect();
     for t in support::targets() {
         let mut seen = BTreeSet::new();
         let mut runs: Vec<Vec<String>> =
             support::CAPTURES.iter().map(|c| vec!["-r".to_string(), format!("{{pcap:{c}}}")]).collect();
+        runs.extend(messy.iter().map(|m| vec!["-r".to_string(), m.clone()]));
         runs.push(decode_as_args());
         for args in runs {
             let mut extra = vec!["-T", "fields"];
@@ -65,4 +79,5 @@ fn every_expert_item_is_produced_by_a_test_capture() {
         let missing: Vec<&&str> = names.iter().filter(|n| !seen.contains(*n)).collect();
         assert!(missing.is_empty(), "Wireshark {}: no capture produces {missing:?}", t.abi);
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -200,14 +200,29 @@ fn generated_items_are_shown_in_brackets() {
 /// - in a cooked capture (SLL, SLL2), the first dump frame of a connection whose TCP handshake the capture does
 ///   not hold, when the UDP dissector of its port accepts it: smcdump's flow hand-over comes from the
 ///   postdissector, which sees the frame only after it was dissected;
-/// - before the frame a header layout is learned from, the built-in layout.
+/// - before the frame a header layout is learned at (smcdump's learner decides from the frames seen so far), the
+///   built-in layout.
 fn single_pass_may_differ(capture: &str) -> Vec<usize> {
     match capture {
         // Frame numbers from test-pcaps/README.md: connections without a handshake start at these frames.
         "sll.pcap" | "sll2.pcapng" => vec![7, 17, 27, 37],
-        c if c.starts_with("layout-") => vec![1],
+        c if c.starts_with("layout-") => (1..learned_at(c)).collect(),
         _ => vec![],
     }
+}
+
+/// The frame of `capture` at which a single pass changes to the header layout it learns.
+fn learned_at(capture: &str) -> usize {
+    use smcdump::capture::layout::Learner;
+    use smcdump::wire::Layout;
+    let mut learner = Learner::default();
+    for (n, (data, len)) in (1..).zip(support::capture::read_frames(&support::pcap(capture))) {
+        let Some(found) = smcdump::wire::envelope::find_dump(&data, len) else { continue };
+        if learner.observe(n, &data[found.payload.clone()], found.payload_len, &Layout::default()) {
+            return n as usize;
+        }
+    }
+    panic!("{capture}: no layout learned")
 }
 
 /// A single pass (`tshark -r`) shows what two passes show, frame by frame, but for the documented exceptions.

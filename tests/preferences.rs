@@ -23,8 +23,20 @@ fn capture(name: &str, payloads: &[Vec<u8>]) -> PathBuf {
 }
 
 fn fields(t: &support::Target, path: &Path, prefs: &[&str], fields: &[&str]) -> Vec<String> {
+    run_fields(t, path, false, prefs, fields)
+}
+
+/// [`fields`] in two passes (`tshark -2`).
+fn fields_2(t: &support::Target, path: &Path, prefs: &[&str], fields: &[&str]) -> Vec<String> {
+    run_fields(t, path, true, prefs, fields)
+}
+
+fn run_fields(t: &support::Target, path: &Path, two: bool, prefs: &[&str], fields: &[&str]) -> Vec<String> {
     let file = format!("{{file:{}}}", path.display());
     let mut args = vec!["-r", file.as_str(), "-T", "fields"];
+    if two {
+        args.push("-2");
+    }
     for p in prefs {
         args.extend(["-o", p]);
     }
@@ -46,19 +58,27 @@ fn info(abi: &str) -> &'static str {
 #[test]
 fn header_len_follows_the_preference() {
     let twelve = Layout { header_len: 12, ..Layout::default() };
-    let cdc = SmcrCdcRepr::new(77, 0x0102_0304, (1, 2), (3, 4));
-    let path = capture("hdr12.pcap", &[smcr_cdc_frame(&twelve, 1, &cdc)]);
+    let cdc = |seqno| smcr_cdc_frame(&twelve, 1, &SmcrCdcRepr::new(seqno, 0x0102_0304, (1, 2), (3, 4)));
+    let path = capture("hdr12.pcap", &[cdc(77), cdc(78)]);
+    let one = capture("hdr12-one.pcap", &[cdc(77)]);
     for t in support::targets() {
         let got =
             fields(&t, &path, &["smcdump.header_len:12"], &["smcdump.cdc.seqno", "smcdump.cdc.token", info(&t.abi)]);
-        assert_eq!(got, ["77\t0x01020304\tCDC seq=77 prod=1:2 cons=3:4"], "Wireshark {}", t.abi);
+        let want = ["77\t0x01020304\tCDC seq=77 prod=1:2 cons=3:4", "78\t0x01020304\tCDC seq=78 prod=1:2 cons=3:4"];
+        assert_eq!(got, want, "Wireshark {}", t.abi);
         // Read with the built-in 16-byte header, the record starts 4 bytes late: the type byte is the token's.
         let got = fields(&t, &path, &["smcdump.learn_layout:FALSE"], &["smcdump.cdc.type"]);
         let got: Vec<String> = got.iter().map(|v| support::hex_as_since_4_0(&t.abi, 1, v)).collect();
-        assert_eq!(got, ["0x01"], "Wireshark {}", t.abi);
-        // With default preferences, the CDC itself says its header is 12 bytes long.
-        let got = fields(&t, &path, &[], &["smcdump.cdc.seqno", "smcdump.layout.header_len"]);
-        assert_eq!(got, ["77\t12"], "Wireshark {}", t.abi);
+        assert_eq!(got, ["0x01", "0x01"], "Wireshark {}", t.abi);
+        // With default preferences, the CDCs themselves say their header is 12 bytes long: from the second on in
+        // a single pass, for both in two.
+        let names = ["smcdump.cdc.seqno", "smcdump.layout.header_len"];
+        assert_eq!(fields(&t, &path, &[], &names)[1], "78\t12", "Wireshark {}", t.abi);
+        assert_eq!(fields_2(&t, &path, &[], &names), ["77\t12", "78\t12"], "Wireshark {}", t.abi);
+        // One such frame alone is not enough: the built-in layout stays.
+        let got = fields_2(&t, &one, &[], &["smcdump.layout.header_len", "smcdump.layout_conflict"]);
+        assert_eq!(got.len(), 1, "Wireshark {}", t.abi);
+        assert!(got[0].starts_with('\t') && got[0].len() > 1, "Wireshark {}: {got:?}", t.abi);
     }
 }
 
@@ -66,17 +86,26 @@ fn header_len_follows_the_preference() {
 fn type_codes_follow_the_preferences() {
     let layout = Layout::default();
     let cdc = SmcrCdcRepr::new(5, 9, (0, 10), (0, 20)).emit(ByteOrder::Big);
-    let path = capture("types.pcap", &[dump_frame(&layout, &HeaderRepr::new(1, 1, 7), &cdc)]);
+    let frame = dump_frame(&layout, &HeaderRepr::new(1, 1, 7), &cdc);
+    let path = capture("types.pcap", &[frame.clone(), frame]);
     for t in support::targets() {
         let col = info(&t.abi);
         let off = ["smcdump.learn_layout:FALSE"];
-        assert_eq!(fields(&t, &path, &off, &[col]), ["Unknown type 7, 48 bytes"], "Wireshark {}", t.abi);
-        // With default preferences, the frame identifies itself as an SMC-R CDC of type 7.
-        assert_eq!(fields(&t, &path, &[], &[col]), ["CDC seq=5 prod=0:10 cons=0:20"], "Wireshark {}", t.abi);
+        let unknown = "Unknown type 7, 48 bytes";
+        assert_eq!(fields(&t, &path, &off, &[col]), [unknown, unknown], "Wireshark {}", t.abi);
+        // With default preferences, the frames identify themselves as SMC-R CDCs of type 7 (the second is a
+        // duplicate of the first).
+        let cdc = "CDC seq=5 prod=0:10 cons=0:20";
+        assert_eq!(
+            fields_2(&t, &path, &[], &[col]),
+            [cdc.to_string(), format!("[SMC copy] {cdc}")],
+            "Wireshark {}",
+            t.abi
+        );
         let got = fields(&t, &path, &["smcdump.type_cdc:7"], &[col]);
-        assert_eq!(got, ["CDC seq=5 prod=0:10 cons=0:20"], "Wireshark {}", t.abi);
+        assert_eq!(got, [cdc.to_string(), format!("[SMC copy] {cdc}")], "Wireshark {}", t.abi);
         let got = fields(&t, &path, &["smcdump.type_raw:7", "smcdump.type_cdc:1"], &[col, "smcdump.data.len"]);
-        assert_eq!(got, ["Data len=48\t48"], "Wireshark {}", t.abi);
+        assert_eq!(got[0], "Data len=48\t48", "Wireshark {}", t.abi);
     }
 }
 
@@ -101,7 +130,7 @@ fn recognised_flows_follow_the_preference() {
     let layout = Layout::default();
     let good = data_frame(&layout, 1, 1, b"hello");
     // The heuristic refuses this one (its length field is below the header) but a recognised flow takes it.
-    let lying = dump_frame_as_given(&layout, &HeaderRepr { len: 5, ..HeaderRepr::new(1, 1, 1) }, &[], b"hello");
+    let lying = dump_frame_as_given(&layout, &HeaderRepr { len: 5, ..HeaderRepr::new(1, 1, 1) }, &[], b"world");
     let foreign = b"not a dump frame at all".to_vec();
     let path = capture("flow.pcap", &[good, lying, foreign]);
     let data = "eth:ethertype:ip:udp:data";

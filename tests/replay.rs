@@ -21,7 +21,9 @@ fn value(shown: &Shown, column: &str) -> String {
     match column {
         "frame.number" => shown.num.to_string(),
         "_ws.col.protocol" => shown.summary.protocol.to_str().unwrap().to_string(),
-        "_ws.col.info" => shown.summary.info.clone(),
+        "_ws.col.info" => {
+            format!("{}{}", smcdump::dissect::info_tags(&shown.outcome).to_str().unwrap(), shown.summary.info)
+        }
         "_ws.expert.message" => {
             let messages: Vec<&str> =
                 entries.iter().filter_map(|e| if let Entry::Expert(_, m) = e { Some(*m) } else { None }).collect();

@@ -4,8 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use smcdump::wire::envelope::{dump_flow, udp_len, ETH_PAYLOAD, ETH_UDP};
-use smcdump::wire::net::UDP_LEN;
 use smcdump::wire::header::claims;
+use smcdump::wire::net::UDP_LEN;
 use smcdump_fuzz::{check_dissect, check_parse, Input};
 
 fuzz_target!(|data: &[u8]| {

@@ -13,10 +13,11 @@
 //!   previous CDC (when any were dumped; a capture may hold CDCs only);
 //! - SMC-R sequence numbers grow by one (0 is the kernel's "rebuilt in immediate-data mode", not checked).
 
+use super::copies::{advance, CopyFacts};
 use super::handshakes::Handshake;
 use super::hash::FastMap;
 use super::records::FrameRecords;
-use crate::wire::{Cdc, DumpFrame, Flow, Payload};
+use crate::wire::{DumpFrame, Payload};
 
 /// What the analysis says about one frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -203,78 +204,6 @@ mod record {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct LastCdc {
-    frame: u32,
-    seqno: Option<u16>,
-    prod: (u16, u32),
-    cons: (u16, u32),
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct DirState {
-    last_cdc: Option<LastCdc>,
-    data_since: u64,
-    /// The ring's size as the first wrap of the producer cursor shows it, when the handshake is not in the capture.
-    ring_from_wrap: Option<u32>,
-}
-
-impl DirState {
-    /// Relates CDC `cdc` of frame `num`, whose (producer, consumer) cursors are `cursors`, to the previous CDC of
-    /// this direction, filling in `a`; it becomes the previous CDC.
-    fn cdc(
-        &mut self,
-        num: u32,
-        cdc: &Cdc,
-        (prod, cons): ((u16, u32), (u16, u32)),
-        ring: Option<u32>,
-        a: &mut FrameAnalysis,
-    ) {
-        let seqno = cdc.seqno();
-        if let Some(prev) = self.last_cdc {
-            a.data_bytes = Some(self.data_since);
-            if ring.is_none() && self.ring_from_wrap.is_none() {
-                self.ring_from_wrap = ring_from_wrap(prev.prod, prod, self.data_since);
-            }
-            let ring = ring.or(self.ring_from_wrap);
-            a.prod_advance = advance(prev.prod, prod, ring);
-            a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
-            a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
-            a.wrap_skipped = past_a_ring(prev.prod, prod, ring).then_some(prev.prod);
-            a.seq_expected = match (prev.seqno, seqno) {
-                (Some(p), Some(s)) if p != 0 && s != 0 && s != p.wrapping_add(1) => Some(p.wrapping_add(1)),
-                _ => None,
-            };
-        }
-        self.last_cdc = Some(LastCdc { frame: num, seqno, prod, cons });
-        self.data_since = 0;
-    }
-}
-
-/// The ring size a producer cursor's wrap shows: from `prev` to `now`, one wrap later, `data` bytes were written,
-/// so the ring ended `data` bytes after `prev`'s count less `now`'s. Only a size that holds both counts, and data
-/// that reached past the old count, is taken.
-fn ring_from_wrap(prev: (u16, u32), now: (u16, u32), data: u64) -> Option<u32> {
-    if now.0 != prev.0.wrapping_add(1) || data == 0 {
-        return None;
-    }
-    let size = (u64::from(prev.1) + data).checked_sub(u64::from(now.1))?;
-    let size = u32::try_from(size).ok()?;
-    (size > prev.1 && size >= now.1).then_some(size)
-}
-
-/// How far a producer cursor moved from `prev` to `now`: within one wrap, or across one wrap when the ring's size
-/// is known (the rest of the ring after `prev`, then `now`'s count).
-fn advance(prev: (u16, u32), now: (u16, u32), ring: Option<u32>) -> Option<u32> {
-    if now.0 == prev.0 {
-        return now.1.checked_sub(prev.1);
-    }
-    match ring {
-        Some(size) if now.0 == prev.0.wrapping_add(1) && prev.1 <= size && now.1 <= size => Some(size - prev.1 + now.1),
-        _ => None,
-    }
-}
-
 /// How many bytes lie between the peer's consumer cursor `cons` and producer cursor `prod`: within one wrap, or
 /// across one wrap when the ring's size is known.
 fn unconsumed(prod: (u16, u32), cons: (u16, u32), ring: Option<u32>) -> Option<u32> {
@@ -305,7 +234,6 @@ fn behind(now: (u16, u32), prev: (u16, u32)) -> bool {
 /// The analysis state of one capture file.
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    dirs: FastMap<Flow, DirState>,
     frames: FrameRecords<record::Analysis>,
     contexts: record::Contexts,
     anomalies: FastMap<u32, Anomalies>,
@@ -331,50 +259,20 @@ impl Analyzer {
         Some(a)
     }
 
-    /// The analysis of frame `num`, travelling in `dir`, whose connection's CLC handshake (if in the capture) says
-    /// `handshake`: computed on the first visit, cached afterwards.
-    pub fn analyze(&mut self, num: u32, dir: Flow, frame: &DumpFrame, handshake: Option<Handshake>) -> FrameAnalysis {
+    /// The analysis of frame `num`, parsed as `frame`, whose copy of its direction knew `facts` before it and whose
+    /// connection's CLC handshake (if in the capture) says `handshake`: computed on the first visit, cached
+    /// afterwards.
+    pub fn analyze(
+        &mut self,
+        num: u32,
+        frame: &DumpFrame,
+        facts: &CopyFacts,
+        handshake: Option<Handshake>,
+    ) -> FrameAnalysis {
         if let Some(a) = self.get(num) {
             return a;
         }
-        let hs = handshake.unwrap_or_default();
-        let ring = hs.ring_size.filter(|&r| r > 0);
-        // The peer's latest consumer cursor; with the handshake in the capture, the connection started in it, with
-        // the cursors at 0.
-        let peer_cons = self.dirs.get(&dir.reverse()).and_then(|s| s.last_cdc).map(|c| c.cons);
-        let peer_cons = peer_cons.or(hs.accept_frame.and(ring).map(|_| (0, 0)));
-        let state = self.dirs.entry(dir).or_default();
-        let mut a = FrameAnalysis {
-            prev_cdc: state.last_cdc.map(|c| c.frame),
-            clc_accept: hs.accept_frame,
-            clc_confirm: hs.confirm_frame,
-            ring_size: hs.ring_size.or(state.ring_from_wrap),
-            ..FrameAnalysis::default()
-        };
-        // Without the handshake, the size a wrap showed earlier.
-        let ring = ring.or(state.ring_from_wrap);
-        match frame.payload {
-            _ if !frame.magic_ok => {}
-            Payload::Raw(span) => {
-                // Data is dumped before the CDC that announces it, so it starts where the previous CDC's producer
-                // cursor pointed, after the data dumped since.
-                if let (Some(size), Some(prev)) = (ring, state.last_cdc) {
-                    a.ring_offset = Some(((u64::from(prev.prod.1) + state.data_since) % u64::from(size)) as u32);
-                }
-                state.data_since = state.data_since.saturating_add(span.len as u64)
-            }
-            // A CDC whose cursors and flags were not all captured says nothing reliable about the connection.
-            Payload::Cdc { cdc, .. } => {
-                if let Some(cursors) = cdc.complete_cursors() {
-                    state.cdc(num, &cdc, cursors, ring, &mut a);
-                    // This CDC's own wrap may have shown the size.
-                    let ring = ring.or(state.ring_from_wrap);
-                    a.ring_size = a.ring_size.or(ring);
-                    a.unconsumed = peer_cons.and_then(|cons| unconsumed(cursors.0, cons, ring));
-                }
-            }
-            Payload::Undecoded(_) => {}
-        }
+        let a = analysis(frame, facts, &handshake.unwrap_or_default());
         self.scratch.clear();
         record::encode(num, &a, &mut self.contexts, &mut self.scratch);
         self.frames.insert(num, &self.scratch);
@@ -384,6 +282,52 @@ impl Analyzer {
         };
         a
     }
+}
+
+/// What `frame` says against what its copy knew before it (`facts`) and the connection's handshake `hs`.
+fn analysis(frame: &DumpFrame, facts: &CopyFacts, hs: &Handshake) -> FrameAnalysis {
+    let ring = hs.ring_size.filter(|&r| r > 0).or(facts.ring_from_wrap);
+    // The peer's latest consumer cursor; with the handshake in the capture, the connection started in it, with
+    // the cursors at 0.
+    let from_start = hs.accept_frame.is_some();
+    let peer_cons = facts.peer_cons.or(from_start.then_some((0, 0)).filter(|_| hs.ring_size.is_some()));
+    let mut a = FrameAnalysis {
+        prev_cdc: facts.prev.map(|p| p.frame),
+        clc_accept: hs.accept_frame,
+        clc_confirm: hs.confirm_frame,
+        ring_size: hs.ring_size.or(facts.ring_from_wrap),
+        ..FrameAnalysis::default()
+    };
+    match frame.payload {
+        _ if !frame.magic_ok => {}
+        Payload::Raw(_) => {
+            // Data lies where the previous CDC's producer cursor pointed (0:0 when the connection's start is in
+            // the capture), after the data dumped since.
+            let from = facts.prev.map(|p| p.prod.1).or(from_start.then_some(0));
+            if let (Some(size), Some(from)) = (ring, from) {
+                a.ring_offset = Some(((u64::from(from) + facts.since) % u64::from(size)) as u32);
+            }
+        }
+        // A CDC whose cursors and flags were not all captured says nothing reliable about the connection.
+        Payload::Cdc { cdc, .. } => {
+            if let Some((prod, cons)) = cdc.complete_cursors() {
+                if let Some(prev) = facts.prev {
+                    a.data_bytes = Some(facts.since);
+                    a.prod_advance = advance(prev.prod, prod, ring);
+                    a.prod_backwards = behind(prod, prev.prod).then_some(prev.prod);
+                    a.cons_backwards = behind(cons, prev.cons).then_some(prev.cons);
+                    a.wrap_skipped = past_a_ring(prev.prod, prod, ring).then_some(prev.prod);
+                    a.seq_expected = match (prev.seqno, cdc.seqno()) {
+                        (Some(p), Some(s)) if p != 0 && s != 0 && s != p.wrapping_add(1) => Some(p.wrapping_add(1)),
+                        _ => None,
+                    };
+                }
+                a.unconsumed = peer_cons.and_then(|c| unconsumed(prod, c, ring));
+            }
+        }
+        Payload::Undecoded(_) => {}
+    }
+    a
 }
 
 #[cfg(test)]
@@ -446,7 +390,7 @@ mod tests {
             ..FrameAnalysis::default()
         }
     }
-    use crate::capture::testing::{data, flow, parse};
+    use crate::capture::testing::{data, flow, AnalysisRun as Run};
 
     fn cdc(seqno: u16, prod: (u16, u32), cons: (u16, u32)) -> Vec<u8> {
         crate::capture::testing::cdc(seqno, 1, prod, cons)
@@ -457,16 +401,16 @@ mod tests {
 
     #[test]
     fn data_and_cursors_of_one_direction() {
-        let mut an = Analyzer::default();
+        let mut an = Run::default();
         let ab = flow(A, 1000, B, 2000);
         let ba = flow(B, 2000, A, 1000);
-        assert_eq!(an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))), None), FrameAnalysis::default());
-        assert_eq!(an.analyze(2, ab, &parse(&data(100)), None).prev_cdc, Some(1));
+        assert_eq!(an.frame(1, ab, &cdc(1, (0, 0), (0, 0)), None), FrameAnalysis::default());
+        assert_eq!(an.frame(2, ab, &data(100), None).prev_cdc, Some(1));
         // The other direction has its own state; its 7 bytes wait against this direction's consumer cursor.
         let unconsumed = FrameAnalysis { unconsumed: Some(7), ..FrameAnalysis::default() };
-        assert_eq!(an.analyze(3, ba, &parse(&cdc(1, (0, 7), (0, 0))), None), unconsumed);
-        assert_eq!(an.analyze(4, ab, &parse(&data(50)), None).prev_cdc, Some(1));
-        let a = an.analyze(5, ab, &parse(&cdc(2, (0, 150), (0, 7))), None);
+        assert_eq!(an.frame(3, ba, &cdc(1, (0, 7), (0, 0)), None), unconsumed);
+        assert_eq!(an.frame(4, ab, &data(50), None).prev_cdc, Some(1));
+        let a = an.frame(5, ab, &cdc(2, (0, 150), (0, 7)), None);
         assert_eq!(a.prev_cdc, Some(1));
         assert_eq!((a.data_bytes, a.prod_advance, a.data_mismatch()), (Some(150), Some(150), None));
         assert_eq!((a.seq_expected, a.prod_backwards, a.cons_backwards), (None, None, None));
@@ -474,29 +418,29 @@ mod tests {
 
     #[test]
     fn problems_are_reported() {
-        let mut an = Analyzer::default();
+        let mut an = Run::default();
         let ab = flow(A, 1, B, 2);
-        an.analyze(1, ab, &parse(&cdc(5, (2, 500), (1, 300))), None);
-        an.analyze(2, ab, &parse(&data(10)), None);
-        let a = an.analyze(3, ab, &parse(&cdc(7, (2, 400), (1, 200))), None);
+        an.frame(1, ab, &cdc(5, (2, 500), (1, 300)), None);
+        an.frame(2, ab, &data(10), None);
+        let a = an.frame(3, ab, &cdc(7, (2, 400), (1, 200)), None);
         assert_eq!(a.seq_expected, Some(6));
         assert_eq!(a.prod_backwards, Some((2, 500)));
         assert_eq!(a.cons_backwards, Some((1, 300)));
         assert_eq!(a.prod_advance, None);
-        let a = an.analyze(4, ab, &parse(&cdc(8, (2, 420), (1, 200))), None);
+        let a = an.frame(4, ab, &cdc(8, (2, 420), (1, 200)), None);
         assert_eq!((a.seq_expected, a.prod_advance, a.data_bytes), (None, Some(20), Some(0)));
         assert_eq!(a.data_mismatch(), None, "no data dumped: nothing to compare");
-        an.analyze(5, ab, &parse(&data(30)), None);
-        let a = an.analyze(6, ab, &parse(&cdc(9, (2, 440), (1, 200))), None);
+        an.frame(5, ab, &data(30), None);
+        let a = an.frame(6, ab, &cdc(9, (2, 440), (1, 200)), None);
         assert_eq!(a.data_mismatch(), Some((20, 30)));
     }
 
     #[test]
     fn wraps_and_immediate_mode_are_not_errors() {
-        let mut an = Analyzer::default();
+        let mut an = Run::default();
         let ab = flow(A, 1, B, 2);
-        an.analyze(1, ab, &parse(&cdc(0, (0, 65000), (0, 0))), None);
-        let a = an.analyze(2, ab, &parse(&cdc(0, (1, 100), (0, 0))), None);
+        an.frame(1, ab, &cdc(0, (0, 65000), (0, 0)), None);
+        let a = an.frame(2, ab, &cdc(0, (1, 100), (0, 0)), None);
         assert_eq!(a, FrameAnalysis { prev_cdc: Some(1), data_bytes: Some(0), ..FrameAnalysis::default() });
     }
 
@@ -511,10 +455,10 @@ mod tests {
         // A wrap count that went back (modulo 2^16) is not a skip; across the counter's own wrap, 65535 to 1 is two on.
         assert!(!past_a_ring((5, 0), (4, 0), None));
         assert!(past_a_ring((u16::MAX, 0), (1, 0), None));
-        let mut an = Analyzer::default();
+        let mut an = Run::default();
         let ab = flow(A, 1, B, 2);
-        an.analyze(1, ab, &parse(&cdc(1, (0, 120), (0, 0))), None);
-        let a = an.analyze(2, ab, &parse(&cdc(2, (2, 40), (0, 0))), None);
+        an.frame(1, ab, &cdc(1, (0, 120), (0, 0)), None);
+        let a = an.frame(2, ab, &cdc(2, (2, 40), (0, 0)), None);
         assert_eq!(a.wrap_skipped, Some((0, 120)));
         // Cached with the frame's other anomalies.
         assert_eq!(an.get(2).map(|a| a.wrap_skipped), Some(Some((0, 120))));
@@ -522,21 +466,22 @@ mod tests {
 
     #[test]
     fn results_are_cached_per_frame_and_cleared_per_file() {
-        let mut an = Analyzer::default();
+        let mut an = Run::default();
         let ab = flow(A, 1, B, 2);
-        an.analyze(1, ab, &parse(&cdc(1, (0, 0), (0, 0))), None);
-        let first = an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))), None);
-        an.analyze(3, ab, &parse(&cdc(4, (0, 0), (0, 0))), None);
-        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))), None), first);
-        an.clear();
-        assert_eq!(an.analyze(2, ab, &parse(&cdc(3, (0, 0), (0, 0))), None), FrameAnalysis::default());
+        an.frame(1, ab, &cdc(1, (0, 0), (0, 0)), None);
+        let first = an.frame(2, ab, &cdc(3, (0, 0), (0, 0)), None);
+        an.frame(3, ab, &cdc(4, (0, 0), (0, 0)), None);
+        assert_eq!(an.frame(2, ab, &cdc(3, (0, 0), (0, 0)), None), first);
+        let mut an = Run::default();
+        assert_eq!(an.frame(2, ab, &cdc(3, (0, 0), (0, 0)), None), FrameAnalysis::default());
     }
 }
 
 #[cfg(test)]
 mod ring_tests {
     use super::*;
-    use crate::capture::testing::{data, flow, parse};
+    use crate::capture::copies::ring_from_wrap;
+    use crate::capture::testing::{data, flow, AnalysisRun as Run};
 
     /// An SMC-R CDC of the writer with producer cursor `prod`, consumer cursor 0:0.
     fn cdc(prod: (u16, u32)) -> Vec<u8> {
@@ -546,49 +491,49 @@ mod ring_tests {
     #[test]
     fn with_the_ring_size_a_wrap_is_an_advance_and_data_has_an_offset() {
         let hs = Some(Handshake { accept_frame: Some(5), confirm_frame: Some(6), ring_size: Some(16384) });
-        let mut an = Analyzer::default();
+        let mut an = Run::default();
         let ab = flow([1, 1, 1, 1], 1, [2, 2, 2, 2], 2);
-        an.analyze(10, ab, &parse(&cdc((0, 16000))), hs);
-        let d1 = an.analyze(11, ab, &parse(&data(384)), hs);
-        let d2 = an.analyze(12, ab, &parse(&data(100)), hs);
+        an.frame(10, ab, &cdc((0, 16000)), hs);
+        let d1 = an.frame(11, ab, &data(384), hs);
+        let d2 = an.frame(12, ab, &data(100), hs);
         assert_eq!((d1.ring_offset, d2.ring_offset), (Some(16000), Some(0)));
         assert_eq!((d1.clc_accept, d1.clc_confirm, d1.ring_size), (Some(5), Some(6), Some(16384)));
-        let c = an.analyze(13, ab, &parse(&cdc((1, 100))), hs);
+        let c = an.frame(13, ab, &cdc((1, 100)), hs);
         assert_eq!((c.prod_advance, c.data_bytes, c.data_mismatch()), (Some(484), Some(484), None));
         // The peer (no CDC of its own yet) consumed nothing since the handshake: 1:100 would be more than its
         // ring holds.
         assert_eq!(c.unconsumed, None);
         let peer_cdc = |cons| crate::capture::testing::cdc(0, 2, (0, 0), cons);
-        let peer = an.analyze(14, ab.reverse(), &parse(&peer_cdc((0, 16000))), hs);
+        let peer = an.frame(14, ab.reverse(), &peer_cdc((0, 16000)), hs);
         assert_eq!(peer.unconsumed, Some(0), "the reverse direction wrote nothing");
-        let c = an.analyze(15, ab, &parse(&cdc((1, 200))), hs);
+        let c = an.frame(15, ab, &cdc((1, 200)), hs);
         assert_eq!((c.unconsumed, c.peer_buffer_full()), (Some(584), false));
-        let c = an.analyze(16, ab, &parse(&cdc((1, 16000))), hs);
+        let c = an.frame(16, ab, &cdc((1, 16000)), hs);
         assert_eq!((c.unconsumed, c.peer_buffer_full()), (Some(16384), true));
         // Without the handshake, the data before the wrap has no offset; the wrap shows a size (16,000 + 384 - 100).
-        let mut an = Analyzer::default();
-        an.analyze(10, ab, &parse(&cdc((0, 16000))), None);
-        assert_eq!(an.analyze(11, ab, &parse(&data(384)), None).ring_offset, None);
-        let c = an.analyze(13, ab, &parse(&cdc((1, 100))), None);
+        let mut an = Run::default();
+        an.frame(10, ab, &cdc((0, 16000)), None);
+        assert_eq!(an.frame(11, ab, &data(384), None).ring_offset, None);
+        let c = an.frame(13, ab, &cdc((1, 100)), None);
         assert_eq!((c.ring_size, c.prod_advance), (Some(16284), Some(384)));
     }
 
     #[test]
     fn without_the_handshake_the_first_wrap_shows_the_ring_size() {
-        let mut an = Analyzer::default();
+        let mut an = Run::default();
         let ab = flow([1, 1, 1, 1], 1, [2, 2, 2, 2], 2);
-        an.analyze(1, ab, &parse(&data(10000)), None);
-        assert_eq!(an.analyze(2, ab, &parse(&cdc((0, 10000))), None).ring_size, None);
-        an.analyze(3, ab, &parse(&data(6352)), None);
-        assert_eq!(an.analyze(4, ab, &parse(&data(3648)), None).ring_offset, None, "not known yet");
+        an.frame(1, ab, &data(10000), None);
+        assert_eq!(an.frame(2, ab, &cdc((0, 10000)), None).ring_size, None);
+        an.frame(3, ab, &data(6352), None);
+        assert_eq!(an.frame(4, ab, &data(3648), None).ring_offset, None, "not known yet");
         // 10,000 + 10,000 bytes written, the cursor at 1:3648: the ring holds 16,352.
-        let a = an.analyze(5, ab, &parse(&cdc((1, 3648))), None);
+        let a = an.frame(5, ab, &cdc((1, 3648)), None);
         assert_eq!((a.ring_size, a.prod_advance, a.data_mismatch()), (Some(16352), Some(10000), None));
-        let d = an.analyze(6, ab, &parse(&data(100)), None);
+        let d = an.frame(6, ab, &data(100), None);
         assert_eq!((d.ring_size, d.ring_offset), (Some(16352), Some(3648)));
         // The other direction has not wrapped: its ring stays unknown.
         let ba = flow([2, 2, 2, 2], 2, [1, 1, 1, 1], 1);
-        assert_eq!(an.analyze(7, ba, &parse(&data(5)), None).ring_size, None);
+        assert_eq!(an.frame(7, ba, &data(5), None).ring_size, None);
         // A wrap with no data dumped, or counts no size can hold, shows nothing.
         assert_eq!(ring_from_wrap((0, 65000), (1, 100), 0), None);
         assert_eq!(ring_from_wrap((0, 100), (1, 200), 50), None);

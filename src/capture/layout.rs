@@ -1,22 +1,32 @@
 //! Learning the dump header's layout from the frames of a capture (what each frame implies is
-//! [`crate::wire::learn::identify`]'s to say).
+//! [`crate::wire::learn::identify`]'s to say), by weight of evidence.
 //!
-//! The first self-identifying frame wins: later evidence that implies another layout is a conflict to report,
-//! never a reason to switch (a layout that changed half way through would make frames depend on each other's
-//! order). Frames are observed once each, in capture order, on Wireshark's first pass: an observation of a frame
-//! number not above the highest one seen is ignored, so later passes and re-dissections learn nothing new.
+//! Every self-identifying frame counts for the layout it implies; frames implying the built-in layout count for
+//! it. The layout the most frames imply wins, the one in use winning ties: one in use is left only for a layout
+//! at least [`MARGIN`] frames ahead of it, so a single stray frame (corrupted, or crafted by anyone who can send a
+//! UDP datagram to a captured host) changes nothing, and a capture whose frames mostly imply another layout
+//! learns it from its second such frame on. The raw data type code is the code most frames other than the CDCs
+//! carry (the earliest of equals). A frame that implies another layout than the winner's is flagged (rendering).
+//!
+//! Frames are observed once each, in capture order, on Wireshark's first pass: an observation of a frame number
+//! not above the highest one seen is ignored, so later passes and re-dissections learn nothing new and show the
+//! layout the whole capture taught.
 
 use crate::wire::layout::header_field;
 use crate::wire::learn::{identify, Evidence};
 use crate::wire::{Layout, MAGIC};
 
-/// A layout learned from a capture.
+/// How many more frames a layout needs than the one in use to replace it.
+pub const MARGIN: u32 = 2;
+
+/// A layout learned from a capture, other than the built-in one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Learned {
     pub evidence: Evidence,
-    /// The frame it was learned from.
+    /// The frame it was learned at: the one whose evidence made it win.
     pub frame: u32,
-    /// The raw data type code: the earliest other code seen, with its frame; `None` while none was.
+    /// The raw data type code: the code most other frames carried, with the first frame that did; `None` while
+    /// none did.
     pub type_raw: Option<(u8, u32)>,
 }
 
@@ -25,22 +35,26 @@ pub struct Learned {
 pub struct Learner {
     /// The highest frame number observed.
     last: u32,
-    learned: Option<Learned>,
-    /// For each type code, the first frame (numbers start at 1) whose dump header carried it; 0 for none yet.
-    first_seen: [u32; 256],
+    /// For each type code, how many frames' dump headers carried it, and the first that did.
+    codes: [(u32, u32); 256],
+    /// Each layout self-identifying frames implied: how many did, and the first that did.
+    implied: Vec<(Evidence, u32, u32)>,
+    /// The layout in use: an index into `implied`, or `None` for the built-in one.
+    chosen: Option<usize>,
+    /// The frame the layout in use was chosen at.
+    chosen_at: u32,
 }
 
 impl Default for Learner {
     fn default() -> Self {
-        Learner { last: 0, learned: None, first_seen: [0; 256] }
+        Learner { last: 0, codes: [(0, 0); 256], implied: Vec::new(), chosen: None, chosen_at: 0 }
     }
 }
 
 impl Learner {
-    /// Observes frame `num`'s UDP payload (captured bytes, `reported` on the wire). Returns whether this frame
-    /// taught the header length and CDC type code (the first self-identifying frame does; nothing later changes
-    /// them).
-    pub fn observe(&mut self, num: u32, payload: &[u8], reported: usize) -> bool {
+    /// Observes frame `num`'s UDP payload (captured bytes, `reported` on the wire), the preferences giving the
+    /// built-in layout `base`. Returns whether the layout in use changed.
+    pub fn observe(&mut self, num: u32, payload: &[u8], reported: usize, base: &Layout) -> bool {
         if num <= self.last {
             return false;
         }
@@ -49,48 +63,65 @@ impl Learner {
             return false;
         }
         if let Some(&code) = payload.get(header_field::TYPE.start) {
-            let seen = &mut self.first_seen[usize::from(code)];
-            if *seen == 0 {
-                *seen = num;
+            let c = &mut self.codes[usize::from(code)];
+            if c.0 == 0 {
+                c.1 = num;
             }
+            c.0 = c.0.saturating_add(1);
         }
-        match self.learned {
-            Some(l) => {
-                if l.type_raw.is_none() {
-                    let type_raw = self.earliest_other(l.evidence.type_cdc);
-                    self.learned = Some(Learned { type_raw, ..l });
-                }
-                false
-            }
-            None => match identify(payload, reported) {
-                Some(evidence) => {
-                    let type_raw = self.earliest_other(evidence.type_cdc);
-                    self.learned = Some(Learned { evidence, frame: num, type_raw });
-                    true
-                }
-                None => false,
-            },
+        let Some(evidence) = identify(payload, reported) else { return false };
+        match self.implied.iter().position(|e| e.0 == evidence) {
+            Some(i) => self.implied[i].1 = self.implied[i].1.saturating_add(1),
+            // A bounded list: a capture of garbage cannot grow it without end.
+            None if self.implied.len() < 16 => self.implied.push((evidence, 1, num)),
+            None => return false,
         }
+        let builtin = Evidence { header_len: base.header_len, type_cdc: base.type_cdc };
+        let count = |e: Option<usize>| match e {
+            Some(i) => self.implied[i].1,
+            None => self.implied.iter().find(|e| e.0 == builtin).map_or(0, |e| e.1),
+        };
+        let in_use = count(self.chosen);
+        // The best other than the built-in one (which counts as `None`), the first implied of equals.
+        let best = (0..self.implied.len())
+            .filter(|&i| self.implied[i].0 != builtin)
+            .max_by_key(|&i| (self.implied[i].1, std::cmp::Reverse(self.implied[i].2)));
+        let candidate = match best {
+            Some(i) if count(Some(i)) > count(None) => Some(i),
+            _ => None,
+        };
+        if candidate != self.chosen && count(candidate) >= in_use.saturating_add(MARGIN) {
+            self.chosen = candidate;
+            self.chosen_at = num;
+            return true;
+        }
+        false
     }
 
-    /// The type code other than `type_cdc` that was seen first.
-    fn earliest_other(&self, type_cdc: u8) -> Option<(u8, u32)> {
+    /// The code other than `type_cdc` most frames carried (the earliest of equals).
+    fn raw_code(&self, type_cdc: u8) -> Option<(u8, u32)> {
         (0..=u8::MAX)
-            .filter(|&c| c != type_cdc)
-            .filter_map(|c| Some((c, self.first_seen[usize::from(c)])).filter(|&(_, f)| f != 0))
-            .min_by_key(|&(_, f)| f)
+            .filter(|&c| c != type_cdc && self.codes[usize::from(c)].0 > 0)
+            .max_by_key(|&c| (self.codes[usize::from(c)].0, std::cmp::Reverse(self.codes[usize::from(c)].1)))
+            .map(|c| (c, self.codes[usize::from(c)].1))
     }
 
-    /// What was learned, if anything.
+    /// The learned layout, when it is not the built-in one.
     pub fn learned(&self) -> Option<Learned> {
-        self.learned
+        let (evidence, _, _) = *self.implied.get(self.chosen?)?;
+        Some(Learned { evidence, frame: self.chosen_at, type_raw: self.raw_code(evidence.type_cdc) })
     }
 
-    /// `base` with what was learned put in: the header length and CDC code of the first self-identifying frame,
-    /// the raw code seen besides it. While no raw code was seen, the base's stays, unless it is the learned CDC
-    /// code: then raw data gets the base's CDC code, the one code left over from the swap.
+    /// The layout in use's evidence: the learned one's, or the built-in `base`'s.
+    pub fn winner(&self, base: &Layout) -> Evidence {
+        self.learned().map_or(Evidence { header_len: base.header_len, type_cdc: base.type_cdc }, |l| l.evidence)
+    }
+
+    /// `base` with what was learned put in: the header length and CDC code of the layout in use, the raw code most
+    /// other frames carried. While no raw code was seen, the base's stays, unless it is the learned CDC code: then
+    /// raw data gets the base's CDC code, the one code left over from the swap.
     pub fn layout(&self, base: &Layout) -> Layout {
-        let Some(l) = self.learned else { return *base };
+        let Some(l) = self.learned() else { return *base };
         let type_cdc = l.evidence.type_cdc;
         let type_raw = match l.type_raw {
             Some((code, _)) => code,
@@ -125,36 +156,61 @@ mod tests {
     }
 
     #[test]
-    fn learns_once_then_keeps_it() {
+    fn the_layout_most_frames_imply_wins_from_its_second_frame() {
         let base = Layout::default();
         let real = layout(12, 0, 1);
         let mut learner = Learner::default();
-        assert!(!learner.observe(1, &raw(&real, 40), 52));
+        assert!(!learner.observe(1, &raw(&real, 40), 52, &base));
         assert_eq!(learner.layout(&base), base, "nothing to learn from raw data");
-        assert!(learner.observe(2, &smcr(&real), 60));
+        assert!(!learner.observe(2, &smcr(&real), 60, &base), "one frame is not enough");
+        assert_eq!(learner.layout(&base), base);
+        assert!(learner.observe(3, &smcr(&real), 60, &base));
         assert_eq!(learner.layout(&base), real);
         let got = learner.learned().unwrap();
-        assert_eq!((got.frame, got.type_raw), (2, Some((0, 1))));
-        // Conflicting evidence changes nothing; neither does a second pass over the same frames.
-        assert!(!learner.observe(3, &smcr(&Layout::default()), 64));
-        assert!(!learner.observe(2, &smcr(&Layout::default()), 64));
+        assert_eq!((got.frame, got.type_raw, learner.winner(&base)), (3, Some((0, 1)), got.evidence));
+        // A frame of the built-in layout changes nothing; neither does a second pass over the same frames.
+        assert!(!learner.observe(4, &smcr(&base), 64, &base));
+        assert!(!learner.observe(3, &smcr(&base), 64, &base));
         assert_eq!(learner.layout(&base), real);
+        // Two more for the built-in one than for the learned one: back to it, without flip-flopping before.
+        assert!(!learner.observe(5, &smcr(&base), 64, &base));
+        assert!(!learner.observe(6, &smcr(&base), 64, &base));
+        assert!(learner.observe(7, &smcr(&base), 64, &base));
+        assert_eq!((learner.layout(&base), learner.learned()), (base, None));
+    }
+
+    /// One frame implying another layout, first or anywhere, changes nothing for the others.
+    #[test]
+    fn a_stray_frame_changes_nothing() {
+        let base = Layout::default();
+        let stray = layout(16, 1, 7);
+        for at in 0..8 {
+            let mut learner = Learner::default();
+            for num in 1..=8u32 {
+                let f = if num == at + 1 { smcr(&stray) } else { smcr(&base) };
+                assert!(!learner.observe(num, &f, 64, &base), "stray at {at}, frame {num}");
+            }
+            assert_eq!((learner.layout(&base), learner.winner(&base).type_cdc), (base, 2));
+        }
     }
 
     #[test]
-    fn raw_code_comes_later_or_from_the_base() {
+    fn raw_code_is_the_other_code_most_frames_carry() {
         let base = Layout::default();
         let real = layout(16, 2, 1);
         let mut learner = Learner::default();
-        learner.observe(1, &smcd(&real), 48);
+        learner.observe(1, &smcd(&real), 48, &base);
+        learner.observe(2, &smcd(&real), 48, &base);
         // The CDC code is the base's raw code: until raw data shows its code, raw is the code left over.
         assert_eq!(learner.layout(&base), layout(16, 2, 1));
-        learner.observe(2, &raw(&layout(16, 7, 1), 5), 21);
+        learner.observe(3, &raw(&layout(16, 9, 1), 5), 21, &base);
+        learner.observe(4, &raw(&layout(16, 7, 1), 5), 21, &base);
+        learner.observe(5, &raw(&layout(16, 7, 1), 5), 21, &base);
         assert_eq!(learner.layout(&base), layout(16, 7, 1));
-        assert_eq!(learner.learned().unwrap().type_raw, Some((7, 2)));
+        assert_eq!(learner.learned().unwrap().type_raw, Some((7, 4)));
         // The default layout, confirmed: no change at all.
         let mut learner = Learner::default();
-        learner.observe(1, &smcr(&base), 64);
+        learner.observe(1, &smcr(&base), 64, &base);
         assert_eq!(learner.layout(&base), base);
     }
 }

@@ -16,6 +16,7 @@
 //! Per-frame results are kept as compact records in frame order ([`records`]).
 
 pub mod analysis;
+pub mod copies;
 pub mod handshakes;
 pub mod hash;
 pub mod layout;
@@ -26,11 +27,12 @@ pub mod table;
 pub(crate) mod testing;
 
 use analysis::{Analyzer, FrameAnalysis};
+use copies::Copies;
 use handshakes::Handshakes;
 use hash::{FastMap, FastSet};
 use layout::{Learned, Learner};
-use streams::{Closing, Dissect, FrameStream, Handoff, Outcome, Streams};
-use table::{CaptureTable, FrameCount, FrameFacts};
+use streams::{Closing, Dissect, FrameStream, Outcome, Placed, Streams};
+use table::{CaptureTable, FrameCount, FrameFacts, FrameKind};
 
 use crate::wire::cdc::ConnState;
 use crate::wire::clc::ClcMessage;
@@ -74,7 +76,9 @@ pub enum Seen {
     /// holds is shown, and its data goes to the application.
     Dissected,
     /// The postdissector found it in the dump device's envelope after another dissector took it: it counts in the
-    /// capture's state if its header is consistent, and shows nothing.
+    /// capture's state if its header is consistent, and its data goes to the application and Follow as any other
+    /// frame's (the first frame of a flow, in a cooked capture without the handshake); smcdump's own items and
+    /// columns are not shown.
     Found,
 }
 
@@ -97,6 +101,8 @@ pub struct FrameInput<'a> {
 /// Bytes handed to the application dissectors.
 #[derive(Clone, Copy, Debug)]
 pub struct Handover<'a> {
+    /// The direction the bytes travel in.
+    pub flow: Flow,
     pub bytes: &'a [u8],
     /// Where the bytes lie in the UDP payload when they are the frame's own; `None` for a buffer reassembled from
     /// several frames.
@@ -115,8 +121,11 @@ pub struct Handover<'a> {
 pub trait Application {
     /// The frame was parsed (or could not be): its own columns go first.
     fn parsed(&mut self, _frame: &Result<DumpFrame, FrameError>) {}
-    /// The frame's data, over `data` in the UDP payload (Follow SMC Stream).
+    /// The frame's new data, over `data` in the UDP payload (Follow SMC Stream).
     fn follow(&mut self, _data: Span) {}
+    /// `len` bytes of the direction's stream from position `at` were not captured (Follow SMC Stream shows them
+    /// as TCP's Follow shows bytes missing in the capture file).
+    fn missing(&mut self, _at: u64, _len: u64) {}
     /// Hands `h` to the application dissectors; says what they did.
     fn dissect(&mut self, h: &Handover<'_>) -> Outcome;
 }
@@ -130,12 +139,16 @@ impl Application for NoApplication {
     }
 }
 
-/// A header layout learned from the capture, as a dissection shows it.
+/// What layout learning says about a frame, as a dissection shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LearnedLayout {
-    pub learned: Learned,
-    /// The layout the preferences give, which the learned one replaces.
+    /// The layout learned from the capture, when the frame is parsed with it.
+    pub learned: Option<Learned>,
+    /// The layout the preferences give, which a learned one replaces.
     pub builtin: Layout,
+    /// What the layout the frame is parsed with implies (a frame implying something else gets the conflict
+    /// warning).
+    pub winner: Evidence,
     /// The number of the frame being dissected.
     pub frame: u32,
     /// The layout the frame being dissected implies, if it identifies itself.
@@ -169,7 +182,7 @@ pub fn stream_part(f: &DumpFrame) -> Option<StreamPart> {
 pub struct FrameOutcome {
     /// The layout the frame was parsed with.
     pub layout: Layout,
-    /// How the layout was learned, when it was (and learning is on).
+    /// What layout learning says (when it is on).
     pub learned: Option<LearnedLayout>,
     /// The parse; `None` for a frame the postdissector found whose header the layout finds inconsistent (it is
     /// not smcdump's).
@@ -208,23 +221,35 @@ pub enum Tapped {
 const EARLY_BYTES: usize = 1 << 20;
 const EARLY_FRAMES: usize = 4096;
 
-/// A frame analysed before the layout was learned.
+/// A frame seen before the layout was learned.
 #[derive(Debug)]
 struct Early {
     num: u32,
-    flow: Flow,
+    seen: Seen,
+    flow: Option<Flow>,
+    device: Option<[u8; 6]>,
     payload: Vec<u8>,
     reported: usize,
 }
 
 /// The state of one capture file.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Session {
     learner: Learner,
+    copies: Copies,
     analyzer: Analyzer,
     handshakes: Handshakes,
     early: Vec<Early>,
     early_bytes: usize,
+    /// `early` holds every frame seen so far.
+    early_complete: bool,
+    /// The frame whose layout change decided the frames before it again (0: none did): a single pass showed
+    /// those under the layout in use then.
+    decided_again_at: u32,
+    /// The layouts frames were first parsed with: from which frame on each applies, in frame order.
+    epochs: Vec<(u32, Layout)>,
+    /// The highest frame number seen.
+    last_frame: u32,
     streams: Streams,
     /// The server port of each connection whose handshake the capture holds.
     servers: FastMap<ConnKey, u16>,
@@ -234,6 +259,28 @@ pub struct Session {
     /// What the frame last dissected counts for in a listener's table (the listeners run when its dissection is
     /// over, on every pass: a listener's display filter chooses the frames it counts).
     tapped: Option<(u32, Tapped)>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            learner: Learner::default(),
+            copies: Copies::default(),
+            analyzer: Analyzer::default(),
+            handshakes: Handshakes::default(),
+            early: Vec::new(),
+            early_bytes: 0,
+            early_complete: true,
+            decided_again_at: 0,
+            epochs: Vec::new(),
+            last_frame: 0,
+            streams: Streams::default(),
+            servers: FastMap::default(),
+            handed: FastSet::default(),
+            table: CaptureTable::default(),
+            tapped: None,
+        }
+    }
 }
 
 impl Session {
@@ -252,9 +299,31 @@ impl Session {
         }
     }
 
-    /// The frame the layout was learned from, when learning is on and it was.
-    pub fn learned_in(&self, settings: &Settings) -> Option<u32> {
-        self.learner.learned().filter(|_| settings.learn_layout).map(|l| l.frame)
+    /// The layout frame `num` is parsed with: on its first visit the one in use then, which it keeps on later
+    /// visits (a layout learned later applies to later frames only, unless the capture's first frames were all
+    /// decided again under it).
+    fn layout_of(&mut self, num: u32, settings: &Settings) -> Layout {
+        if !settings.learn_layout {
+            return settings.layout;
+        }
+        if num <= self.last_frame {
+            let at = self.epochs.partition_point(|e| e.0 <= num);
+            if let Some(&(_, layout)) = at.checked_sub(1).and_then(|i| self.epochs.get(i)) {
+                return layout;
+            }
+        }
+        self.last_frame = self.last_frame.max(num);
+        let layout = self.layout(settings);
+        if self.epochs.last().map(|e| e.1) != Some(layout) {
+            self.epochs.push((num, layout));
+        }
+        layout
+    }
+
+    /// The frame whose layout change had the frames before it decided again (their first visit showed what the
+    /// layout in use then gave); 0 when none did.
+    pub fn decided_again_at(&self) -> u32 {
+        self.decided_again_at
     }
 
     /// Decides everything dump frame `input` shows, on its first visit, and reads it back on later ones; the
@@ -262,10 +331,15 @@ impl Session {
     pub fn frame(&mut self, input: &FrameInput, settings: &Settings, app: &mut dyn Application) -> FrameOutcome {
         let num = input.num;
         self.observe(input, settings);
-        let layout = self.layout(settings);
-        let learned = self.learner.learned().filter(|_| settings.learn_layout).map(|learned| LearnedLayout {
-            learned,
+        if num > self.last_frame {
+            self.keep_early(input, settings);
+        }
+        let layout = self.layout_of(num, settings);
+        let current = self.layout(settings) == layout;
+        let learned = settings.learn_layout.then(|| LearnedLayout {
+            learned: self.learner.learned().filter(|_| current),
             builtin: settings.layout,
+            winner: Evidence { header_len: layout.header_len, type_cdc: layout.type_cdc },
             frame: num,
             this_frame: identify(input.payload, input.reported),
         });
@@ -279,32 +353,39 @@ impl Session {
             outcome.frame = Some(parsed);
             return outcome;
         };
-        if let (true, Some(flow)) = (settings.analyze, input.flow) {
-            outcome.analysis = Some(self.analyze(num, flow, input, &frame, settings));
-        }
-        if let (Some(part), Some(flow)) = (stream_part(&frame), input.flow) {
-            let fs = match part {
-                StreamPart::Cdc(closing) => self.streams.cdc(num, flow, closing),
-                StreamPart::Data(span) => {
-                    outcome.data = Some(span);
-                    if input.seen == Seen::Dissected {
-                        app.follow(span);
-                    }
-                    let handoff = settings.handoff && input.seen == Seen::Dissected;
-                    self.data(num, flow, input.payload, span, handoff.then_some(app), settings)
+        let Some(flow) = input.flow else {
+            outcome.frame = Some(Ok(frame));
+            return outcome;
+        };
+        let part = stream_part(&frame);
+        let handoff = settings.handoff;
+        let ports = self.ports(flow);
+        let (mut analysis, fs) = match self.analyzer.get(num) {
+            // Later visits: read back, the application dissection replayed.
+            Some(a) => {
+                let fs = part.and_then(|_| self.streams.get(num));
+                if let (Some(fs), Some(StreamPart::Data(span)), true) = (&fs, part, handoff) {
+                    let bytes = input.payload.get(span.range()).unwrap_or(&[]);
+                    replay(app, fs, bytes, span.off, (flow, ports));
                 }
-            };
-            let ring = outcome.analysis.and_then(|a| a.ring_size);
-            let facts = FrameFacts {
-                stream: fs.stream,
-                dir: fs.dir,
-                flow,
-                mode: FrameCount::of(&frame).mode,
-                smc_ver: frame.header.repr.smc_ver,
-                kind: FrameCount::of(&frame).kind,
-                ring,
-            };
-            self.table.frame(num, &facts);
+                (a, fs)
+            }
+            None => {
+                let app = handoff.then_some(app as &mut dyn Application);
+                self.decide(num, input.device, flow, input.payload, &frame, app, settings)
+            }
+        };
+        let clc = analysis.clc_accept.or(analysis.clc_confirm);
+        analysis.clc_tcp_stream = clc.and_then(|f| self.handshakes.tcp_stream(f));
+        if settings.analyze {
+            outcome.analysis = Some(analysis);
+        }
+        if let Some(fs) = fs {
+            follow(app, &fs, part);
+            if let Some(StreamPart::Data(span)) = part {
+                outcome.data = Some(span);
+            }
+            let facts = self.count(num, flow, &frame, &fs, analysis.ring_size);
             self.tapped = Some((num, Tapped::Frame(facts)));
             outcome.stream = Some(fs);
         }
@@ -312,80 +393,127 @@ impl Session {
         outcome
     }
 
-    /// Observes frame `input`'s UDP payload for the layout, once per frame, in capture order. When it teaches the
-    /// layout, the frames analysed so far are analysed again under it.
+    /// Decides, on its first visit, what frame `num` (travelling in `flow`, dumped by `device`, parsed as `frame`
+    /// from `payload`) shows: where it lies among its direction's copies (a frame of an ended connection's
+    /// 4-tuple that repeats nothing starts a new one), its analysis, and its stream facts, with its new data
+    /// handed to the application dissection `app` when given.
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        num: u32,
+        device: Option<[u8; 6]>,
+        flow: Flow,
+        payload: &[u8],
+        frame: &DumpFrame,
+        app: Option<&mut dyn Application>,
+        settings: &Settings,
+    ) -> (FrameAnalysis, Option<FrameStream>) {
+        let hs = self.handshakes.for_direction(flow);
+        let place = |copies: &mut Copies| copies.place(num, flow, device, frame, payload, hs.as_ref());
+        let mut p = place(&mut self.copies);
+        if self.streams.ended(flow) && !p.repeat {
+            self.copies.forget(flow);
+            p = place(&mut self.copies);
+        }
+        let analysis = self.analyzer.analyze(num, frame, &p.facts, hs);
+        let placed = Placed::of(&p);
+        let fs = stream_part(frame).map(|part| match part {
+            StreamPart::Cdc(closing) => self.streams.cdc(num, flow, closing, placed),
+            StreamPart::Data(span) => {
+                self.streams.give_up_after(settings.handoff_tries);
+                let ports = self.ports(flow);
+                let mut call = app.map(|app| {
+                    move |buf: &[u8], stream_offset: u64, own: Option<usize>| {
+                        let own_at = own.map(|o| span.off + o);
+                        app.dissect(&Handover { flow, bytes: buf, own_at, stream_offset, ports, may_ask_more: true })
+                    }
+                });
+                let dissect = call.as_mut().map(|c| c as &mut Dissect);
+                let bytes = payload.get(span.range()).unwrap_or(&[]);
+                self.streams.data(num, flow, bytes, p.start.unwrap_or(0), placed, dissect)
+            }
+        });
+        (analysis, fs)
+    }
+
+    /// Counts frame `num` (first visit; later ones are ignored) in the connection table; returns what it counts
+    /// for, for a listener's table.
+    fn count(&mut self, num: u32, flow: Flow, frame: &DumpFrame, fs: &FrameStream, ring: Option<u32>) -> FrameFacts {
+        let p = &fs.placed;
+        let kind = match FrameCount::of(frame).kind {
+            FrameKind::Data(_) => FrameKind::Data(u64::from(p.new.1)),
+            kind => kind,
+        };
+        let facts = FrameFacts {
+            stream: fs.stream,
+            dir: fs.dir,
+            flow,
+            mode: frame.header.mode,
+            smc_ver: frame.header.repr.smc_ver,
+            kind,
+            ring,
+            copy: p.repeat && p.new.1 == 0,
+            missing: p.hole.map_or(0, |h| h.1),
+            filled: if p.filled { u64::from(p.new.1) } else { 0 },
+        };
+        self.table.frame(num, &facts);
+        facts
+    }
+
+    /// Keeps frame `input` (first visit) to be decided again should the layout change while the capture's first
+    /// frames are all kept.
+    fn keep_early(&mut self, input: &FrameInput, settings: &Settings) {
+        if !settings.learn_layout || self.learner.learned().is_some() || !self.early_complete {
+            return;
+        }
+        if self.early.len() >= EARLY_FRAMES || self.early_bytes + input.payload.len() > EARLY_BYTES {
+            // Too late to decide everything again: a layout learned from here on applies to later frames.
+            self.early = Vec::new();
+            self.early_complete = false;
+            return;
+        }
+        self.early_bytes += input.payload.len();
+        self.early.push(Early {
+            num: input.num,
+            seen: input.seen,
+            flow: input.flow,
+            device: input.device,
+            payload: input.payload.to_vec(),
+            reported: input.reported,
+        });
+    }
+
+    /// Observes frame `input`'s UDP payload for the layout, once per frame, in capture order. When the layout in
+    /// use changes while the capture's first frames are all kept, they are decided again under it, as if it had
+    /// been in use from the start (without the application dissection: they show their data as data).
     fn observe(&mut self, input: &FrameInput, settings: &Settings) {
-        if !settings.learn_layout || !self.learner.observe(input.num, input.payload, input.reported) {
+        if !settings.learn_layout || !self.learner.observe(input.num, input.payload, input.reported, &settings.layout) {
+            return;
+        }
+        if !self.early_complete || self.early.is_empty() {
             return;
         }
         let layout = self.learner.layout(&settings.layout);
+        self.decided_again_at = input.num;
+        self.epochs = vec![(1, layout)];
+        self.copies = Copies::default();
         self.analyzer.clear();
+        self.streams.clear();
+        self.table.forget_frames();
         for e in std::mem::take(&mut self.early) {
+            let Some(flow) = e.flow else { continue };
+            if e.seen == Seen::Found && !claims(&e.payload, e.reported, &layout) {
+                continue;
+            }
             if let Ok(frame) = DumpFrame::parse(&e.payload, e.reported, &layout) {
-                self.analyzer.analyze(e.num, e.flow, &frame, self.handshakes.for_direction(e.flow));
+                let (a, fs) = self.decide(e.num, e.device, flow, &e.payload, &frame, None, settings);
+                if let Some(fs) = fs {
+                    self.count(e.num, flow, &frame, &fs, a.ring_size);
+                }
             }
         }
         self.early_bytes = 0;
-    }
-
-    /// The analysis of frame `num` travelling in `flow`, parsed as `frame`: computed on the first visit (and kept
-    /// to be computed again should the layout be learned later), read back afterwards, with the TCP stream of the
-    /// connection's handshake.
-    fn analyze(
-        &mut self,
-        num: u32,
-        flow: Flow,
-        input: &FrameInput,
-        frame: &DumpFrame,
-        settings: &Settings,
-    ) -> FrameAnalysis {
-        let mut a = match self.analyzer.get(num) {
-            Some(a) => a,
-            None => {
-                let payload = input.payload;
-                if settings.learn_layout
-                    && self.learner.learned().is_none()
-                    && self.early.len() < EARLY_FRAMES
-                    && self.early_bytes + payload.len() <= EARLY_BYTES
-                {
-                    self.early_bytes += payload.len();
-                    self.early.push(Early { num, flow, payload: payload.to_vec(), reported: frame.reported });
-                }
-                self.analyzer.analyze(num, flow, frame, self.handshakes.for_direction(flow))
-            }
-        };
-        a.clc_tcp_stream = a.clc_accept.or(a.clc_confirm).and_then(|f| self.handshakes.tcp_stream(f));
-        a
-    }
-
-    /// The stream facts of data frame `num` travelling in `flow`, whose data lies over `span` of `payload`: on the
-    /// first visit decided, with the application dissection `app` (when given) called; on later visits read back,
-    /// with that dissection replayed.
-    fn data(
-        &mut self,
-        num: u32,
-        flow: Flow,
-        payload: &[u8],
-        span: Span,
-        app: Option<&mut dyn Application>,
-        settings: &Settings,
-    ) -> FrameStream {
-        let bytes = payload.get(span.range()).unwrap_or(&[]);
-        let ports = self.ports(flow);
-        if let Some(fs) = self.streams.get(num) {
-            if let (Some(app), Some(h), Some((offset, _))) = (app, &fs.handoff, fs.data) {
-                replay(app, h, bytes, span.off, offset, ports);
-            }
-            return fs;
-        }
-        self.streams.give_up_after(settings.handoff_tries);
-        let mut call = app.map(|app| {
-            move |buf: &[u8], stream_offset: u64, reassembled: bool| {
-                let own_at = (!reassembled).then_some(span.off);
-                app.dissect(&Handover { bytes: buf, own_at, stream_offset, ports, may_ask_more: true })
-            }
-        });
-        self.streams.data(num, flow, bytes, call.as_mut().map(|c| c as &mut Dissect))
+        self.early_complete = false;
     }
 
     /// The ports to try, as TCP does: the server's first when the handshake named it, else the lower one.
@@ -441,26 +569,44 @@ impl Session {
     }
 }
 
-/// Replays, on a later visit, what the first visit decided for a data frame whose own `bytes` lie at `own_at` in
-/// its UDP payload and at `stream_offset` in its stream.
-fn replay(app: &mut dyn Application, h: &Handoff, bytes: &[u8], own_at: usize, stream_offset: u64, ports: (u16, u16)) {
-    if !h.taken {
-        return;
-    }
-    let handover = match &h.reassembled {
-        Some(r) => Handover { bytes: &r.bytes, own_at: None, stream_offset: r.start, ports, may_ask_more: false },
-        None if h.own > 0 => {
-            let own = bytes.get(..h.own).unwrap_or(bytes);
-            Handover { bytes: own, own_at: Some(own_at), stream_offset, ports, may_ask_more: false }
+/// Replays, on a later visit, what the first visit decided for data frame `fs`, whose `bytes` lie at `data_at` in
+/// its UDP payload, travelling in `flow` between `ports`.
+fn replay(
+    app: &mut dyn Application,
+    fs: &FrameStream,
+    bytes: &[u8],
+    data_at: usize,
+    (flow, ports): (Flow, (u16, u16)),
+) {
+    let (Some(h), Some((start, _))) = (fs.handoff.as_ref().filter(|h| h.taken), fs.data) else { return };
+    let handover = match (&h.reassembled, fs.own_part()) {
+        (Some(r), _) => {
+            Handover { flow, bytes: &r.bytes, own_at: None, stream_offset: r.start, ports, may_ask_more: false }
         }
-        None => return,
+        (None, Some(own)) => {
+            let (own_at, stream_offset) = (data_at + own.start, start + own.start as u64);
+            let own = bytes.get(own).unwrap_or(&[]);
+            Handover { flow, bytes: own, own_at: Some(own_at), stream_offset, ports, may_ask_more: false }
+        }
+        (None, None) => return,
     };
     app.dissect(&handover);
 }
 
+/// Follows frame `fs` (carrying `part` of its stream) on every visit: a hole found at it, then its new data.
+fn follow(app: &mut dyn Application, fs: &FrameStream, part: Option<StreamPart>) {
+    if let Some((at, len)) = fs.placed.hole {
+        app.missing(at, len);
+    }
+    let (from, n) = fs.placed.new;
+    if let (Some(StreamPart::Data(span)), true) = (part, n > 0) {
+        app.follow(Span { off: span.off + from as usize, len: n as usize });
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::testing::{cdc, data, flow};
+    use super::testing::{cdc, flow};
     use super::*;
     use crate::wire::cdc::SmcrCdcRepr;
     use crate::wire::emit::{data_frame, smcr_cdc_frame};
@@ -472,8 +618,8 @@ mod tests {
         FrameInput { num, seen: Seen::Dissected, payload, reported: payload.len(), flow: Some(flow), device: None }
     }
 
-    /// Frames analysed before the layout was learned are analysed again under it: the data frame that came first
-    /// counts towards the CDC that announces it.
+    /// Frames decided before the layout was learned are decided again under it: the data frame that came first
+    /// counts towards the CDC that announces it, and a second pass shows every frame under the learned layout.
     #[test]
     fn early_frames_are_analysed_again_under_the_learned_layout() {
         let real = Layout { header_len: 12, type_raw: 0, type_cdc: 1, ..Layout::default() };
@@ -482,11 +628,17 @@ mod tests {
         let frames = [cdc(1, 0), data_frame(&real, 1, 1, &[7; 100]), cdc(2, 100)];
         let mut s = Session::default();
         let settings = Settings::default();
-        // Frame 1: under the built-in layout it is nothing (type 1 = raw data, wrongly); it teaches the layout.
+        // Frames 1 and 2 under the built-in layout are nothing (type 1 = raw data, wrongly); frame 3 is the
+        // second frame implying the real layout, which wins there.
         let results: Vec<FrameOutcome> =
             (1..).zip(&frames).map(|(num, f)| s.frame(&input(num, dir, f), &settings, &mut NoApplication)).collect();
         assert_eq!(s.layout(&settings), real);
-        assert_eq!(results[2].learned.map(|l| l.learned.frame), Some(1));
+        let learned_at = results[2].learned.and_then(|l| l.learned).map(|l| l.frame);
+        assert_eq!((results[0].layout, learned_at), (Layout::default(), Some(3)));
+        assert_eq!(
+            (s.decided_again_at(), s.frame(&input(1, dir, &frames[0]), &settings, &mut NoApplication).layout),
+            (3, real)
+        );
         let a = results[2].analysis.unwrap();
         assert_eq!((a.prev_cdc, a.data_bytes, a.data_mismatch()), (Some(1), Some(100), None));
         let off = Settings { learn_layout: false, ..settings };
@@ -557,14 +709,15 @@ mod tests {
     }
 
     #[test]
-    fn a_found_frame_counts_without_the_application() {
+    fn a_found_frame_counts_and_its_data_goes_to_the_application() {
         let dir = flow(A, 40000, B, 80);
         let mut s = Session::default();
         let found = |num, payload| FrameInput { seen: Seen::Found, ..input(num, dir, payload) };
         let mut app = Lv::default();
-        let d = data(5);
+        let d = data_frame(&Layout::default(), 1, 1, &[4, 1, 2, 3, 4]);
         let o = s.frame(&found(1, &d), &Settings::default(), &mut app);
-        assert_eq!((o.stream.unwrap().handoff, app.calls.len()), (None, 0));
+        assert_eq!(app.calls, [(Some(16), 0, vec![4, 1, 2, 3, 4], true)]);
+        assert!(o.stream.unwrap().handoff.is_some_and(|h| h.taken && h.own == 5));
         // A datagram whose header is not consistent is not smcdump's.
         let mut bad = cdc(1, 1, (0, 5), (0, 0));
         bad[8..10].copy_from_slice(&[0xFF, 0xFF]);

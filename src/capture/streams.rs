@@ -1,15 +1,21 @@
-//! The application's byte streams inside SMC: which connection (stream index) each dump frame belongs to, where
-//! each data frame's bytes lie in its direction's stream, and how the application's messages are cut out of it.
+//! The application's byte streams inside SMC: which connection (stream index) each dump frame belongs to, and how
+//! the application's messages are cut out of each direction's stream.
 //!
 //! Pure Rust. A connection is the unordered pair of endpoints of a dump flow; it gets the next index when it is
 //! first seen, and a new one when its endpoints appear again after the connection ended (a CDC with
-//! PeerConnAbort, or PeerConnClosed from both sides). Each direction's data frames, in capture order, are the
-//! bytes the writer put into the peer's ring, in order: a frame's stream offset is the sum of the data before it.
+//! PeerConnAbort, or PeerConnClosed from both sides) in a frame that is not a copy of what the ended connection
+//! carried. Where a data frame's bytes lie in its direction's stream, and which of them no frame carried before,
+//! is the copies' to say ([`super::copies`]): only those new bytes go to the application, once.
 //!
 //! Reassembly works as TCP's does, in Wireshark's first pass: the application dissector gets the data and may
 //! ask for more (`desegment_offset`, `desegment_len`); the bytes it did not take wait for the next data of the
 //! direction, and the frame that completes a message dissects it as one reassembled buffer. What each frame
 //! dissected is recorded ([`Handoff`]), so any later visit, in any order, replays exactly that.
+//!
+//! After a hole (bytes not captured), the dissection resumes as TCP's does: a message waiting for more data is
+//! dropped, unless its end is known and lies beyond the hole, in which case the bytes up to its end are skipped
+//! and the dissection starts again after them. Bytes that fill an earlier hole (out of order) are dissected on
+//! their own.
 //!
 //! Unlike TCP, a direction whose data no dissector took for [`Streams::give_up_after`] frames in a row stops
 //! asking: trying every heuristic dissector on every frame of a protocol Wireshark does not know costs more than
@@ -17,6 +23,7 @@
 
 use std::sync::Arc;
 
+use super::copies::{CopyId, Placement};
 use super::hash::FastMap;
 use super::records::FrameRecords;
 use crate::wire::{ConnKey, Endpoint, Flow};
@@ -24,8 +31,9 @@ use crate::wire::{ConnKey, Endpoint, Flow};
 /// A stream index (`smcdump.stream`).
 pub type StreamId = u32;
 
-/// The application dissection of a buffer: bytes, their stream offset, whether several frames make them up.
-pub type Dissect<'a> = dyn FnMut(&[u8], u64, bool) -> Outcome + 'a;
+/// The application dissection of a buffer: its bytes, where they start in the stream, and, when they are the
+/// frame's own, where they start in the frame's data (`None`: a buffer reassembled from several frames).
+pub type Dissect<'a> = dyn FnMut(&[u8], u64, Option<usize>) -> Outcome + 'a;
 
 /// What an application dissector did with the bytes it was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,9 +68,11 @@ pub struct Reassembled {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handoff {
     /// Messages this frame completes, as one buffer with bytes of earlier frames (their last part is this
-    /// frame's first `own` bytes); `None` when the frame's own bytes are dissected alone.
+    /// frame's first `own` new bytes); `None` when the frame's own bytes are dissected alone.
     pub reassembled: Option<Arc<Reassembled>>,
-    /// This frame's bytes dissected in it (from its first byte).
+    /// New bytes skipped before the frame's own dissection: the rest of a message a hole broke.
+    pub skipped: usize,
+    /// This frame's new bytes dissected in it (after `skipped`).
     pub own: usize,
     /// The frame's bytes after `own` are part of a message completed in this later frame; `None` while (or if)
     /// no frame completed it.
@@ -75,11 +85,41 @@ pub struct Handoff {
 
 impl Handoff {
     /// A frame whose data no dissector took (or was not asked about).
-    const REFUSED: Handoff = Handoff { reassembled: None, own: 0, rest_in: None, taken: false, gave_up: false };
+    const REFUSED: Handoff =
+        Handoff { reassembled: None, skipped: 0, own: 0, rest_in: None, taken: false, gave_up: false };
 
     /// The frame's data (or what waits with it) was taken, `own` of its bytes dissected in it.
     fn taken(own: usize) -> Handoff {
-        Handoff { reassembled: None, own, rest_in: None, taken: true, gave_up: false }
+        Handoff { own, taken: true, ..Handoff::REFUSED }
+    }
+}
+
+/// Where a frame lies among the copies of its direction: what [`Placement`] says, as kept with the frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Placed {
+    pub copy: CopyId,
+    /// The part of a data frame no frame carried before: its offset in the data and its length.
+    pub new: (u32, u32),
+    /// The frame repeats what other frames carried.
+    pub repeat: bool,
+    /// The frame that first carried what it repeats, when known.
+    pub copy_of: Option<u32>,
+    /// Bytes of the stream not captured, found at this frame: (position, length).
+    pub hole: Option<(u64, u64)>,
+    /// The new part brings bytes of an earlier hole (out of order).
+    pub filled: bool,
+}
+
+impl Placed {
+    /// What `p` says.
+    pub fn of(p: &Placement) -> Placed {
+        Placed { copy: p.copy, new: p.new, repeat: p.repeat, copy_of: p.copy_of, hole: p.hole, filled: p.filled }
+    }
+
+    /// What a frame of the first copy says when it is neither a copy nor finds a hole: all of its `len` data bytes
+    /// are new.
+    pub fn usual(len: u32) -> Placed {
+        Placed { new: (0, len), ..Placed::default() }
     }
 }
 
@@ -93,15 +133,26 @@ pub struct FrameStream {
     pub data: Option<(u64, u32)>,
     /// For data given to the application dissectors: what to dissect.
     pub handoff: Option<Handoff>,
+    /// Where the frame lies among its direction's copies.
+    pub placed: Placed,
+}
+
+impl FrameStream {
+    /// Where the bytes the frame dissects itself lie in its data, when it dissects any.
+    pub fn own_part(&self) -> Option<std::ops::Range<usize>> {
+        let h = self.handoff.as_ref().filter(|h| h.taken && h.own > 0)?;
+        let from = self.placed.new.0 as usize + h.skipped;
+        Some(from..from + h.own)
+    }
 }
 
 /// A frame's stream facts as kept between visits, a record of [`FrameRecords`]: every dump frame has them, so
-/// they take a few bytes (2 for a CDC, about 8 for data, against [`FrameStream`]'s 64): a flags byte, the stream
+/// they take a few bytes (2 for a CDC, about 8 for data, against [`FrameStream`]'s 80): a flags byte, the stream
 /// index, and for data its stream offset and length, as varints. A hand-off other than the common ones (none,
-/// refused, every byte taken in the frame) is kept apart, for the few frames that reassemble or continue a
-/// message.
+/// refused, every byte taken in the frame), and a place among the copies other than the usual one, are kept
+/// apart, for the few frames that reassemble or continue a message, repeat, or find a hole.
 mod record {
-    use super::{FrameStream, Handoff};
+    use super::{FrameStream, Handoff, Placed};
     use crate::capture::records::{get_varint, put_varint, SelfDelimiting};
 
     const DIR: u8 = 1 << 0;
@@ -111,7 +162,9 @@ mod record {
     const REFUSED: u8 = 1 << 2;
     const TAKEN_ALL: u8 = 2 << 2;
     pub const APART: u8 = 3 << 2;
-    const ALL: u8 = (1 << 4) - 1;
+    /// The place among the copies is kept apart.
+    const PLACED: u8 = 1 << 4;
+    const ALL: u8 = (1 << 5) - 1;
 
     /// A record of stream facts: its flags say how many varints follow.
     #[derive(Debug)]
@@ -132,22 +185,33 @@ mod record {
         }
     }
 
-    /// `fs` as a record (self-delimiting) appended to `out`, and its hand-off when it is to be kept apart.
-    pub fn encode(fs: &FrameStream, out: &mut Vec<u8>) -> Option<Handoff> {
+    /// What is kept apart from a record.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct Apart {
+        pub handoff: Option<Handoff>,
+        pub placed: Option<Placed>,
+    }
+
+    /// `fs` as a record (self-delimiting) appended to `out`, and what is to be kept apart.
+    pub fn encode(fs: &FrameStream, out: &mut Vec<u8>) -> Apart {
         let mut flags = if fs.dir != 0 { DIR } else { 0 };
         let len = fs.data.map_or(0, |(_, len)| len);
         if fs.data.is_some() {
             flags |= DATA;
         }
-        let mut apart = None;
+        let mut apart = Apart::default();
         match &fs.handoff {
             None => {}
             Some(h) if *h == Handoff::REFUSED => flags |= REFUSED,
             Some(h) if *h == Handoff::taken(len as usize) => flags |= TAKEN_ALL,
             Some(h) => {
                 flags |= APART;
-                apart = Some(h.clone());
+                apart.handoff = Some(h.clone());
             }
+        }
+        if fs.placed != Placed::usual(len) {
+            flags |= PLACED;
+            apart.placed = Some(fs.placed);
         }
         out.push(flags);
         put_varint(out, u64::from(fs.stream));
@@ -158,8 +222,8 @@ mod record {
         apart
     }
 
-    /// The facts of the record at the start of `bytes`; `apart` gives the hand-off kept apart.
-    pub fn decode(bytes: &[u8], apart: impl FnOnce() -> Option<Handoff>) -> Option<FrameStream> {
+    /// The facts of the record at the start of `bytes`; `apart` gives what was kept apart.
+    pub fn decode(bytes: &[u8], apart: impl FnOnce() -> Apart) -> Option<FrameStream> {
         let flags = *bytes.first()?;
         let mut pos = 1;
         let stream = u32::try_from(get_varint(bytes, &mut pos)?).ok()?;
@@ -171,13 +235,18 @@ mod record {
             }
         };
         let len = data.map_or(0, |(_, len)| len);
+        let kept = if flags & (APART | PLACED) != 0 { apart() } else { Apart::default() };
         let handoff = match flags & HANDOFF {
             REFUSED => Some(Handoff::REFUSED),
             TAKEN_ALL => Some(Handoff::taken(len as usize)),
-            APART => apart(),
+            APART => kept.handoff,
             _ => None,
         };
-        Some(FrameStream { stream, dir: u8::from(flags & DIR != 0), data, handoff })
+        let placed = match flags & PLACED {
+            0 => Placed::usual(len),
+            _ => kept.placed?,
+        };
+        Some(FrameStream { stream, dir: u8::from(flags & DIR != 0), data, handoff, placed })
     }
 }
 
@@ -193,10 +262,20 @@ struct Pending {
     until: usize,
 }
 
+impl Pending {
+    /// Where the message ends in the stream, when the dissector said how long it is.
+    fn end(&self) -> Option<u64> {
+        matches!(self.need, Need::Bytes(_)).then(|| self.start + self.until as u64)
+    }
+}
+
 /// One direction's byte stream.
 #[derive(Debug, Default)]
 struct ByteStream {
+    /// Where the next byte for the application lies.
     next: u64,
+    /// Whether any byte went to the application (before, `next` is not known).
+    started: bool,
     pending: Option<Pending>,
     closed: bool,
     /// Data frames in a row no dissector took.
@@ -220,14 +299,17 @@ impl Conn {
     }
 }
 
+/// The kept facts apart from the records.
+type ApartMap = FastMap<u32, record::Apart>;
+
 /// The streams of one capture file.
 #[derive(Debug, Default)]
 pub struct Streams {
     live: FastMap<ConnKey, Conn>,
     count: StreamId,
     frames: FrameRecords<record::Facts>,
-    /// The hand-offs that are not one of a record's common cases (reassembly, part of a later message).
-    handoffs: FastMap<u32, Handoff>,
+    /// What is not one of a record's common cases (reassembly, part of a later message, copies, holes).
+    apart: ApartMap,
     /// The record being written (kept to reuse its allocation).
     scratch: Vec<u8>,
     /// Refused data frames in a row after which a direction's dissectors are no longer asked; 0: never give up.
@@ -261,7 +343,7 @@ impl Streams {
 
     /// The stream facts of frame `num`, if it was seen.
     pub fn get(&self, num: u32) -> Option<FrameStream> {
-        record::decode(self.frames.get(num)?, || self.handoffs.get(&num).cloned())
+        record::decode(self.frames.get(num)?, || self.apart.get(&num).cloned().unwrap_or_default())
     }
 
     /// Keeps frame `num`'s stream facts `fs`; returns them.
@@ -269,10 +351,11 @@ impl Streams {
         self.scratch.clear();
         let apart = record::encode(&fs, &mut self.scratch);
         self.frames.insert(num, &self.scratch);
-        match apart {
-            Some(h) => self.handoffs.insert(num, h),
-            None => self.handoffs.remove(&num),
-        };
+        if apart == record::Apart::default() {
+            self.apart.remove(&num);
+        } else {
+            self.apart.insert(num, apart);
+        }
         fs
     }
 
@@ -281,10 +364,16 @@ impl Streams {
         self.count
     }
 
-    /// The connection of a frame travelling in `flow`, opened now if there is none (or the last one ended).
-    fn conn(&mut self, flow: Flow) -> (&mut Conn, u8) {
+    /// Whether the connection of `flow` ended: its next frame that is not a copy opens a new one.
+    pub fn ended(&self, flow: Flow) -> bool {
+        self.live.get(&flow.conn()).is_some_and(Conn::ended)
+    }
+
+    /// The connection of a frame travelling in `flow`, opened now if there is none, or if the last one ended and
+    /// the frame does not `repeat` what it carried.
+    fn conn(&mut self, flow: Flow, repeat: bool) -> (&mut Conn, u8) {
         let (src, k) = (flow.src, flow.conn());
-        if self.live.get(&k).is_some_and(Conn::ended) {
+        if !repeat && self.live.get(&k).is_some_and(Conn::ended) {
             self.live.remove(&k);
         }
         let count = &mut self.count;
@@ -297,34 +386,60 @@ impl Streams {
         (conn, dir)
     }
 
-    /// Records CDC frame `num` travelling in `flow` (first visit only), with what it says about the end.
-    pub fn cdc(&mut self, num: u32, flow: Flow, closing: Closing) -> FrameStream {
+    /// Records CDC frame `num` travelling in `flow` (first visit only), with what it says about the end and where
+    /// it lies among its direction's copies.
+    pub fn cdc(&mut self, num: u32, flow: Flow, closing: Closing, placed: Placed) -> FrameStream {
         if let Some(fs) = self.get(num) {
             return fs;
         }
-        let (conn, dir) = self.conn(flow);
+        let (conn, dir) = self.conn(flow, placed.repeat);
         conn.dirs[usize::from(dir)].closed |= closing.closed;
         conn.aborted |= closing.aborted;
-        let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None };
+        let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None, placed };
         self.keep(num, fs)
     }
 
-    /// Records data frame `num` travelling in `flow`, holding `data` (first visit only). With `dissect`, its bytes
-    /// go to the application dissection, reassembled with what waits: `dissect(buffer, offset, reassembled)` is
-    /// called with the bytes to dissect, where they start in the stream, and whether they are a buffer of
-    /// several frames, and says what was done.
-    pub fn data(&mut self, num: u32, flow: Flow, data: &[u8], dissect: Option<&mut Dissect>) -> FrameStream {
+    /// Records data frame `num` travelling in `flow`, holding `data` whose first byte lies at `start` in the
+    /// stream (first visit only). With `dissect`, its new bytes (as `placed` says) go to the application
+    /// dissection, reassembled with what waits: `dissect(buffer, offset, own)` is called with the bytes to
+    /// dissect, where they start in the stream, and where in `data` when they are the frame's own, and says what
+    /// was done.
+    pub fn data(
+        &mut self,
+        num: u32,
+        flow: Flow,
+        data: &[u8],
+        start: u64,
+        placed: Placed,
+        dissect: Option<&mut Dissect>,
+    ) -> FrameStream {
         if let Some(fs) = self.get(num) {
             return fs;
         }
         let tries = self.tries;
-        let (conn, dir) = self.conn(flow);
+        let (conn, dir) = self.conn(flow, placed.repeat);
         let stream = conn.id;
         let d = &mut conn.dirs[usize::from(dir)];
-        let offset = d.next;
-        d.next += data.len() as u64;
+        let (from, n) = (placed.new.0 as usize, placed.new.1 as usize);
+        let new = data.get(from..from + n).unwrap_or(&[]);
         let mut completed: Vec<u32> = Vec::new();
-        let handoff = dissect.map(|f| reassemble(d, num, offset, data, f, &mut completed, tries));
+        let handoff = match dissect {
+            None if !new.is_empty() => {
+                // Not dissected (hand-off off): the direction's stream moves on all the same.
+                let end = start + (from + n) as u64;
+                if d.next < end {
+                    d.pending = None;
+                    (d.started, d.next) = (true, end);
+                }
+                None
+            }
+            Some(f) if !new.is_empty() => {
+                let at = start + from as u64;
+                let mut own = |buf: &[u8], offset: u64, own: Option<usize>| f(buf, offset, own.map(|o| o + from));
+                Some(d.hand(num, at, new, &mut own, &mut completed, tries))
+            }
+            _ => None,
+        };
         for n in completed {
             if let Some(mut h) = self.get(n).and_then(|fs| fs.handoff) {
                 // Now continued in this frame: kept apart (the record's flags changed in place).
@@ -332,92 +447,135 @@ impl Streams {
                 if let Some(flags) = self.frames.get_mut(n).and_then(|r| r.first_mut()) {
                     *flags |= record::APART;
                 }
-                self.handoffs.insert(n, h);
+                self.apart.entry(n).or_default().handoff = Some(h);
             }
         }
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        self.keep(num, FrameStream { stream, dir, data: Some((offset, len)), handoff })
+        self.keep(num, FrameStream { stream, dir, data: Some((start, len)), handoff, placed })
     }
 }
 
-/// Gives `data` (frame `num`'s) to the application dissection, after what waits in direction `d`; returns what
-/// the frame dissects, and adds to `completed` the earlier frames whose waiting bytes it completed. After `tries`
-/// refused frames in a row (unless 0) the direction is given up.
-fn reassemble(
-    d: &mut ByteStream,
-    num: u32,
-    offset: u64,
-    data: &[u8],
-    dissect: &mut Dissect,
-    completed: &mut Vec<u32>,
-    tries: u32,
-) -> Handoff {
-    let Some(mut p) = d.pending.take() else {
-        if d.given_up {
-            return Handoff::REFUSED;
-        }
-        // Nothing waits: the frame's own bytes.
-        let outcome = dissect(data, offset, false);
-        d.refused = if outcome == Outcome::Refused { d.refused.saturating_add(1) } else { 0 };
-        return match outcome {
-            Outcome::Refused => {
-                d.given_up = tries > 0 && d.refused >= tries;
-                Handoff { gave_up: d.given_up, ..Handoff::REFUSED }
-            }
-            Outcome::Consumed => Handoff::taken(data.len()),
-            Outcome::NeedMore { offset: at, need } => {
-                let at = at.min(data.len());
-                let start = offset + at as u64;
-                d.pending = Some(pending(start, data[at..].to_vec(), vec![(num, data.len() - at)], need));
-                Handoff::taken(at)
-            }
-        };
-    };
-    let before = p.bytes.len();
-    p.bytes.extend_from_slice(data);
-    p.parts.push((num, data.len()));
-    if matches!(p.need, Need::Bytes(_)) && p.bytes.len() < p.until {
-        // Not enough yet: the whole frame waits too.
-        d.pending = Some(p);
-        return Handoff::taken(0);
-    }
-    let outcome = dissect(&p.bytes, p.start, true);
-    let done = match outcome {
-        Outcome::Refused | Outcome::Consumed => p.bytes.len(),
-        Outcome::NeedMore { offset, .. } => offset.min(p.bytes.len()),
-    };
-    if done == 0 {
-        // The dissector still waits for the same message.
-        if let Outcome::NeedMore { need, .. } = outcome {
-            p.until = match need {
-                Need::Bytes(n) => p.bytes.len() + n,
-                Need::NextData => 0,
+impl ByteStream {
+    /// Gives `new` (frame `num`'s new bytes, at position `at` of the stream) to the application dissection: in
+    /// order, after a hole, or filling an earlier one.
+    fn hand(
+        &mut self,
+        num: u32,
+        at: u64,
+        new: &[u8],
+        dissect: &mut Dissect,
+        completed: &mut Vec<u32>,
+        tries: u32,
+    ) -> Handoff {
+        if self.started && at < self.next {
+            // Bytes of an earlier hole, out of order: dissected on their own.
+            return match self.given_up {
+                true => Handoff::REFUSED,
+                false => match dissect(new, at, Some(0)) {
+                    Outcome::Refused => Handoff::REFUSED,
+                    Outcome::Consumed => Handoff::taken(new.len()),
+                    Outcome::NeedMore { offset, .. } => Handoff::taken(offset.min(new.len())),
+                },
             };
-            p.need = need;
         }
-        d.pending = Some(p);
-        return Handoff::taken(0);
-    }
-    // Frames whose bytes lie wholly or partly in the completed messages link to this one.
-    let mut at = 0;
-    let mut rest_parts = Vec::new();
-    for &(frame, len) in &p.parts {
-        let (start, end) = (at, at + len);
-        if start < done && frame != num {
-            completed.push(frame);
+        let mut skipped = 0;
+        if self.started && at > self.next {
+            // A hole: what waited cannot be completed. When its end is known and lies past the hole, the bytes up
+            // to it are the rest of that message.
+            if let Some(end) = self.pending.take().and_then(|p| p.end()) {
+                skipped = usize::try_from(end.saturating_sub(at)).unwrap_or(usize::MAX).min(new.len());
+            }
         }
-        if end > done {
-            rest_parts.push((frame, end - done.max(start)));
+        self.started = true;
+        self.next = at + new.len() as u64;
+        if skipped == new.len() {
+            return Handoff { skipped, ..Handoff::taken(0) };
         }
-        at = end;
+        let rest = &new[skipped..];
+        let mut shifted = |buf: &[u8], offset: u64, own: Option<usize>| dissect(buf, offset, own.map(|o| o + skipped));
+        let h = self.reassemble(num, at + skipped as u64, rest, &mut shifted, completed, tries);
+        Handoff { skipped, ..h }
     }
-    let own = done.saturating_sub(before).min(data.len());
-    let reassembled =
-        Reassembled { start: p.start, bytes: p.bytes[..done].to_vec(), parts: parts_upto(&p.parts, done) };
-    if let Outcome::NeedMore { need, .. } = outcome {
-        d.pending = Some(pending(p.start + done as u64, p.bytes[done..].to_vec(), rest_parts, need));
+
+    /// Gives `data` (frame `num`'s, at stream position `offset`) to the application dissection, after what waits;
+    /// returns what the frame dissects, and adds to `completed` the earlier frames whose waiting bytes it
+    /// completed. After `tries` refused frames in a row (unless 0) the direction is given up.
+    fn reassemble(
+        &mut self,
+        num: u32,
+        offset: u64,
+        data: &[u8],
+        dissect: &mut Dissect,
+        completed: &mut Vec<u32>,
+        tries: u32,
+    ) -> Handoff {
+        let Some(mut p) = self.pending.take() else {
+            if self.given_up {
+                return Handoff::REFUSED;
+            }
+            // Nothing waits: the frame's own bytes.
+            let outcome = dissect(data, offset, Some(0));
+            self.refused = if outcome == Outcome::Refused { self.refused.saturating_add(1) } else { 0 };
+            return match outcome {
+                Outcome::Refused => {
+                    self.given_up = tries > 0 && self.refused >= tries;
+                    Handoff { gave_up: self.given_up, ..Handoff::REFUSED }
+                }
+                Outcome::Consumed => Handoff::taken(data.len()),
+                Outcome::NeedMore { offset: at, need } => {
+                    let at = at.min(data.len());
+                    let start = offset + at as u64;
+                    self.pending = Some(pending(start, data[at..].to_vec(), vec![(num, data.len() - at)], need));
+                    Handoff::taken(at)
+                }
+            };
+        };
+        let before = p.bytes.len();
+        p.bytes.extend_from_slice(data);
+        p.parts.push((num, data.len()));
+        if matches!(p.need, Need::Bytes(_)) && p.bytes.len() < p.until {
+            // Not enough yet: the whole frame waits too.
+            self.pending = Some(p);
+            return Handoff::taken(0);
+        }
+        let outcome = dissect(&p.bytes, p.start, None);
+        let done = match outcome {
+            Outcome::Refused | Outcome::Consumed => p.bytes.len(),
+            Outcome::NeedMore { offset, .. } => offset.min(p.bytes.len()),
+        };
+        if done == 0 {
+            // The dissector still waits for the same message.
+            if let Outcome::NeedMore { need, .. } = outcome {
+                p.until = match need {
+                    Need::Bytes(n) => p.bytes.len() + n,
+                    Need::NextData => 0,
+                };
+                p.need = need;
+            }
+            self.pending = Some(p);
+            return Handoff::taken(0);
+        }
+        // Frames whose bytes lie wholly or partly in the completed messages link to this one.
+        let mut at = 0;
+        let mut rest_parts = Vec::new();
+        for &(frame, len) in &p.parts {
+            let (start, end) = (at, at + len);
+            if start < done && frame != num {
+                completed.push(frame);
+            }
+            if end > done {
+                rest_parts.push((frame, end - done.max(start)));
+            }
+            at = end;
+        }
+        let own = done.saturating_sub(before).min(data.len());
+        let reassembled =
+            Reassembled { start: p.start, bytes: p.bytes[..done].to_vec(), parts: parts_upto(&p.parts, done) };
+        if let Outcome::NeedMore { need, .. } = outcome {
+            self.pending = Some(pending(p.start + done as u64, p.bytes[done..].to_vec(), rest_parts, need));
+        }
+        Handoff { reassembled: Some(Arc::new(reassembled)), ..Handoff::taken(own) }
     }
-    Handoff { reassembled: Some(Arc::new(reassembled)), ..Handoff::taken(own) }
 }
 
 /// A waiting message of `bytes` from `parts`, starting at stream offset `start`.
@@ -452,8 +610,44 @@ mod tests {
     const C2S: Flow = Flow::new(C, S);
     const S2C: Flow = Flow::new(S, C);
 
+    /// Streams fed as a clean capture does: each direction's data one frame after another, all new.
+    #[derive(Default)]
+    struct Run {
+        s: Streams,
+        at: FastMap<Flow, u64>,
+    }
+
+    impl Run {
+        fn data(&mut self, num: u32, flow: Flow, bytes: &[u8], f: Option<&mut Dissect>) -> FrameStream {
+            if self.s.ended(flow) {
+                self.at.remove(&flow);
+                self.at.remove(&flow.reverse());
+            }
+            let at = self.at.entry(flow).or_default();
+            let start = *at;
+            *at += bytes.len() as u64;
+            self.s.data(num, flow, bytes, start, Placed::usual(bytes.len() as u32), f)
+        }
+
+        fn cdc(&mut self, num: u32, flow: Flow, closing: Closing) -> FrameStream {
+            self.s.cdc(num, flow, closing, Placed::default())
+        }
+
+        fn get(&self, num: u32) -> Option<FrameStream> {
+            self.s.get(num)
+        }
+
+        fn count(&self) -> StreamId {
+            self.s.count()
+        }
+
+        fn give_up_after(&mut self, tries: u32) {
+            self.s.give_up_after(tries)
+        }
+    }
+
     /// A dissector of `len:body` messages: a one-byte length, then that many bytes.
-    fn lv(buf: &[u8], _offset: u64, _reassembled: bool) -> Outcome {
+    fn lv(buf: &[u8], _offset: u64, _own: Option<usize>) -> Outcome {
         let mut at = 0;
         while at < buf.len() {
             let n = usize::from(buf[at]) + 1;
@@ -467,7 +661,7 @@ mod tests {
 
     #[test]
     fn streams_are_numbered_in_order_and_reused_tuples_get_new_ones() {
-        let mut s = Streams::default();
+        let mut s = Run::default();
         assert_eq!(s.data(1, C2S, b"x", None).stream, 0);
         assert_eq!(s.cdc(2, S2C, Closing::default()).dir, 1);
         let other = Endpoint::new([10, 0, 0, 3], 40001);
@@ -494,28 +688,37 @@ mod tests {
             Some(Handoff { rest_in: Some(9), ..Handoff::taken(7) }),
             Some(Handoff { reassembled, ..Handoff::taken(2) }),
         ];
+        let copy = Placed { copy: 1, new: (7, 0), repeat: true, copy_of: Some(4), ..Placed::default() };
+        let hole = Placed { hole: Some((10, 20)), ..Placed::usual(7) };
         for (i, handoff) in handoffs.into_iter().enumerate() {
             for data in [None, Some((0, 7)), Some((u64::MAX, 7))] {
-                let fs = FrameStream { stream: 5, dir: (i % 2) as u8, data, handoff: handoff.clone() };
-                let mut out = Vec::new();
-                let apart = record::encode(&fs, &mut out);
-                assert_eq!(<record::Facts as crate::capture::records::SelfDelimiting>::len(&out), Some(out.len()));
-                out.push(0xff); // the next record
-                assert_eq!(record::decode(&out, || apart.clone()), Some(fs));
-                // Only the uncommon hand-offs are kept apart.
-                assert_eq!(apart.is_some(), i >= 2 && !(i == 3 && data.is_some()), "{i} {data:?}");
+                for placed in [None, Some(copy), Some(hole)] {
+                    let usual = Placed::usual(data.map_or(0, |d| d.1));
+                    let placed = placed.unwrap_or(usual);
+                    let fs = FrameStream { stream: 5, dir: (i % 2) as u8, data, handoff: handoff.clone(), placed };
+                    let mut out = Vec::new();
+                    let apart = record::encode(&fs, &mut out);
+                    let len = <record::Facts as crate::capture::records::SelfDelimiting>::len(&out);
+                    assert_eq!(len, Some(out.len()));
+                    out.push(0xff); // the next record
+                    assert_eq!(record::decode(&out, || apart.clone()), Some(fs));
+                    // Only the uncommon hand-offs and places are kept apart.
+                    let handoff_apart = i >= 2 && !(i == 3 && data.is_some());
+                    assert_eq!(apart.handoff.is_some(), handoff_apart, "{i} {data:?}");
+                    assert_eq!(apart.placed.is_some(), placed != usual, "{i} {data:?} {placed:?}");
+                }
             }
         }
-        let cdc = FrameStream { stream: 5, dir: 1, data: None, handoff: None };
+        let cdc = FrameStream { stream: 5, dir: 1, data: None, handoff: None, placed: Placed::default() };
         let mut out = Vec::new();
         record::encode(&cdc, &mut out);
         assert_eq!(out.len(), 2);
-        assert_eq!(record::decode(&out[..1], || None), None, "cut short");
+        assert_eq!(record::decode(&out[..1], record::Apart::default), None, "cut short");
     }
 
     #[test]
     fn offsets_count_each_direction() {
-        let mut s = Streams::default();
+        let mut s = Run::default();
         s.data(1, C2S, &[0; 10], None);
         s.data(2, S2C, &[0; 7], None);
         assert_eq!(s.data(3, C2S, &[0; 5], None).data, Some((10, 5)));
@@ -526,7 +729,7 @@ mod tests {
 
     #[test]
     fn a_message_over_three_frames_and_three_in_one() {
-        let mut s = Streams::default();
+        let mut s = Run::default();
         let mut f = lv;
         // Frame 1: a 5-byte message, then the first 3 bytes of a 10-byte one (length byte 9).
         let h1 = s.data(1, C2S, &[4, 1, 1, 1, 1, 9, 2, 2], Some(&mut f)).handoff.clone().unwrap();
@@ -547,7 +750,7 @@ mod tests {
 
     #[test]
     fn later_visits_replay_in_any_order() {
-        let mut s = Streams::default();
+        let mut s = Run::default();
         let mut f = lv;
         let frames: [&[u8]; 3] = [&[3, 1], &[1, 1], &[0]];
         for (i, d) in frames.iter().enumerate() {
@@ -555,7 +758,7 @@ mod tests {
         }
         let first: Vec<FrameStream> = (1..=3).map(|n| s.get(n).unwrap().clone()).collect();
         let mut calls = 0;
-        let mut counting = |b: &[u8], o: u64, r: bool| {
+        let mut counting = |b: &[u8], o: u64, r: Option<usize>| {
             calls += 1;
             lv(b, o, r)
         };
@@ -569,11 +772,11 @@ mod tests {
 
     #[test]
     fn refused_data_stays_data_and_next_data_requests_wait() {
-        let mut s = Streams::default();
-        let mut refuse = |_: &[u8], _: u64, _: bool| Outcome::Refused;
+        let mut s = Run::default();
+        let mut refuse = |_: &[u8], _: u64, _: Option<usize>| Outcome::Refused;
         assert!(!s.data(1, C2S, b"abc", Some(&mut refuse)).handoff.as_ref().unwrap().taken);
         let mut calls = Vec::new();
-        let mut lines = |b: &[u8], o: u64, _: bool| {
+        let mut lines = |b: &[u8], o: u64, _: Option<usize>| {
             calls.push((o, b.to_vec()));
             match b.iter().position(|&c| c == b'\n') {
                 Some(i) if i + 1 == b.len() => Outcome::Consumed,
@@ -593,11 +796,11 @@ mod tests {
 
     #[test]
     fn a_direction_nobody_takes_is_given_up_after_its_tries() {
-        let mut s = Streams::default();
+        let mut s = Run::default();
         s.give_up_after(3);
         let mut asked = Vec::new();
         // Takes only what starts with "OK", and nothing of the first three frames from C.
-        let mut ok = |b: &[u8], o: u64, _: bool| {
+        let mut ok = |b: &[u8], o: u64, _: Option<usize>| {
             asked.push(o);
             if b.starts_with(b"OK") {
                 Outcome::Consumed
@@ -618,9 +821,9 @@ mod tests {
         assert_eq!(gave_up, expected);
 
         // 0: every frame is asked about, as TCP does; a taken frame restarts the count.
-        let mut s = Streams::default();
+        let mut s = Run::default();
         let mut n = 0;
-        let mut count = |_: &[u8], _: u64, _: bool| {
+        let mut count = |_: &[u8], _: u64, _: Option<usize>| {
             n += 1;
             Outcome::Refused
         };
@@ -628,9 +831,10 @@ mod tests {
             assert!(!s.data(f, C2S, b"x", Some(&mut count)).handoff.unwrap().gave_up);
         }
         assert_eq!(n, 20);
-        let mut s = Streams::default();
+        let mut s = Run::default();
         s.give_up_after(2);
-        let mut alternate = |b: &[u8], _: u64, _: bool| if b == b"y" { Outcome::Consumed } else { Outcome::Refused };
+        let mut alternate =
+            |b: &[u8], _: u64, _: Option<usize>| if b == b"y" { Outcome::Consumed } else { Outcome::Refused };
         let taken: Vec<bool> = (1..=5)
             .map(|f| s.data(f, C2S, if f == 2 { b"y" } else { b"x" }, Some(&mut alternate)).handoff.unwrap().taken)
             .collect();

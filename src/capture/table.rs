@@ -27,6 +27,11 @@ pub struct FrameFacts {
     pub kind: FrameKind,
     /// The ring the frame's direction writes into, when known.
     pub ring: Option<u32>,
+    /// The frame only repeats what other frames carried (a copy): it counts for nothing.
+    pub copy: bool,
+    /// Bytes of its direction found missing at this frame (a hole), and bytes it brought of an earlier hole.
+    pub missing: u64,
+    pub filled: u64,
 }
 
 /// What the table reads of a dump frame itself (the rest comes from its stream and analysis), taken where the
@@ -83,7 +88,10 @@ pub struct ConnRow {
     pub smc_ver: u8,
     pub frames: u64,
     pub cdcs: [u64; 2],
+    /// Data bytes carried, each once.
     pub data: [u64; 2],
+    /// Bytes the data frames did not carry (holes not filled since).
+    pub missing: [u64; 2],
     pub rings: [Option<u32>; 2],
     pub prod_flags: u8,
     pub conn_state: u8,
@@ -107,6 +115,14 @@ impl ConnRow {
             Ending::Closed
         } else {
             Ending::Open
+        }
+    }
+
+    /// The data bytes of direction `d`, with those missing when any are.
+    fn bytes(&self, d: usize) -> String {
+        match self.missing[d] {
+            0 => self.data[d].to_string(),
+            m => format!("{} ({m} missing)", self.data[d]),
         }
     }
 
@@ -178,10 +194,14 @@ impl CaptureTable {
             *row = ConnRow { stream: f.stream, a, b, mode: Some(f.mode), smc_ver: f.smc_ver, ..ConnRow::default() };
         }
         let d = usize::from(f.dir.min(1));
-        row.frames += 1;
         if f.ring.is_some() {
             row.rings[d] = f.ring;
         }
+        row.missing[d] = (row.missing[d] + f.missing).saturating_sub(f.filled);
+        if f.copy {
+            return counted;
+        }
+        row.frames += 1;
         match f.kind {
             FrameKind::Cdc { prod_flags, conn_state } => {
                 row.cdcs[d] += 1;
@@ -193,6 +213,12 @@ impl CaptureTable {
             FrameKind::Other => {}
         }
         counted
+    }
+
+    /// Forgets what the dump frames counted (the CLC handshakes stay): they are counted again.
+    pub fn forget_frames(&mut self) {
+        self.conns.clear();
+        self.last_frame = 0;
     }
 
     /// Records CLC message `msg` of frame `num`, sent in `flow` (first visit, capture order); whether it was
@@ -376,8 +402,8 @@ impl ConnRow {
             Cell::Count(self.frames),
             Cell::Count(self.cdcs[0]),
             Cell::Count(self.cdcs[1]),
-            Cell::Text(self.data[0].to_string()),
-            Cell::Text(self.data[1].to_string()),
+            Cell::Text(self.bytes(0)),
+            Cell::Text(self.bytes(1)),
             ring(self.rings[0]),
             ring(self.rings[1]),
             if flags.is_empty() { Cell::Missing } else { Cell::Text(flags.join(",")) },
@@ -504,7 +530,23 @@ mod tests {
 
     fn facts(stream: StreamId, dir: u8, kind: FrameKind) -> FrameFacts {
         let flow = if dir == 0 { Flow::new(C, S) } else { Flow::new(S, C) };
-        FrameFacts { stream, dir, flow, mode: Mode::SmcR, smc_ver: 1, kind, ring: Some(16384) }
+        let ring = Some(16384);
+        FrameFacts { stream, dir, flow, mode: Mode::SmcR, smc_ver: 1, kind, ring, copy: false, missing: 0, filled: 0 }
+    }
+
+    /// Copies count for nothing; holes show with the data of their direction until filled.
+    #[test]
+    fn copies_are_not_counted_and_missing_bytes_are() {
+        let mut t = CaptureTable::default();
+        t.frame(1, &facts(0, 0, FrameKind::Data(100)));
+        t.frame(2, &FrameFacts { copy: true, ..facts(0, 0, FrameKind::Data(0)) });
+        t.frame(3, &FrameFacts { copy: true, ..facts(0, 0, FrameKind::Cdc { prod_flags: 0, conn_state: 0 }) });
+        t.frame(4, &FrameFacts { missing: 30, ..facts(0, 0, FrameKind::Data(20)) });
+        let c = &t.conns()[0];
+        assert_eq!((c.frames, c.cdcs, c.data, c.missing), (2, [0, 0], [120, 0], [30, 0]));
+        assert_eq!(c.cells()[8], Cell::Text("120 (30 missing)".into()));
+        t.frame(5, &FrameFacts { filled: 30, ..facts(0, 0, FrameKind::Data(30)) });
+        assert_eq!(t.conns()[0].cells()[8], Cell::Text("150".into()));
     }
 
     #[test]

@@ -8,5 +8,5 @@ pub mod stream;
 pub mod tree;
 
 pub use fields::{Ei, Ett, Hf, EXPERTS, FIELDS};
-pub use render::{dissect, render, summary, Summary, PROTOCOL_SHORT};
+pub use render::{dissect, info_tags, render, summary, Summary, PROTOCOL_SHORT};
 pub use tree::{RecordingTree, TreeWriter, Value};

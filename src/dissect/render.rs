@@ -7,6 +7,7 @@ use super::fields::{Ei, Ett, Hf};
 use super::stream::stream_items;
 use super::tree::{Joined, TreeWriter, Value};
 use crate::capture::analysis::FrameAnalysis;
+use crate::capture::streams::Placed;
 use crate::capture::{FrameOutcome, LearnedLayout};
 use crate::wire::cdc::{smcd_field, smcr_field, SmcdCdc, SmcrCdcView, CDC_MSG_TYPE, SMCR_CDC_LEN};
 use crate::wire::frame::FrameError;
@@ -62,6 +63,19 @@ pub fn summary(parsed: &Result<DumpFrame, FrameError>) -> Summary {
         info.insert_str(0, "[bad magic] ");
     }
     Summary { protocol, info }
+}
+
+/// What a frame's Info column starts with when the analysis marks it, as TCP's "[TCP Retransmission] ": a copy
+/// of what earlier frames carried, a hole found before it, bytes that fill an earlier hole. Empty when none.
+pub fn info_tags(o: &FrameOutcome) -> &'static CStr {
+    let Some(p) = o.stream.as_ref().map(|fs| fs.placed).filter(|_| o.analysis.is_some()) else { return c"" };
+    match (p.hole.is_some(), p.repeat, p.filled) {
+        (true, true, _) => c"[SMC previous data not captured] [SMC copy] ",
+        (true, false, _) => c"[SMC previous data not captured] ",
+        (false, _, true) => c"[SMC out-of-order] ",
+        (false, true, false) => c"[SMC copy] ",
+        (false, false, false) => c"",
+    }
 }
 
 /// A CDC's Info text: `CDC seq=7 prod=0:4096 cons=0:1024 [WriteBlocked,PeerDoneWriting]`, with what was captured.
@@ -120,7 +134,7 @@ pub fn render<W: TreeWriter>(w: &mut W, root: W::Node, o: &FrameOutcome) {
     }
     r.payload(root);
     if let Some(a) = &o.analysis {
-        r.analysis(root, a);
+        r.analysis(root, a, o.stream.as_ref().map(|fs| (&fs.placed, fs.data)));
     }
     if let Some(fs) = &o.stream {
         stream_items(r.w, root, fs, o.data);
@@ -205,13 +219,13 @@ impl<W: TreeWriter> Renderer<'_, W> {
     }
 
     /// The learned layout, when it differs from the built-in one: a generated subtree after the header, and on the
-    /// frame it was learned from an expert note. A frame whose own evidence says otherwise gets a warning.
+    /// frame it was learned at an expert note. A frame whose own evidence says otherwise than the layout it is
+    /// parsed with (learned or built-in) gets a warning.
     fn learned_layout(&mut self, root: W::Node, layout: &Layout, l: &LearnedLayout) {
-        let learned = l.learned;
         let here = Span::new(0, 0);
         let b = &l.builtin;
         let differs = (layout.header_len, layout.type_raw, layout.type_cdc) != (b.header_len, b.type_raw, b.type_cdc);
-        if differs {
+        if let (true, Some(learned)) = (differs, l.learned) {
             let item = self.w.add(root, Hf::Layout, here, Value::None);
             let tree = self.w.subtree(item, Ett::Layout);
             let len = u32::try_from(layout.header_len).unwrap_or(u32::MAX);
@@ -233,23 +247,33 @@ impl<W: TreeWriter> Renderer<'_, W> {
                 self.w.expert(item, Ei::LayoutLearned, &msg);
             }
         }
-        if let Some(e) = l.this_frame.filter(|e| *e != learned.evidence) {
+        if let Some(e) = l.this_frame.filter(|e| *e != l.winner) {
+            let in_use = match l.learned {
+                Some(learned) if differs => format!("the layout learned in frame {}", learned.frame),
+                _ => "the built-in layout, which the capture's other frames confirm,".to_string(),
+            };
             let msg = format!(
-                "This CDC implies header length {} and CDC type {}; the layout learned in frame {} has {} and {}",
-                e.header_len, e.type_cdc, learned.frame, learned.evidence.header_len, learned.evidence.type_cdc
+                "This CDC implies header length {} and CDC type {}; {in_use} has {} and {}",
+                e.header_len, e.type_cdc, l.winner.header_len, l.winner.type_cdc
             );
             self.w.expert_at(root, Ei::LayoutConflict, here, &msg);
         }
     }
 
-    /// The connection analysis, as a subtree of its own (nothing when there is nothing to say).
-    fn analysis(&mut self, root: W::Node, a: &FrameAnalysis) {
-        if *a == FrameAnalysis::default() {
+    /// The connection analysis, as a subtree of its own (nothing when there is nothing to say), with where the
+    /// frame lies among its direction's copies (`placed`, and its data's stream offset and length).
+    fn analysis(&mut self, root: W::Node, a: &FrameAnalysis, placed: Option<(&Placed, Option<(u64, u32)>)>) {
+        let (placed, data) = placed.map_or((None, None), |(p, d)| (Some(p), d));
+        let marked = placed.filter(|p| p.repeat || p.hole.is_some() || p.filled);
+        if *a == FrameAnalysis::default() && marked.is_none() {
             return;
         }
         let here = Span::new(0, 0);
         let item = self.w.add(root, Hf::Analysis, here, Value::None);
         let tree = self.w.subtree(item, Ett::Analysis);
+        if let Some(p) = marked {
+            self.placement(tree, item, p, data);
+        }
         let prev = a.prev_cdc.unwrap_or(0);
         let values = [
             (Hf::AnPrevCdc, a.prev_cdc),
@@ -291,6 +315,52 @@ impl<W: TreeWriter> Renderer<'_, W> {
             let msg =
                 format!("Producer cursor advanced {adv} bytes, {data} bytes of data were dumped since frame {prev}");
             self.w.expert(item, Ei::DataMismatch, &msg);
+        }
+    }
+
+    /// What the copies say: a copy of earlier frames, a hole before this frame, bytes that fill an earlier hole.
+    fn placement(&mut self, tree: W::Node, item: W::Node, p: &Placed, data: Option<(u64, u32)>) {
+        let here = Span::new(0, 0);
+        if let Some((at, len)) = p.hole {
+            self.w.add(tree, Hf::AnMissing, here, Value::Uint64(len));
+            self.w.add(tree, Hf::AnMissingAt, here, Value::Uint64(at));
+            let msg = format!(
+                "Previous data not captured: {len} bytes of this direction's stream from offset {at} are not in the \
+                 capture (lost by the capture or the dump)"
+            );
+            self.w.expert(item, Ei::DataMissing, &msg);
+        }
+        if !p.repeat && !p.filled {
+            return;
+        }
+        let (new_from, new_len) = p.new;
+        let first = p.copy_of.map_or_else(String::new, |f| format!(" (first carried by frame {f})"));
+        let msg = match data {
+            None => format!(
+                "The same CDC as an earlier frame{first}: a copy (the receiving host's, another host's \
+                             in a merged capture, or a duplicate)"
+            ),
+            Some((_, len)) if new_len == 0 => {
+                format!("All {len} data bytes were dumped before{first}: a copy, not handed to the application again")
+            }
+            Some((_, len)) => {
+                let repeated = len - new_len;
+                format!("{repeated} of {len} data bytes were dumped before{first}; the {new_len} others are new")
+            }
+        };
+        if let Some(f) = p.copy_of {
+            self.w.add(tree, Hf::AnCopyOf, here, Value::Uint(f));
+        }
+        if let Some((_, len)) = data {
+            self.w.add(tree, Hf::AnRepeated, here, Value::Uint(len - new_len));
+        }
+        if p.repeat {
+            self.w.expert(item, Ei::Copy, &msg);
+        }
+        if let (true, Some((start, _))) = (p.filled, data) {
+            let at = start + u64::from(new_from);
+            let msg = format!("{new_len} bytes from stream offset {at} fill an earlier hole: out of order");
+            self.w.expert(item, Ei::OutOfOrder, &msg);
         }
     }
 

@@ -10,6 +10,9 @@ use crate::wire::Span;
 pub fn stream_items<W: TreeWriter>(w: &mut W, root: W::Node, fs: &FrameStream, data: Option<Span>) {
     let here = Span::new(0, 0);
     w.add(root, Hf::Stream, here, Value::Uint(fs.stream));
+    if fs.placed.copy != 0 {
+        w.add(root, Hf::StreamCopy, here, Value::Uint(fs.placed.copy.into()));
+    }
     if let Some((offset, len)) = fs.data {
         for (hf, v) in [(Hf::DataStreamOffset, offset), (Hf::DataNextOffset, offset + u64::from(len))] {
             w.add(root, hf, here, Value::Uint64(v));
@@ -32,8 +35,15 @@ pub fn stream_items<W: TreeWriter>(w: &mut W, root: W::Node, fs: &FrameStream, d
         }
         w.add(tree, Hf::ReassembledLength, here, Value::Uint(len));
     }
-    if h.taken && h.own < data.len {
-        let rest = Span::new(data.off + h.own, data.len - h.own);
+    // The new bytes not dissected in this frame: the rest of a message a hole broke, and the start of a message
+    // completed later.
+    let (from, n) = (fs.placed.new.0 as usize, fs.placed.new.1 as usize);
+    if h.taken && h.skipped > 0 {
+        w.add(root, Hf::SegmentData, Span::new(data.off + from, h.skipped.min(n)), Value::None);
+    }
+    let done = h.skipped + h.own;
+    if h.taken && done < n {
+        let rest = Span::new(data.off + from + done, n - done);
         w.add(root, Hf::SegmentData, rest, Value::None);
         if let Some(frame) = h.rest_in {
             w.add(root, Hf::ReassembledIn, here, Value::Uint(frame));

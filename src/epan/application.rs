@@ -118,13 +118,24 @@ unsafe fn reassembled_tvb(tvb: *mut sys::tvbuff_t, pinfo: *mut sys::packet_info,
 /// The application of the dump frame being dissected: Wireshark's packet and the columns smcdump gave it.
 pub struct WsApplication {
     packet: Packet,
-    /// smcdump's columns, once the frame is parsed.
+    /// Where the UDP payload starts in the packet's tvb: 0 when smcdump dissects the datagram, the envelope's
+    /// length for a dump frame the postdissector found in a whole frame.
+    base: usize,
+    /// smcdump's columns, once the frame is parsed (none for a frame another dissector took).
     pub summary: Option<Summary>,
+    columns: bool,
 }
 
 impl WsApplication {
+    /// The application of a dump frame smcdump dissects (the packet's tvb is the UDP payload).
     pub fn new(packet: Packet) -> Self {
-        WsApplication { packet, summary: None }
+        WsApplication { packet, base: 0, summary: None, columns: true }
+    }
+
+    /// The application of a dump frame another dissector took, whose UDP payload starts at `base` in the
+    /// packet's tvb: its data goes to the application and Follow, its columns stay the other dissector's.
+    pub fn found(packet: Packet, base: usize) -> Self {
+        WsApplication { packet, base, summary: None, columns: false }
     }
 
     /// Sets smcdump's columns from the summary (again: a frame whose data only continues a message shows them).
@@ -137,17 +148,25 @@ impl WsApplication {
 
 impl Application for WsApplication {
     fn parsed(&mut self, frame: &Result<DumpFrame, FrameError>) {
-        self.summary = Some(dissect::summary(frame));
-        self.set_columns();
+        if self.columns {
+            self.summary = Some(dissect::summary(frame));
+            self.set_columns();
+        }
     }
 
     fn follow(&mut self, data: Span) {
-        if let (Ok(offset), Ok(len)) = (c_int::try_from(data.off), c_int::try_from(data.len)) {
+        if let (Ok(offset), Ok(len)) = (c_int::try_from(self.base + data.off), c_int::try_from(data.len)) {
             let Packet { tvb, pinfo, .. } = self.packet;
             // SAFETY: the current frame's tvb and packet_info; the data lies within the tvb's captured bytes
             // (capture::stream_part gives only wholly captured data).
             unsafe { sys::smcdump_follow_data(FOLLOW_TAP.load(Ordering::Relaxed), tvb, pinfo, offset, len) }
         }
+    }
+
+    fn missing(&mut self, _at: u64, len: u64) {
+        let Packet { tvb, pinfo, .. } = self.packet;
+        // SAFETY: the current frame's tvb and packet_info.
+        unsafe { sys::smcdump_follow_missing(FOLLOW_TAP.load(Ordering::Relaxed), tvb, pinfo, len) }
     }
 
     fn dissect(&mut self, h: &Handover<'_>) -> Outcome {
@@ -157,7 +176,7 @@ impl Application for WsApplication {
         // `own_at` (the capture floor hands only wholly captured data).
         let app = unsafe {
             match h.own_at {
-                Some(at) => match c_int::try_from(at) {
+                Some(at) => match c_int::try_from(self.base + at) {
                     Ok(at) => sys::smcdump_subset_tvb(tvb, at, len),
                     Err(_) => ptr::null_mut(),
                 },

@@ -4,6 +4,7 @@
  * smcdump makes for them, and the packets it queues on its taps.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shim.h"
@@ -44,6 +45,9 @@ static void try_application(void *arg)
     heur_dtbl_entry_t *entry = NULL;
     int i;
 
+    /* As TCP: a conversation of TCP's type for the packet's addresses and ports, which dissectors look up
+     * (find_conversation_pinfo) without checking that one exists (iPerf3's "NULL conversation"). */
+    find_or_create_conversation(h->pinfo);
     memset(&info, 0, sizeof info);
     info.seq = h->seq;
     info.nxtseq = h->nxtseq;
@@ -212,6 +216,46 @@ void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset,
     /* Nobody follows (the usual case): no subset tvb, no catcher. */
     if (tap >= 0 && have_tap_listener(tap))
         guarded(queue_follow, &a, ignored, sizeof ignored);
+}
+
+struct missing_args {
+    int tap;
+    tvbuff_t *tvb;
+    packet_info *pinfo;
+    char *text;
+    unsigned length;
+};
+
+static void queue_missing(void *arg)
+{
+    struct missing_args *a = arg;
+    tvbuff_t *child = tvb_new_child_real_data(a->tvb, (const uint8_t *)a->text, a->length, (int)a->length);
+    /* From here on the tvb owns the text. */
+    tvb_set_free_cb(child, free);
+    a->text = NULL;
+    tap_queue_packet(a->tap, a->pinfo, child);
+}
+
+void smcdump_follow_missing(int tap, tvbuff_t *tvb, packet_info *pinfo, uint64_t bytes)
+{
+    struct missing_args a = {tap, tvb, pinfo, NULL, 0};
+    char text[64];
+    char ignored[8];
+    int n;
+
+    if (tap < 0 || !have_tap_listener(tap))
+        return;
+    /* TCP's Follow text for bytes the capture does not hold, its terminating NUL included. */
+    n = snprintf(text, sizeof text, "[%llu bytes missing in capture file]", (unsigned long long)bytes);
+    if (n <= 0 || (size_t)n >= sizeof text)
+        return;
+    a.length = (unsigned)n + 1;
+    a.text = malloc(a.length);
+    if (!a.text)
+        return;
+    memcpy(a.text, text, a.length);
+    guarded(queue_missing, &a, ignored, sizeof ignored);
+    free(a.text);
 }
 
 /* What the tap "smcdump" carries for the frame being dissected: its listeners run when the frame's dissection is

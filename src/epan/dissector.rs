@@ -48,6 +48,10 @@ fn dissect_frame(p: Packet) -> c_int {
         app.set_columns();
         p.append_info(c" [SMC segment of a reassembled PDU]");
     }
+    let tags = dissect::info_tags(&outcome);
+    if !tags.is_empty() {
+        p.prepend_info(tags);
+    }
     render(p, &outcome, &app);
     stats::tap_frame(p, reported);
     LAST_DISSECTED.store(input.num, Ordering::Relaxed);
@@ -202,7 +206,8 @@ fn postdissect(p: Packet) {
             device: found.device,
         };
         let Some(mut s) = state::session_for_dissection() else { return };
-        let outcome = s.frame(&input, &prefs::settings(), &mut crate::capture::NoApplication);
+        let mut app = WsApplication::found(p, found.payload.start);
+        let outcome = s.frame(&input, &prefs::settings(), &mut app);
         drop(s);
         state::remember_layout(&outcome.layout);
         if outcome.frame.is_some() {

@@ -101,6 +101,14 @@ impl Packet {
         }
     }
 
+    /// Puts `text` before the Info column's text, fenced: what later dissectors write comes after it.
+    pub fn prepend_info(&self, text: &CStr) {
+        // SAFETY: as `set_columns`; the format takes one string.
+        unsafe {
+            sys::col_prepend_fence_fstr((*self.pinfo).cinfo, sys::COL_INFO as c_int, c"%s".as_ptr(), text.as_ptr())
+        }
+    }
+
     /// Appends `text` to the Info column.
     pub fn append_info(&self, text: &CStr) {
         // SAFETY: as `set_columns`.

@@ -78,6 +78,10 @@ int smcdump_register_follow(int proto, int64_t (*frame_stream)(uint32_t frame), 
  * the follow tap `tap`. Never throws. */
 void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset, int length);
 
+/* Queues, on the follow tap `tap`, what TCP's Follow shows for `bytes` bytes the capture does not hold:
+ * "[N bytes missing in capture file]" and a NUL, in a tvb freed with `tvb`. Never throws. */
+void smcdump_follow_missing(int tap, tvbuff_t *tvb, packet_info *pinfo, uint64_t bytes);
+
 /* The connection table of the GUI's Statistics menu and of tshark -z <cli_string>[,filter] (a stat_tap_table_ui on
  * the tap "smcdump"): its columns, and the Rust callbacks that keep its rows (src/epan/stats_table.rs). */
 struct smcdump_stat_table {

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod messy;
 pub mod replay;
 pub mod rng;
 

@@ -150,6 +150,9 @@ impl Application for Columns<'_> {
     fn follow(&mut self, data: smcdump::wire::Span) {
         self.app.follow(data);
     }
+    fn missing(&mut self, at: u64, len: u64) {
+        self.app.missing(at, len);
+    }
     fn dissect(&mut self, h: &smcdump::capture::Handover<'_>) -> smcdump::capture::streams::Outcome {
         self.app.dissect(h)
     }

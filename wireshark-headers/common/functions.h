@@ -119,6 +119,7 @@ void col_set_str(column_info *cinfo, const int col, const char *str);
 void col_add_str(column_info *cinfo, const int col, const char *str);
 void col_clear(column_info *cinfo, const int col);
 void col_append_str(column_info *cinfo, const int col, const char *str);
+void col_prepend_fence_fstr(column_info *cinfo, const int col, const char *format, ...);
 
 /* Packet data. Every range passed in is checked against tvb_captured_length first: these throw otherwise. */
 unsigned tvb_captured_length(const tvbuff_t *tvb);
