@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness};
 use smcdump::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
@@ -101,7 +101,9 @@ impl Capture {
         if self.name.ends_with(".pcapng") {
             let file = BufWriter::new(File::create(dir.join(self.name))?);
             let mut w = PcapNgWriter::with_endianness(file, Endianness::Little)?;
-            let idb = InterfaceDescriptionBlock { linktype: datalink, snaplen: 65535, options: vec![] };
+            // pcap-file writes timestamps in nanoseconds: the interface says so (without it, readers take microseconds).
+            let options = vec![InterfaceDescriptionOption::IfTsResol(9)];
+            let idb = InterfaceDescriptionBlock { linktype: datalink, snaplen: 65535, options };
             w.write_pcapng_block(idb)?;
             for f in &self.frames {
                 let packet = EnhancedPacketBlock {

@@ -96,6 +96,34 @@ fn tls_client_hello_over_two_frames() {
         let names = ["frame.number", "tls.handshake.type", "tls.handshake.extensions_server_name"];
         let got = both_passes(&t, "tls.pcap", "tls.handshake", &names);
         assert_eq!(got, ["3\t1\tsmc.example.com"], "Wireshark {}", t.abi);
+        // Since 4.2 TLS fingerprints the client (JA4), starting with its transport: 't' for TCP, which SMC stands
+        // in for (the hand-off names TCP among the frame's layers), not 'q' (QUIC) or nothing; while the frame's
+        // protocols stay smcdump's.
+        if !t.older_than("4.2") {
+            let got = both_passes(&t, "tls.pcap", "tls.handshake", &["tls.handshake.ja4", "frame.protocols"]);
+            assert_eq!(
+                got,
+                ["t12d020200_c1929292aa6b_4298e3b3ed58\teth:ethertype:ip:udp:smcdump:tls"],
+                "Wireshark {}",
+                t.abi
+            );
+        }
+    }
+}
+
+/// What Analyze › Decode As saves in the profile (`decode_as_entries`: table, value, default, chosen dissector by
+/// its name) decodes the application with the dissector chosen, on every release: the GUI's path into smcdump's
+/// table, without tshark's `-d`.
+#[test]
+fn a_saved_decode_as_entry_chooses_the_application() {
+    let entries = "# What the Decode As dialog saves.\ndecode_as_entry: smcdump.port,80,(none),TELNET\n";
+    for t in support::targets() {
+        let args = ["-2", "-r", "{pcap:http-smcr.pcap}", "-Y", "smcdump.data", "-T", "fields", "-e", "frame.protocols"];
+        let got = t.tshark_with_config(&[("decode_as_entries", entries)], &args).stdout;
+        assert_eq!(got.lines().collect::<Vec<_>>(), ["eth:ethertype:ip:udp:smcdump:telnet"; 7], "Wireshark {}", t.abi);
+        // Without the entry, the same frames are HTTP's (and segments of its reassembled messages).
+        let got = t.tshark(&args).stdout;
+        assert!(got.contains(":http") && !got.contains("telnet"), "Wireshark {}: {got}", t.abi);
     }
 }
 

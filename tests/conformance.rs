@@ -377,7 +377,7 @@ fn parse_abi(headers: &Path, abi: &str) -> Result<Decls, String> {
     }
     parse_file(&headers.join(abi).join("abi.h"), true, &mut decls)?;
     // The release's packet_info prefix and tree node: layout-checked like common/structs.h.
-    for file in ["packet_info.h", "proto_node.h", "tcpinfo.h"] {
+    for file in ["packet_info.h", "proto_node.h", "tcpinfo.h", "conv_hash.h"] {
         let path = headers.join(abi).join(file);
         if path.is_file() {
             parse_file(&path, false, &mut decls)?;
@@ -775,10 +775,7 @@ fn parser_reads_our_headers() {
         assert!(!d.constants.iter().any(|k| k.ends_with("_H")), "{abi}: include guard read as a constant");
         let packet_info = d.structs.iter().find(|s| s.c_name == "struct _packet_info").unwrap();
         assert_eq!(packet_info.members[..4], ["current_proto", "cinfo", "presence_flags", "num"]);
-        assert_eq!(
-            packet_info.members[packet_info.members.len() - 3..],
-            ["saved_can_desegment", "desegment_offset", "desegment_len"]
-        );
+        assert_eq!(packet_info.members[packet_info.members.len() - 3..], ["p2p_dir", "private_table", "layers"]);
         let plugin = d.structs.iter().find(|s| s.c_name == "proto_plugin").unwrap();
         assert_eq!(plugin.members, ["register_protoinfo", "register_handoff"]);
         let enum_val = d.structs.iter().find(|s| s.c_name == "enum_val_t").unwrap();

@@ -18,6 +18,7 @@ use smcdump::dissect::tree::{Entry, Value};
 use smcdump::dissect::{Ei, Hf};
 use smcdump::wire::envelope::Link;
 use support::messy::{self, App, Built, Case, Truth};
+use support::pdml::{self, missing_from};
 use support::replay::replay;
 
 /// A folder for this test binary's captures.
@@ -126,80 +127,10 @@ fn every_case_shows_its_truth_without_wireshark() {
 /// The application protocols the cases play, as Wireshark names them.
 const PROTOCOLS: [&str; 5] = ["http", "pgsql", "mqtt", "memcache", "dns"];
 
-/// A PDU's fields that do not describe the PDU itself but its place among the others: links to other frames,
-/// timings, counters over the conversation, expert items, valueless marks ("response missing"), whether a DNS
-/// message answers a query seen before.
-fn about_other_frames(name: &str, showname: &str, show: &str) -> bool {
-    name.starts_with("_ws.")
-        || showname.to_ascii_lowercase().contains("frame")
-        || ["_in", "_to", "_number", "time"].iter().any(|s| name.ends_with(s))
-        || (!name.is_empty() && show.is_empty())
-        || name == "dns.unsolicited"
-}
-
-/// The value of attribute `attr` in one PDML line.
-fn attribute<'a>(line: &'a str, attr: &str) -> Option<&'a str> {
-    let at = line.find(&format!(" {attr}=\""))? + attr.len() + 3;
-    line[at..].split('"').next()
-}
-
-/// What TCP marks a segment it has seen before with.
-const RETRANSMITTED: [&str; 3] =
-    ["tcp.analysis.retransmission", "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission"];
-
-/// Every application PDU tshark decodes from `capture` (two passes), as the text of its fields, counted: all of
-/// them, and those but of segments TCP marks as retransmitted (it decodes a fast retransmission's data again).
+/// The PDUs of `capture` (two passes): all, and those but of segments TCP marks as retransmitted.
 fn pdus(t: &support::Target, capture: &Path) -> (HashMap<String, usize>, HashMap<String, usize>) {
-    let file = format!("{{file:{}}}", capture.display());
-    let filter = PROTOCOLS.join("||");
-    let out = t.tshark(&["-2", "-r", &file, "-Y", &filter, "-T", "pdml"]).stdout;
-    let (mut all, mut unmarked) = (HashMap::new(), HashMap::new());
-    let mut pdu: Option<(usize, String)> = None;
-    let mut retransmitted = false;
-    for line in out.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("<packet>") {
-            retransmitted = false;
-        }
-        if let Some((depth, text)) = &mut pdu {
-            if trimmed.starts_with("<proto ") {
-                *depth += 1;
-            } else if trimmed.starts_with("</proto>") {
-                *depth -= 1;
-                if *depth == 0 {
-                    let text = std::mem::take(text);
-                    if !retransmitted {
-                        *unmarked.entry(text.clone()).or_insert(0) += 1;
-                    }
-                    *all.entry(text).or_insert(0) += 1;
-                    pdu = None;
-                }
-            } else if trimmed.starts_with("<field ") {
-                let name = attribute(trimmed, "name").unwrap_or("");
-                let show = attribute(trimmed, "show").unwrap_or("");
-                if !about_other_frames(name, attribute(trimmed, "showname").unwrap_or(""), show) {
-                    text.push_str(&format!("|{name}={show}"));
-                }
-            }
-        } else if let Some(name) = trimmed.strip_prefix("<proto name=\"").and_then(|r| r.split('"').next()) {
-            if PROTOCOLS.contains(&name) {
-                pdu = Some((1, name.to_string()));
-            }
-        } else if trimmed.starts_with("<field ") {
-            retransmitted |= attribute(trimmed, "name").is_some_and(|n| RETRANSMITTED.contains(&n));
-        }
-    }
-    (all, unmarked)
-}
-
-/// The PDUs of `a` that `b` lacks, with how many: a multiset difference.
-fn missing_from(a: &HashMap<String, usize>, b: &HashMap<String, usize>) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = a
-        .iter()
-        .filter_map(|(k, &n)| n.checked_sub(b.get(k).copied().unwrap_or(0)).filter(|&d| d > 0).map(|d| (d, k.clone())))
-        .collect();
-    out.sort();
-    out
+    let p = pdml::pdus(t, capture, &["-2", "-Y", &PROTOCOLS.join("||")], &pdml::Layers::Only(&PROTOCOLS));
+    (p.all, p.unmarked)
 }
 
 /// What tshark shows of holes and copies for every frame of `capture` (two passes).
@@ -233,10 +164,12 @@ enum Run {
     Missing(u64),
 }
 
-/// Follow's raw output for stream `stream` of `capture` through follower `proto`: each direction's runs.
-fn followed(t: &support::Target, capture: &Path, proto: &str, stream: u32) -> [Vec<Run>; 2] {
+/// Follow's raw output for stream `stream` of `capture` through follower `proto` (with `extra` arguments, such as
+/// `-2`): each direction's runs.
+fn followed(t: &support::Target, capture: &Path, proto: &str, stream: u32, extra: &[&str]) -> [Vec<Run>; 2] {
     let file = format!("{{file:{}}}", capture.display());
-    let out = t.tshark(&["-r", &file, "-q", "-z", &format!("follow,{proto},raw,{stream}")]).stdout;
+    let follow = format!("follow,{proto},raw,{stream}");
+    let out = t.tshark(&[&["-r", &file, "-q", "-z", &follow], extra].concat()).stdout;
     let mut dirs: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
     for line in out.lines() {
         let hex = line.trim_start_matches('\t');
@@ -302,13 +235,19 @@ fn every_case_decodes_as_well_as_its_tcp_twin_on_every_release() {
             for (i, (got, want)) in marks.iter().zip(&b.truth).enumerate() {
                 assert_eq!(got, want, "{name}: frame {}", i + 1);
             }
-            // Follow shows each direction's data and holes as TCP's Follow does.
-            if matches!(b.case, Case::HoleEachDirection | Case::HoleAcrossWrap) {
-                for stream in 0..apps.len() as u32 {
-                    let ours = followed(&t, smc, "smcdump", stream);
-                    assert!(ours.iter().any(|d| d.len() > 1) || stream > 1, "{name}: stream {stream}: {ours:?}");
-                    assert_eq!(ours, followed(&t, tcp, "tcp", stream), "{name}: Follow of stream {stream}");
-                }
+            // Follow shows each direction's data and holes as TCP's Follow does; after a first pass (the GUI's
+            // Follow, -2) with bytes that filled a hole late (the merged case) in place too.
+            let passes: &[&[&str]] = match b.case {
+                Case::HoleEachDirection | Case::HoleAcrossWrap => &[&[], &["-2"]],
+                Case::Merged => &[&["-2"]],
+                _ => &[],
+            };
+            for (stream, extra) in (0..apps.len() as u32).flat_map(|s| passes.iter().map(move |p| (s, *p))) {
+                let ours = followed(&t, smc, "smcdump", stream, extra);
+                let holed = ours.iter().any(|d| d.len() > 1);
+                assert!(holed || stream > 1 || b.case == Case::Merged, "{name}: stream {stream}: {ours:?}");
+                let theirs = followed(&t, tcp, "tcp", stream, &[]);
+                assert_eq!(ours, theirs, "{name}: Follow of stream {stream} {extra:?}");
             }
         }
     }

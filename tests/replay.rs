@@ -22,7 +22,7 @@ fn value(shown: &Shown, column: &str) -> String {
         "frame.number" => shown.num.to_string(),
         "_ws.col.protocol" => shown.summary.protocol.to_str().unwrap().to_string(),
         "_ws.col.info" => {
-            format!("{}{}", smcdump::dissect::info_tags(&shown.outcome).to_str().unwrap(), shown.summary.info)
+            format!("{}{}", smcdump::dissect::info_tags(&shown.outcome), shown.summary.info)
         }
         "_ws.expert.message" => {
             let messages: Vec<&str> =

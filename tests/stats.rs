@@ -197,6 +197,36 @@ fn conns_rows_are_the_generators_connections() {
     }
 }
 
+/// Each SMC connection of conns.pcap is one conversation whose id is its `smcdump.stream` (the conversation table,
+/// the Conversation Filter and Follow all name it so), and the filter built from it, the one Follow prints
+/// (`smcdump.stream eq N`: Analyze › Conversation Filter › SMCDUMP and the Conversations dialog's Follow Stream…
+/// build the same), selects exactly that connection's dump frames: as many as the generator wrote, every one
+/// between its two endpoints, and every dump frame between them.
+#[test]
+fn each_connections_filter_selects_exactly_its_dump_frames() {
+    for t in support::targets() {
+        for row in CONNS.iter().filter(|r| r[0] != "-") {
+            let (stream, frames) = (row[0], row[5]);
+            let follow = stat(&t, "conns.pcap", &format!("follow,smcdump,ascii,{stream}"), true);
+            let filter = format!("smcdump.stream eq {stream}");
+            assert!(follow.lines().any(|l| l == format!("Filter: {filter}")), "Wireshark {}:\n{follow}", t.abi);
+            let (a, b) = (row[1].split_once(':').unwrap(), row[2].split_once(':').unwrap());
+            let between = format!(
+                "smcdump && ((ip.src == {} && udp.srcport == {} && ip.dst == {} && udp.dstport == {}) || \
+                 (ip.src == {} && udp.srcport == {} && ip.dst == {} && udp.dstport == {}))",
+                a.0, a.1, b.0, b.1, b.0, b.1, a.0, a.1
+            );
+            let select = |f: &str| {
+                let args = ["-2", "-r", "{pcap:conns.pcap}", "-Y", f, "-T", "fields", "-e", "frame.number"];
+                t.tshark(&args).stdout.lines().map(String::from).collect::<Vec<_>>()
+            };
+            let chosen = select(&filter);
+            assert_eq!(chosen.len().to_string(), frames, "Wireshark {}: {filter}: {chosen:?}", t.abi);
+            assert_eq!(chosen, select(&between), "Wireshark {}: {filter} against the endpoints' dump frames", t.abi);
+        }
+    }
+}
+
 /// The rows of the table `tshark -z smcdump,connections[,filter]` prints (Wireshark's own layout, the GUI's
 /// Statistics › SMC Connections): cells end with " |".
 fn listener_rows(out: &str) -> Vec<Vec<String>> {

@@ -216,13 +216,16 @@ fn fingerprint(bytes: &[u8]) -> u64 {
     ends.chain(bytes.iter().step_by(step).take(32)).fold(h, |h, &b| mix(h, b))
 }
 
-/// How far a cursor moved from `prev` to `now`: within one wrap, or across one wrap when the ring's size is known.
+/// How far a cursor moved from `prev` to `now`: within one wrap, or across one wrap when the ring's size is known
+/// (an advance too large for 32 bits, which only a ring size a broken frame implied gives, is none).
 pub fn advance(prev: (u16, u32), now: (u16, u32), ring: Option<u32>) -> Option<u32> {
     if now.0 == prev.0 {
         return now.1.checked_sub(prev.1);
     }
     match ring {
-        Some(size) if now.0 == prev.0.wrapping_add(1) && prev.1 <= size && now.1 <= size => Some(size - prev.1 + now.1),
+        Some(size) if now.0 == prev.0.wrapping_add(1) && prev.1 <= size && now.1 <= size => {
+            (size - prev.1).checked_add(now.1)
+        }
         _ => None,
     }
 }
@@ -600,6 +603,18 @@ mod tests {
 
     fn summary(p: &[Placement]) -> Vec<Summary> {
         p.iter().map(|p| (p.start.map(|s| (s, p.new.0)), p.copy, p.copy_of)).collect()
+    }
+
+    #[test]
+    fn a_cursor_advances_within_a_wrap_or_across_one_of_a_known_ring() {
+        assert_eq!(advance((3, 100), (3, 250), None), Some(150));
+        assert_eq!(advance((3, 250), (3, 100), None), None);
+        assert_eq!(advance((3, 4000), (4, 96), Some(4096)), Some(192));
+        assert_eq!(advance((3, 4000), (4, 96), None), None);
+        assert_eq!(advance((3, 4000), (5, 96), Some(4096)), None);
+        assert_eq!(advance((u16::MAX, 4000), (0, 96), Some(4096)), Some(192));
+        // A ring size a broken frame implied, whose advance does not fit 32 bits (found by the `frames` fuzzer).
+        assert_eq!(advance((0, 5), (1, u32::MAX - 1), Some(u32::MAX)), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod copies;
+pub mod fills;
 pub mod handshakes;
 pub mod hash;
 pub mod layout;
@@ -28,6 +29,7 @@ pub(crate) mod testing;
 
 use analysis::{Analyzer, FrameAnalysis};
 use copies::Copies;
+use fills::{Fills, Shown};
 use handshakes::Handshakes;
 use hash::{FastMap, FastSet};
 use layout::{Learned, Learner};
@@ -126,6 +128,8 @@ pub trait Application {
     /// `len` bytes of the direction's stream from position `at` were not captured (Follow SMC Stream shows them
     /// as TCP's Follow shows bytes missing in the capture file).
     fn missing(&mut self, _at: u64, _len: u64) {}
+    /// Bytes of the direction's stream that a later frame brought, shown where they belong (see [`fills`]).
+    fn follow_bytes(&mut self, _bytes: &[u8]) {}
     /// Hands `h` to the application dissectors; says what they did.
     fn dissect(&mut self, h: &Handover<'_>) -> Outcome;
 }
@@ -256,6 +260,8 @@ pub struct Session {
     /// The flows handed to smcdump (once each: the conversation keeps its dissector).
     handed: FastSet<ConnKey>,
     table: CaptureTable,
+    /// Bytes that filled earlier holes, for Follow.
+    fills: Fills,
     /// What the frame last dissected counts for in a listener's table (the listeners run when its dissection is
     /// over, on every pass: a listener's display filter chooses the frames it counts).
     tapped: Option<(u32, Tapped)>,
@@ -278,6 +284,7 @@ impl Default for Session {
             servers: FastMap::default(),
             handed: FastSet::default(),
             table: CaptureTable::default(),
+            fills: Fills::default(),
             tapped: None,
         }
     }
@@ -360,7 +367,7 @@ impl Session {
         let part = stream_part(&frame);
         let handoff = settings.handoff;
         let ports = self.ports(flow);
-        let (mut analysis, fs) = match self.analyzer.get(num) {
+        let (mut analysis, fs, later) = match self.analyzer.get(num) {
             // Later visits: read back, the application dissection replayed.
             Some(a) => {
                 let fs = part.and_then(|_| self.streams.get(num));
@@ -368,11 +375,15 @@ impl Session {
                     let bytes = input.payload.get(span.range()).unwrap_or(&[]);
                     replay(app, fs, bytes, span.off, (flow, ports));
                 }
-                (a, fs)
+                (a, fs, true)
             }
             None => {
                 let app = handoff.then_some(app as &mut dyn Application);
-                self.decide(num, input.device, flow, input.payload, &frame, app, settings)
+                let (a, fs) = self.decide(num, input.device, flow, input.payload, &frame, app, settings);
+                if let Some(fs) = &fs {
+                    self.keep_fills(num, fs, part, input.payload);
+                }
+                (a, fs, false)
             }
         };
         let clc = analysis.clc_accept.or(analysis.clc_confirm);
@@ -381,7 +392,7 @@ impl Session {
             outcome.analysis = Some(analysis);
         }
         if let Some(fs) = fs {
-            follow(app, &fs, part);
+            follow(app, &fs, part, later.then_some((num, &self.fills)));
             if let Some(StreamPart::Data(span)) = part {
                 outcome.data = Some(span);
             }
@@ -558,6 +569,21 @@ impl Session {
         self.streams.get(num).map(|fs| fs.stream)
     }
 
+    /// First visit: the hole frame `num` (with stream facts `fs`, carrying `part` of `payload`) found, and the
+    /// bytes of earlier holes it brings, for Follow's later visits.
+    fn keep_fills(&mut self, num: u32, fs: &FrameStream, part: Option<StreamPart>, payload: &[u8]) {
+        let dir = (fs.stream, fs.dir);
+        if let Some((at, len)) = fs.placed.hole {
+            self.fills.hole(num, dir, at, len);
+        }
+        if let (true, Some(StreamPart::Data(span)), Some((start, _))) = (fs.placed.filled, part, fs.data) {
+            let (from, n) = (fs.placed.new.0 as usize, fs.placed.new.1 as usize);
+            if let Some(bytes) = payload.get(span.off + from..span.off + from + n) {
+                self.fills.filled(num, dir, start + from as u64, bytes);
+            }
+        }
+    }
+
     /// How many streams the capture holds so far.
     pub fn stream_count(&self) -> streams::StreamId {
         self.streams.count()
@@ -593,14 +619,32 @@ fn replay(
     app.dissect(&handover);
 }
 
-/// Follows frame `fs` (carrying `part` of its stream) on every visit: a hole found at it, then its new data.
-fn follow(app: &mut dyn Application, fs: &FrameStream, part: Option<StreamPart>) {
+/// Follows frame `fs` (carrying `part` of its stream) on every visit: a hole found at it, then its new data. On
+/// later visits (`later`: the frame's number and what the first pass kept) a hole shows the bytes later frames
+/// filled it with, and a frame leaves out the bytes it filled an earlier hole with (see [`fills`]).
+fn follow(app: &mut dyn Application, fs: &FrameStream, part: Option<StreamPart>, later: Option<(u32, &Fills)>) {
     if let Some((at, len)) = fs.placed.hole {
-        app.missing(at, len);
+        match later {
+            Some((num, fills)) => {
+                for shown in fills::hole_shown(at, len, fills.at_hole(num)) {
+                    match shown {
+                        Shown::Bytes(bytes) => app.follow_bytes(bytes),
+                        Shown::Missing { at, len } => app.missing(at, len),
+                    }
+                }
+            }
+            None => app.missing(at, len),
+        }
     }
     let (from, n) = fs.placed.new;
-    if let (Some(StreamPart::Data(span)), true) = (part, n > 0) {
-        app.follow(Span { off: span.off + from as usize, len: n as usize });
+    let (Some(StreamPart::Data(span)), true) = (part, n > 0) else { return };
+    let moved = match (later, fs.data) {
+        (Some((num, fills)), Some(_)) if fs.placed.filled => fills.moved(num),
+        _ => &[],
+    };
+    let pos = fs.data.map_or(0, |(start, _)| start + u64::from(from));
+    for (off, len) in fills::kept(pos, u64::from(n), moved) {
+        app.follow(Span { off: span.off + from as usize + off as usize, len: len as usize });
     }
 }
 

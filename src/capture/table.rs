@@ -317,10 +317,12 @@ impl CaptureTable {
     }
 }
 
-/// What a column holds: a count (a number the GUI sorts as one) or text.
+/// What a column holds: a count (a number the GUI sorts as one), a number written as text (right-aligned like a
+/// count), or text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnKind {
     Count,
+    NumberText,
     Text,
 }
 
@@ -339,10 +341,14 @@ const fn count(name: &'static str) -> Column {
     Column { name, kind: ColumnKind::Count }
 }
 
+const fn number(name: &'static str) -> Column {
+    Column { name, kind: ColumnKind::NumberText }
+}
+
 /// The table's columns, for tshark's text and the GUI's table alike. Byte counts are text: a direction of a long
 /// connection can move more than the GUI table's 32-bit numbers hold.
 pub const COLUMNS: [Column; 14] = [
-    text("Stream"),
+    number("Stream"),
     text("Endpoint A"),
     text("Endpoint B"),
     text("Mode"),
@@ -350,10 +356,10 @@ pub const COLUMNS: [Column; 14] = [
     count("Frames"),
     count("CDC A>B"),
     count("CDC B>A"),
-    text("Bytes A>B"),
-    text("Bytes B>A"),
-    text("Ring A>B"),
-    text("Ring B>A"),
+    number("Bytes A>B"),
+    number("Bytes B>A"),
+    number("Ring A>B"),
+    number("Ring B>A"),
     text("Flags"),
     text("End"),
 ];

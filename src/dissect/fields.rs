@@ -171,6 +171,8 @@ id_table! {
             c"Number of data bytes in this frame"),
         Analysis => computed(c"smcdump.analysis", c"SMC connection analysis", FieldKind::Label,
             c"What this frame says in relation to the earlier frames of its direction"),
+        AnFlags => computed(c"smcdump.analysis.flags", c"SMC analysis flags", FieldKind::Label,
+            c"The connection analysis flags this frame (a hole, out of order, a copy, an unexpected sequence number, a cursor backwards, a data/advance mismatch, a skipped wrap, a full buffer): what a colouring rule selects"),
         AnPrevCdc => computed(c"smcdump.analysis.prev_cdc", c"Previous CDC in this direction", FieldKind::FrameNum,
             c"The frame of the previous CDC message from the same source to the same destination"),
         AnDataBytes => computed(c"smcdump.analysis.data_bytes", c"Data bytes since the previous CDC", uint(4),

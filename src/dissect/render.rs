@@ -65,17 +65,35 @@ pub fn summary(parsed: &Result<DumpFrame, FrameError>) -> Summary {
     Summary { protocol, info }
 }
 
-/// What a frame's Info column starts with when the analysis marks it, as TCP's "[TCP Retransmission] ": a copy
-/// of what earlier frames carried, a hole found before it, bytes that fill an earlier hole. Empty when none.
-pub fn info_tags(o: &FrameOutcome) -> &'static CStr {
-    let Some(p) = o.stream.as_ref().map(|fs| fs.placed).filter(|_| o.analysis.is_some()) else { return c"" };
-    match (p.hole.is_some(), p.repeat, p.filled) {
-        (true, true, _) => c"[SMC previous data not captured] [SMC copy] ",
-        (true, false, _) => c"[SMC previous data not captured] ",
-        (false, _, true) => c"[SMC out-of-order] ",
-        (false, true, false) => c"[SMC copy] ",
-        (false, false, false) => c"",
+/// What a frame's Info column starts with when the connection analysis flags it, as TCP's
+/// "[TCP Previous segment not captured] ": a hole found before it, bytes that fill an earlier hole, a copy of what
+/// earlier frames carried, and each problem the analysis warns about. Empty when none (or the analysis is off).
+pub fn info_tags(o: &FrameOutcome) -> String {
+    let mut tags = String::new();
+    for tag in flags(o) {
+        tags.push_str(tag);
+        tags.push(' ');
     }
+    tags
+}
+
+/// The analysis's flags on frame outcome `o`, as Info tags, in the order they are shown.
+fn flags(o: &FrameOutcome) -> impl Iterator<Item = &'static str> {
+    let a = o.analysis.unwrap_or_default();
+    let p = o.stream.as_ref().map(|fs| fs.placed).filter(|_| o.analysis.is_some()).unwrap_or_default();
+    [
+        (p.hole.is_some(), "[SMC previous data not captured]"),
+        (p.filled, "[SMC out-of-order]"),
+        (p.repeat, "[SMC copy]"),
+        (a.seq_expected.is_some(), "[SMC unexpected sequence number]"),
+        (a.prod_backwards.is_some() || a.cons_backwards.is_some(), "[SMC cursor went backwards]"),
+        // A hole explains the advance the data does not match.
+        (a.data_mismatch().is_some() && p.hole.is_none(), "[SMC data/advance mismatch]"),
+        (a.wrap_skipped.is_some(), "[SMC wrap skipped data]"),
+        (a.peer_buffer_full(), "[SMC peer buffer full]"),
+    ]
+    .into_iter()
+    .filter_map(|(set, tag)| set.then_some(tag))
 }
 
 /// A CDC's Info text: `CDC seq=7 prod=0:4096 cons=0:1024 [WriteBlocked,PeerDoneWriting]`, with what was captured.
@@ -134,7 +152,8 @@ pub fn render<W: TreeWriter>(w: &mut W, root: W::Node, o: &FrameOutcome) {
     }
     r.payload(root);
     if let Some(a) = &o.analysis {
-        r.analysis(root, a, o.stream.as_ref().map(|fs| (&fs.placed, fs.data)));
+        let flagged = flags(o).next().is_some();
+        r.analysis(root, a, flagged, o.stream.as_ref().map(|fs| (&fs.placed, fs.data)));
     }
     if let Some(fs) = &o.stream {
         stream_items(r.w, root, fs, o.data);
@@ -260,9 +279,16 @@ impl<W: TreeWriter> Renderer<'_, W> {
         }
     }
 
-    /// The connection analysis, as a subtree of its own (nothing when there is nothing to say), with where the
-    /// frame lies among its direction's copies (`placed`, and its data's stream offset and length).
-    fn analysis(&mut self, root: W::Node, a: &FrameAnalysis, placed: Option<(&Placed, Option<(u64, u32)>)>) {
+    /// The connection analysis, as a subtree of its own (nothing when there is nothing to say), with
+    /// `smcdump.analysis.flags` when it flags the frame (`flagged`) and where the frame lies among its direction's
+    /// copies (`placed`, and its data's stream offset and length).
+    fn analysis(
+        &mut self,
+        root: W::Node,
+        a: &FrameAnalysis,
+        flagged: bool,
+        placed: Option<(&Placed, Option<(u64, u32)>)>,
+    ) {
         let (placed, data) = placed.map_or((None, None), |(p, d)| (Some(p), d));
         let marked = placed.filter(|p| p.repeat || p.hole.is_some() || p.filled);
         if *a == FrameAnalysis::default() && marked.is_none() {
@@ -271,6 +297,9 @@ impl<W: TreeWriter> Renderer<'_, W> {
         let here = Span::new(0, 0);
         let item = self.w.add(root, Hf::Analysis, here, Value::None);
         let tree = self.w.subtree(item, Ett::Analysis);
+        if flagged {
+            self.w.add(tree, Hf::AnFlags, here, Value::None);
+        }
         if let Some(p) = marked {
             self.placement(tree, item, p, data);
         }
@@ -779,12 +808,39 @@ mod tests {
             "Data 16+5",
             "DataLen 16+5 = 5 [generated]",
             "Analysis 0+0 [generated]",
+            // A mismatch flags the frame: what a colouring rule selects.
+            "  AnFlags 0+0 [generated]",
             "  AnPrevCdc 0+0 = 3 [generated]",
             "  AnDataBytes 0+0 = 10 [generated]",
             "  AnProdAdvance 0+0 = 20 [generated]",
         ];
         assert_tree(&t, header_lines(1, 1, "1 \" (raw data)\"", 21), &rest);
         assert_eq!(t.expert_ids(), [Ei::DataMismatch]);
+    }
+
+    /// Each problem the analysis flags puts its tag first in Info, in a fixed order; none without the analysis.
+    #[test]
+    fn flagged_frames_carry_info_tags() {
+        let bytes = data_frame(&Layout::default(), 1, 1, b"hello");
+        let outcome = |analysis: Option<FrameAnalysis>| FrameOutcome {
+            layout: Layout::default(),
+            learned: None,
+            frame: Some(DumpFrame::parse(&bytes, bytes.len(), &Layout::default())),
+            analysis,
+            stream: None,
+            data: None,
+        };
+        let a = FrameAnalysis {
+            seq_expected: Some(4),
+            cons_backwards: Some((0, 9)),
+            prod_advance: Some(20),
+            data_bytes: Some(10),
+            ..Default::default()
+        };
+        let want = "[SMC unexpected sequence number] [SMC cursor went backwards] [SMC data/advance mismatch] ";
+        assert_eq!(info_tags(&outcome(Some(a))), want);
+        assert_eq!(info_tags(&outcome(Some(FrameAnalysis::default()))), "");
+        assert_eq!(info_tags(&outcome(None)), "");
     }
 
     /// A writer without items, as the FFI layer's for a pass without a tree: it keeps only the expert items.

@@ -26,10 +26,12 @@ pub static FOLLOW_TAP: AtomicI32 = AtomicI32::new(-1);
 pub static DECODE_AS: AtomicPtr<sys::dissector_table> = AtomicPtr::new(ptr::null_mut());
 static TCP_PORT: AtomicPtr<sys::dissector_table> = AtomicPtr::new(ptr::null_mut());
 static TCP_HEURISTICS: AtomicPtr<sys::heur_dissector_list> = AtomicPtr::new(ptr::null_mut());
+static TCP_PROTO: AtomicI32 = AtomicI32::new(-1);
 
 const DECODE_AS_NAME: &CStr = c"smcdump.port";
 
-/// Registers the Decode As table and the follower (Follow SMC Stream).
+/// Registers the Decode As table (with its entry in the Decode As dialog), the follower (Follow SMC Stream) and the
+/// conversation filter.
 ///
 /// # Safety
 /// At protocol registration, with the id `proto_register_protocol` returned.
@@ -48,6 +50,8 @@ pub unsafe fn register(proto: c_int) {
     DECODE_AS.store(table, Ordering::Relaxed);
     let tap = sys::smcdump_register_follow(proto, Some(follow::frame_stream), Some(follow::stream_count));
     FOLLOW_TAP.store(tap, Ordering::Relaxed);
+    // The table exists now: Decode As can list it; and the conversation filter.
+    sys::smcdump_register_gui(Some(follow::frame_stream));
 }
 
 /// Offers every dissector of TCP's port table in ours, and finds TCP's tables.
@@ -57,6 +61,7 @@ pub unsafe fn register(proto: c_int) {
 pub unsafe fn hand_off() {
     TCP_PORT.store(sys::find_dissector_table(c"tcp.port".as_ptr()), Ordering::Relaxed);
     TCP_HEURISTICS.store(sys::find_heur_dissector_list(c"tcp".as_ptr()), Ordering::Relaxed);
+    TCP_PROTO.store(sys::proto_get_id_by_filter_name(c"tcp".as_ptr()), Ordering::Relaxed);
     if !DECODE_AS.load(Ordering::Relaxed).is_null() {
         sys::dissector_table_foreach_handle(c"tcp.port".as_ptr(), Some(offer), ptr::null_mut());
     }
@@ -169,6 +174,14 @@ impl Application for WsApplication {
         unsafe { sys::smcdump_follow_missing(FOLLOW_TAP.load(Ordering::Relaxed), tvb, pinfo, len) }
     }
 
+    fn follow_bytes(&mut self, bytes: &[u8]) {
+        let Ok(len) = u32::try_from(bytes.len()) else { return };
+        let Packet { tvb, pinfo, .. } = self.packet;
+        // SAFETY: the current frame's tvb and packet_info; `bytes` is valid for `len` bytes during the call, and
+        // the shim copies it.
+        unsafe { sys::smcdump_follow_bytes(FOLLOW_TAP.load(Ordering::Relaxed), tvb, pinfo, bytes.as_ptr(), len) }
+    }
+
     fn dissect(&mut self, h: &Handover<'_>) -> Outcome {
         let Ok(len) = c_int::try_from(h.bytes.len()) else { return Outcome::Refused };
         let Packet { tvb, pinfo, tree } = self.packet;
@@ -197,6 +210,7 @@ impl Application for WsApplication {
             tcp_heuristics: TCP_HEURISTICS.load(Ordering::Relaxed),
             server_port: h.ports.0.into(),
             client_port: h.ports.1.into(),
+            tcp_proto: TCP_PROTO.load(Ordering::Relaxed),
             may_desegment: c_int::from(h.may_ask_more),
             seq,
             nxtseq: seq.wrapping_add(len as u32),

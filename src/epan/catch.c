@@ -74,6 +74,7 @@ void smcdump_handoff(struct smcdump_handoff *h)
     packet_info *pinfo = h->pinfo;
     int saved_ptype = pinfo->ptype;
     const char *saved_proto = pinfo->current_proto;
+    wmem_list_frame_t *tcp_layer = NULL;
     char ignored[8];
 
     h->taken = 0;
@@ -85,7 +86,17 @@ void smcdump_handoff(struct smcdump_handoff *h)
     pinfo->can_desegment = h->may_desegment ? 2 : 0;
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
+    /* Dissectors ask whether TCP carries the frame (TLS's JA4 fingerprint starts with 't' then, else 'q'): it
+     * does, in substance. TCP is one of the layers during the call only, so frame.protocols still names smcdump;
+     * and at the head of the list, which nobody walks back to: Wireshark drops a refusing dissector's layer from
+     * the tail and then looks the new tail up among the layers it counted itself (ours is not). */
+    if (h->tcp_proto > 0 && pinfo->layers) {
+        wmem_list_prepend(pinfo->layers, (void *)(intptr_t)h->tcp_proto);
+        tcp_layer = wmem_list_head(pinfo->layers);
+    }
     h->exception = guarded(try_application, h, h->message, sizeof h->message);
+    if (tcp_layer)
+        wmem_list_remove_frame(pinfo->layers, tcp_layer);
     if (!h->exception && h->taken && h->may_desegment) {
         h->desegment_offset = pinfo->desegment_offset;
         h->desegment_len = pinfo->desegment_len;
@@ -218,29 +229,44 @@ void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset,
         guarded(queue_follow, &a, ignored, sizeof ignored);
 }
 
-struct missing_args {
+struct copy_args {
     int tap;
     tvbuff_t *tvb;
     packet_info *pinfo;
-    char *text;
+    uint8_t *data;
     unsigned length;
 };
 
-static void queue_missing(void *arg)
+static void queue_copy(void *arg)
 {
-    struct missing_args *a = arg;
-    tvbuff_t *child = tvb_new_child_real_data(a->tvb, (const uint8_t *)a->text, a->length, (int)a->length);
-    /* From here on the tvb owns the text. */
+    struct copy_args *a = arg;
+    tvbuff_t *child = tvb_new_child_real_data(a->tvb, a->data, a->length, (int)a->length);
+    /* From here on the tvb owns the copy. */
     tvb_set_free_cb(child, free);
-    a->text = NULL;
+    a->data = NULL;
     tap_queue_packet(a->tap, a->pinfo, child);
+}
+
+/* Queues a copy of `length` bytes at `data` on the follow tap, in a child tvb of `tvb` that frees it. */
+static void queue_copy_of(int tap, tvbuff_t *tvb, packet_info *pinfo, const uint8_t *data, unsigned length)
+{
+    struct copy_args a = {tap, tvb, pinfo, NULL, length};
+    char ignored[8];
+
+    if (length == 0 || length > INT32_MAX)
+        return;
+    a.data = malloc(length);
+    if (!a.data)
+        return;
+    memcpy(a.data, data, length);
+    guarded(queue_copy, &a, ignored, sizeof ignored);
+    /* NULL once the tvb took it; a throw before that leaves it ours. */
+    free(a.data);
 }
 
 void smcdump_follow_missing(int tap, tvbuff_t *tvb, packet_info *pinfo, uint64_t bytes)
 {
-    struct missing_args a = {tap, tvb, pinfo, NULL, 0};
     char text[64];
-    char ignored[8];
     int n;
 
     if (tap < 0 || !have_tap_listener(tap))
@@ -249,13 +275,13 @@ void smcdump_follow_missing(int tap, tvbuff_t *tvb, packet_info *pinfo, uint64_t
     n = snprintf(text, sizeof text, "[%llu bytes missing in capture file]", (unsigned long long)bytes);
     if (n <= 0 || (size_t)n >= sizeof text)
         return;
-    a.length = (unsigned)n + 1;
-    a.text = malloc(a.length);
-    if (!a.text)
-        return;
-    memcpy(a.text, text, a.length);
-    guarded(queue_missing, &a, ignored, sizeof ignored);
-    free(a.text);
+    queue_copy_of(tap, tvb, pinfo, (const uint8_t *)text, (unsigned)n + 1);
+}
+
+void smcdump_follow_bytes(int tap, tvbuff_t *tvb, packet_info *pinfo, const uint8_t *data, unsigned length)
+{
+    if (tap >= 0 && have_tap_listener(tap))
+        queue_copy_of(tap, tvb, pinfo, data, length);
 }
 
 /* What the tap "smcdump" carries for the frame being dissected: its listeners run when the frame's dissection is
@@ -273,11 +299,12 @@ static void queue_frame(void *arg)
     tap_queue_packet(a->tap, a->pinfo, &tap_data);
 }
 
-void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes, int clc)
+void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes, int64_t stream, int clc)
 {
     struct tap_args a = {tap, pinfo};
     char ignored[8];
     tap_data.bytes = bytes;
+    tap_data.stream = stream;
     tap_data.clc = clc;
     /* No statistic listens (the usual case): no catcher. */
     if (tap >= 0 && have_tap_listener(tap))

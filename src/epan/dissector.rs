@@ -50,10 +50,10 @@ fn dissect_frame(p: Packet) -> c_int {
     }
     let tags = dissect::info_tags(&outcome);
     if !tags.is_empty() {
-        p.prepend_info(tags);
+        p.prepend_info(super::tree::CText::of(&tags).as_c_str());
     }
     render(p, &outcome, &app);
-    stats::tap_frame(p, reported);
+    stats::tap_frame(p, reported, outcome.stream.as_ref().map(|fs| fs.stream));
     LAST_DISSECTED.store(input.num, Ordering::Relaxed);
     c_int::try_from(bytes.len()).unwrap_or(c_int::MAX)
 }

@@ -26,6 +26,8 @@ struct smcdump_handoff {
     /* The server's port is tried first, then the other one. */
     uint32_t server_port;
     uint32_t client_port;
+    /* TCP's protocol id: named among the frame's layers during the call, as TCP's own call would leave it. */
+    int tcp_proto;
     /* Whether the dissector may ask for more data (the first pass), as TCP's can_desegment. */
     int may_desegment;
     /* What TCP would tell it: stream offsets of the data and whether it was reassembled. */
@@ -82,6 +84,10 @@ void smcdump_follow_data(int tap, tvbuff_t *tvb, packet_info *pinfo, int offset,
  * "[N bytes missing in capture file]" and a NUL, in a tvb freed with `tvb`. Never throws. */
 void smcdump_follow_missing(int tap, tvbuff_t *tvb, packet_info *pinfo, uint64_t bytes);
 
+/* Queues on the follow tap `tap` a copy of `length` bytes at `data` (bytes of the stream another frame brought,
+ * shown where they belong), in a tvb freed with `tvb`. Never throws. */
+void smcdump_follow_bytes(int tap, tvbuff_t *tvb, packet_info *pinfo, const uint8_t *data, unsigned length);
+
 /* The connection table of the GUI's Statistics menu and of tshark -z <cli_string>[,filter] (a stat_tap_table_ui on
  * the tap "smcdump"): its columns, and the Rust callbacks that keep its rows (src/epan/stats_table.rs). */
 struct smcdump_stat_table {
@@ -109,6 +115,8 @@ int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_tex
 struct smcdump_tap_data {
     /* The dump frame's UDP payload bytes. */
     unsigned bytes;
+    /* Its connection's smcdump.stream, or -1. */
+    int64_t stream;
     /* A CLC message (on TCP), not a dump frame: for the connection table only. */
     int clc;
 };
@@ -116,6 +124,11 @@ struct smcdump_tap_data {
 /* Queues the current frame on the tap `tap` (from smcdump_register_stats): a dump frame of `bytes` bytes (its UDP
  * payload), or (`clc` non-zero) a TCP segment with a CLC message, which only the connection table counts. Never
  * throws. */
-void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes, int clc);
+void smcdump_tap_frame(int tap, packet_info *pinfo, unsigned bytes, int64_t stream, int clc);
+
+/* The GUI's ways into smcdump's streams and application table: Analyze › Conversation Filter › SMCDUMP (the
+ * selected frame's smcdump.stream) and Decode As for the table "smcdump.port" (by the frame's source or destination
+ * port). At protocol hand-off, after the table is registered; `frame_stream` as for the follower. */
+void smcdump_register_gui(int64_t (*frame_stream)(uint32_t frame));
 
 #endif

@@ -25,13 +25,14 @@ pub unsafe fn register(proto: c_int) {
     TAP.store(tap, Ordering::Relaxed);
 }
 
-/// Queues the current frame, a dump frame of `bytes` bytes, on the tap: for the listeners of
-/// `-z smcdump,conn`, `-z conv,smcdump` and `-z endpoints,smcdump`.
-pub fn tap_frame(p: Packet, bytes: usize) {
+/// Queues the current frame, a dump frame of `bytes` bytes of connection `stream` (when it has one), on the tap:
+/// for the listeners of `-z smcdump,conn`, `-z conv,smcdump` and `-z endpoints,smcdump`.
+pub fn tap_frame(p: Packet, bytes: usize, stream: Option<u32>) {
     let tap: c_int = TAP.load(Ordering::Relaxed);
     if tap >= 0 {
+        let stream = stream.map_or(-1, i64::from);
         // SAFETY: the packet_info of the current dissection; the shim queues only when someone listens.
-        unsafe { sys::smcdump_tap_frame(tap, p.pinfo, u32::try_from(bytes).unwrap_or(u32::MAX), 0) }
+        unsafe { sys::smcdump_tap_frame(tap, p.pinfo, u32::try_from(bytes).unwrap_or(u32::MAX), stream, 0) }
     }
 }
 
@@ -41,7 +42,7 @@ pub fn tap_clc(p: Packet) {
     let tap: c_int = TAP.load(Ordering::Relaxed);
     if tap >= 0 {
         // SAFETY: as tap_frame.
-        unsafe { sys::smcdump_tap_frame(tap, p.pinfo, 0, 1) }
+        unsafe { sys::smcdump_tap_frame(tap, p.pinfo, 0, -1, 1) }
     }
 }
 

@@ -39,6 +39,7 @@ pub fn description() -> sys::smcdump_stat_table {
         .map(|c| {
             let (kind, align, format) = match c.kind {
                 ColumnKind::Count => (sys::TABLE_ITEM_UINT, sys::TAP_ALIGN_RIGHT, c"%u"),
+                ColumnKind::NumberText => (sys::TABLE_ITEM_STRING, sys::TAP_ALIGN_RIGHT, c"%s"),
                 ColumnKind::Text => (sys::TABLE_ITEM_STRING, sys::TAP_ALIGN_LEFT, c"%s"),
             };
             let name = CString::new(c.name).unwrap_or_default();
@@ -148,7 +149,7 @@ fn table_cell(cell: &Cell, kind: ColumnKind) -> sys::stat_tap_table_item_type {
                 user_data: core::ptr::null_mut(),
             }
         }
-        ColumnKind::Text => {
+        ColumnKind::Text | ColumnKind::NumberText => {
             let text = CString::new(cell.to_string()).unwrap_or_default();
             sys::stat_tap_table_item_type {
                 type_: sys::TABLE_ITEM_STRING,

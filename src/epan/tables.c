@@ -130,11 +130,17 @@ static stat_tap_ui conn_ui = {
     NULL,
 };
 
-/* Conversations and endpoints: a dump frame's addresses and ports are its UDP flow's (the TCP connection's). */
+/* Conversations and endpoints: a dump frame's addresses and ports are its UDP flow's (the TCP connection's). A
+ * conversation row's id is its smcdump.stream, which the Follow Stream… button (4.4 and later) hands to smcdump's
+ * follower. Its key type is none: the GUI shows a Stream ID column, and offers "Filter on stream id", only for TCP,
+ * UDP and IP rows, and builds that filter as tcp.stream, udp.stream or ip.stream whatever the protocol: wrong
+ * frames for a plugin's row. Endpoints are UDP's (their port column). */
 #if SMCDUMP_WS_MAJOR < 4
 #define SMCDUMP_CONV_UDP ENDPOINT_UDP
+#define SMCDUMP_CONV_NONE ENDPOINT_NONE
 #else
 #define SMCDUMP_CONV_UDP CONVERSATION_UDP
+#define SMCDUMP_CONV_NONE CONVERSATION_NONE
 #endif
 
 static const char *filter_field(conv_filter_type_e filter)
@@ -180,10 +186,14 @@ static tap_packet_status conv_packet(void *tapdata, packet_info *pinfo, epan_dis
                                      WS_TAP_FLAGS_PARAM)
 {
     const struct smcdump_tap_data *d = data;
+    conv_id_t id = d && d->stream >= 0 && d->stream < 0xFFFFFFFF ? (conv_id_t)d->stream : 0xFFFFFFFFu;
     if (d && d->clc)
         return TAP_PACKET_DONT_REDRAW;
-    add_conversation_table_data((conv_hash_t *)tapdata, &pinfo->src, &pinfo->dst, pinfo->srcport, pinfo->destport, 1,
-                                d ? (int)d->bytes : 0, &pinfo->rel_ts, &pinfo->abs_ts, &conv_info, SMCDUMP_CONV_UDP);
+    /* As Wireshark's own callbacks: the table reads whether the packet passed the display filter from here. */
+    WS_CONV_HASH_TAKE_FLAGS((conv_hash_t *)tapdata);
+    add_conversation_table_data_with_conv_id((conv_hash_t *)tapdata, &pinfo->src, &pinfo->dst, pinfo->srcport,
+                                             pinfo->destport, id, 1, d ? (int)d->bytes : 0, &pinfo->rel_ts,
+                                             &pinfo->abs_ts, &conv_info, SMCDUMP_CONV_NONE);
     return TAP_PACKET_REDRAW;
 }
 
@@ -194,6 +204,7 @@ static tap_packet_status endpoint_packet(void *tapdata, packet_info *pinfo, epan
     int bytes = d ? (int)d->bytes : 0;
     if (d && d->clc)
         return TAP_PACKET_DONT_REDRAW;
+    WS_CONV_HASH_TAKE_FLAGS((conv_hash_t *)tapdata);
     ws_endpoint_info *info = (ws_endpoint_info *)&endpoint_info;
     WS_ADD_ENDPOINT_TABLE_DATA((conv_hash_t *)tapdata, &pinfo->src, pinfo->srcport, 1, 1, bytes, info,
                                SMCDUMP_CONV_UDP);
@@ -249,3 +260,67 @@ int smcdump_register_stats(int proto, char *(*table_text)(void), void (*free_tex
     return tap;
 }
 
+
+/* Analyze › Conversation Filter › SMCDUMP (and Colorize Conversation): the selected frame's smcdump.stream. */
+static ws_bool stream_filter_valid(packet_info *pinfo WS_CONV_FILTER_USER_DATA_PARAM)
+{
+    return frame_stream_of != NULL && frame_stream_of(pinfo->num) >= 0;
+}
+
+static char *stream_filter_of(packet_info *pinfo WS_CONV_FILTER_USER_DATA_PARAM)
+{
+    int64_t s = frame_stream_of ? frame_stream_of(pinfo->num) : -1;
+    return s < 0 ? NULL : stream_filter((unsigned)s);
+}
+
+/* Decode As for smcdump.port, as TCP offers it for tcp.port: the frame's source port, its destination port, or
+ * both. */
+static void port_label(const char *which, uint32_t port, char *result)
+{
+    snprintf(result, MAX_DECODE_AS_PROMPT_LEN, "%s (%u)", which, port);
+}
+
+static void source_label(packet_info *pinfo, char *result)
+{
+    port_label("Source port", pinfo->srcport, result);
+}
+
+static void destination_label(packet_info *pinfo, char *result)
+{
+    port_label("Destination port", pinfo->destport, result);
+}
+
+static void *source_port(packet_info *pinfo)
+{
+    return (void *)(uintptr_t)pinfo->srcport;
+}
+
+static void *destination_port(packet_info *pinfo)
+{
+    return (void *)(uintptr_t)pinfo->destport;
+}
+
+static void both_label(packet_info *pinfo, char *result)
+{
+    snprintf(result, MAX_DECODE_AS_PROMPT_LEN, "Both (%u <-> %u)", pinfo->srcport, pinfo->destport);
+}
+
+static build_valid_func source_values[] = {source_port};
+static build_valid_func destination_values[] = {destination_port};
+static build_valid_func both_values[] = {source_port, destination_port};
+/* TCP's three choices, its default too (both ports): on a client's frame the source port is an ephemeral one. */
+static decode_as_value_t port_values[] = {
+    {source_label, 1, source_values}, {destination_label, 1, destination_values}, {both_label, 2, both_values}};
+/* Kept by register_decode_as; its name is the protocol's filter name, which the dialog matches with the selected
+ * frame's layers to propose the frame's ports. */
+static decode_as_t port_decode_as = {"smcdump", "smcdump.port", 3, 2, port_values, "SMC port", "port(s) as",
+                                     decode_as_default_populate_list, decode_as_default_reset,
+                                     decode_as_default_change, NULL};
+
+void smcdump_register_gui(int64_t (*frame_stream)(uint32_t frame))
+{
+    frame_stream_of = frame_stream;
+    register_conversation_filter("smcdump", "SMCDUMP", stream_filter_valid, stream_filter_of
+                                 WS_CONV_FILTER_USER_DATA_ARG);
+    register_decode_as(&port_decode_as);
+}

@@ -24,3 +24,5 @@
 #include <epan/follow.h>
 #include <epan/stat_tap_ui.h>
 #include <epan/conversation_table.h>
+#include <epan/conversation_filter.h>
+#include <epan/decode_as.h>

@@ -10,6 +10,7 @@
 
 pub mod capture;
 pub mod messy;
+pub mod pdml;
 pub mod replay;
 pub mod rng;
 
@@ -226,17 +227,25 @@ impl Target {
     /// throwaway one, into which no plugin is copied (`None`: a throwaway HOME without a plugin); and, with
     /// `global_plugins`, the release's global plugin folder too: what an installed plugin sees.
     pub fn tshark_with_home(&self, home: Option<&Path>, global_plugins: bool, args: &[&str]) -> Run {
-        let run = self.run(home, !global_plugins, args);
+        let run = self.run(home, !global_plugins, &[], args);
         assert!(run.stderr.is_empty(), "tshark {} ({args:?}) wrote to stderr:\n{}", self.abi, run.stderr);
         run
     }
 
     /// Like [`Target::tshark`], but returns stderr instead of failing on it.
     pub fn tshark_allow_stderr(&self, args: &[&str]) -> Run {
-        self.run(None, true, args)
+        self.run(None, true, &[], args)
     }
 
-    fn run(&self, given_home: Option<&Path>, isolate: bool, args: &[&str]) -> Run {
+    /// Like [`Target::tshark`], with `files` (name, content) in the throwaway HOME's personal configuration folder
+    /// (`~/.config/wireshark`): what the GUI saves there, such as `decode_as_entries`.
+    pub fn tshark_with_config(&self, files: &[(&str, &str)], args: &[&str]) -> Run {
+        let run = self.run(None, true, files, args);
+        assert!(run.stderr.is_empty(), "tshark {} ({args:?}) wrote to stderr:\n{}", self.abi, run.stderr);
+        run
+    }
+
+    fn run(&self, given_home: Option<&Path>, isolate: bool, config: &[(&str, &str)], args: &[&str]) -> Run {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("smcdump-home-{}-{n}", std::process::id());
         // The HOME, as seen from outside (`host`) and by tshark (`inner`).
@@ -254,6 +263,13 @@ impl Target {
             fs::create_dir_all(&plugin_dir).expect("create plugin folder");
             fs::copy(&self.plugin, plugin_dir.join("smcdump.so"))
                 .unwrap_or_else(|e| panic!("copy plugin {}: {e}", self.plugin.display()));
+        }
+        if !config.is_empty() {
+            let dir = host.join(".config/wireshark");
+            fs::create_dir_all(&dir).expect("create the configuration folder");
+            for (name, content) in config {
+                fs::write(dir.join(name), content).unwrap_or_else(|e| panic!("write {name}: {e}"));
+            }
         }
         let mut argv: Vec<String> = Vec::new();
         for a in args {
@@ -320,22 +336,28 @@ pub struct GlobalPluginLock(fs::File);
 impl Target {
     /// Waits for, then takes, the hold on this release's global plugin folder.
     pub fn lock_global_plugins(&self) -> GlobalPluginLock {
-        use std::os::fd::AsRawFd;
         let path = match &self.chroot {
             Some(root) => root.with_extension("global-plugins.lock"),
             None => std::env::temp_dir().join("smcdump-host-global-plugins.lock"),
         };
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-        // SAFETY: flock on a descriptor this File owns and keeps open; no memory is involved.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        assert_eq!(rc, 0, "flock {}: {}", path.display(), std::io::Error::last_os_error());
-        GlobalPluginLock(file)
+        GlobalPluginLock(exclusive_lock(&path))
     }
+}
+
+/// Waits for, then takes, an exclusive flock on the file at `path` (created when missing): it holds across test
+/// binaries and concurrent runs of the suite until the returned file is dropped.
+pub fn exclusive_lock(path: &Path) -> fs::File {
+    use std::os::fd::AsRawFd;
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    // SAFETY: flock on a descriptor this File owns and keeps open; no memory is involved.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock {}: {}", path.display(), std::io::Error::last_os_error());
+    file
 }
 
 /// Hands a throwaway folder to uid/gid 65534 so tshark, run as that user, can read and write it.

@@ -66,4 +66,15 @@ typedef enum {
 typedef struct _hostlist_dissector_info ws_endpoint_info;
 #define WS_ADD_ENDPOINT_TABLE_DATA add_hostlist_table_data
 
+/* A conversation or endpoint tap callback stores its tap flags in the table before adding a packet (3.4 passes none):
+ * whether the packet passed the display filter. */
+#define WS_CONV_HASH_TAKE_FLAGS(hash) ((void)(hash))
+
+/* Conversation filters (Analyze › Conversation Filter): their callbacks take a user data pointer since 4.4. */
+#define WS_CONV_FILTER_USER_DATA_PARAM 
+#define WS_CONV_FILTER_USER_DATA_ARG 
+
+/* add_conversation_table_data_with_conv_id returns nothing. */
+#define WS_ADD_CONV_WITH_ID_RET void
+
 #endif

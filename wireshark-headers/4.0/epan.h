@@ -6,4 +6,5 @@
 #include "packet_info.h"
 #include "proto_node.h"
 #include "tcpinfo.h"
+#include "conv_hash.h"
 #include "../common/functions.h"

@@ -1,9 +1,10 @@
 /*
- * The start of Wireshark 4.0's packet_info, up to the desegmentation request (written for smcdump). smcdump reads
- * `cinfo`, `num`, `src`, `dst`, `srcport` and `destport`; its C shim sets `ptype` and the desegmentation members
- * around a call into an application dissector, as TCP does. The members in between are declared for their size
- * only, pointers as void *. The conformance test compares every offset with the real header; later members are
- * not declared because smcdump never uses them, and packet_info is only ever handled through a pointer.
+ * The start of Wireshark 4.0's packet_info, up to the list of the frame's protocol layers (written for smcdump).
+ * smcdump reads `cinfo`, `num`, `src`, `dst`, `srcport` and `destport`; its C shim sets `ptype` and the
+ * desegmentation members around a call into an application dissector, and names TCP among the `layers`, as TCP's
+ * own call would. The members in between are declared for their size only, pointers as void *. The conformance test
+ * compares every offset with the real header; later members are not declared because smcdump never uses them, and
+ * packet_info is only ever handled through a pointer.
  */
 #ifndef SMCDUMP_WS_PACKET_INFO_H
 #define SMCDUMP_WS_PACKET_INFO_H
@@ -52,6 +53,12 @@ struct _packet_info {
     uint16_t saved_can_desegment;
     int desegment_offset;
     uint32_t desegment_len;
+    uint16_t want_pdu_tracking;
+    uint32_t bytes_until_next_pdu;
+    int p2p_dir;
+    void *private_table;
+    /* The protocols of the frame so far, as ids (GINT_TO_POINTER). */
+    struct _wmem_list_t *layers;
 };
 
 #endif

@@ -116,4 +116,7 @@ typedef enum {
     CONV_FT_ANY_PORT = 5
 } conv_filter_type_e;
 
+/* The room a Decode As value's label is written into. */
+#define MAX_DECODE_AS_PROMPT_LEN 200
+
 #endif

@@ -36,6 +36,12 @@ conversation_t *conversation_new(const uint32_t setup_frame, const address *addr
                                  const ws_conversation_type ctype, const uint32_t port1, const uint32_t port2,
                                  const unsigned options);
 void conversation_set_dissector(conversation_t *conversation, const dissector_handle_t handle);
+void register_conversation_filter(const char *proto_name, const char *display_name, is_filter_valid_func is_filter_valid,
+                                  build_filter_string_func build_filter_string WS_CONV_FILTER_USER_DATA_PARAM);
+void register_decode_as(decode_as_t *reg);
+void decode_as_default_populate_list(const char *table_name, decode_as_add_to_list_func add_to_list, void *ui_element);
+ws_bool decode_as_default_reset(const char *name, const void *pattern);
+ws_bool decode_as_default_change(const char *name, const void *pattern, const void *handle, const char *list_name);
 
 /* Handing application data on (from the C shim only: these can throw), as TCP does: Decode As and port tables,
  * heuristics, reassembled buffers shown as data sources, exceptions shown as TCP shows them. */
@@ -85,12 +91,21 @@ void register_conversation_table(const int proto_id, ws_bool hide_ports, tap_pac
 void add_conversation_table_data(conv_hash_t *ch, const address *src, const address *dst, uint32_t src_port,
                                  uint32_t dst_port, int num_frames, int num_bytes, nstime_t *ts, nstime_t *abs_ts,
                                  ct_dissector_info_t *ct_info, ws_conversation_type ctype);
+WS_ADD_CONV_WITH_ID_RET add_conversation_table_data_with_conv_id(conv_hash_t *ch, const address *src, const address *dst,
+                                              uint32_t src_port, uint32_t dst_port, conv_id_t conv_id, int num_frames,
+                                              int num_bytes, nstime_t *ts, nstime_t *abs_ts,
+                                              ct_dissector_info_t *ct_info, ws_conversation_type ctype);
 void WS_ADD_ENDPOINT_TABLE_DATA(conv_hash_t *ch, const address *addr, uint32_t port, ws_bool sender, int num_frames,
                                 int num_bytes, ws_endpoint_info *et_info, ws_conversation_type etype);
 tap_packet_status follow_tvb_tap_listener(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
                                           WS_TAP_FLAGS_PARAM);
 char *wmem_strdup(wmem_allocator_t *allocator, const char *src);
 void wmem_free(wmem_allocator_t *allocator, void *ptr);
+/* The frame's protocol layers (packet_info's layers), which dissectors ask whether a protocol carries the frame. */
+int proto_get_id_by_filter_name(const char *filter_name);
+void wmem_list_prepend(wmem_list_t *list, void *data);
+wmem_list_frame_t *wmem_list_head(const wmem_list_t *list);
+void wmem_list_remove_frame(wmem_list_t *list, wmem_list_frame_t *frame);
 
 /* TCP's streams (tcp.stream): how many it has numbered so far. */
 uint32_t get_tcp_stream_count(void);

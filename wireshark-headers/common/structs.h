@@ -200,4 +200,26 @@ struct _ct_dissector_info {
     conv_get_filter_type get_filter_type;
 };
 
+/* Decode As: one value of an entry (its label and how to read it from the packet) and the entry itself, kept by
+ * register_decode_as. */
+struct decode_as_value_s {
+    build_label_func label_func;
+    unsigned num_values;
+    build_valid_func *build_values;
+};
+
+struct decode_as_s {
+    const char *name;
+    const char *table_name;
+    unsigned num_items;
+    unsigned default_index_value;
+    decode_as_value_t *values;
+    const char *pre_value_str;
+    const char *post_value_str;
+    decode_as_populate_list_func populate_list;
+    decode_as_reset_func reset_value;
+    decode_as_change_func change_value;
+    decode_as_free_func free_func;
+};
+
 #endif

@@ -43,6 +43,9 @@ typedef ws_heur_bool (*heur_dissector_t)(tvbuff_t *, packet_info *, proto_tree *
 
 typedef struct epan_dissect epan_dissect_t;
 typedef struct _wmem_allocator_t wmem_allocator_t;
+/* A wmem list (packet_info's layers) and one of its elements. */
+typedef struct _wmem_list_t wmem_list_t;
+typedef struct _wmem_list_frame_t wmem_list_frame_t;
 
 /* A tap listener's packet callback (a flags parameter since 4.0: WS_TAP_FLAGS_PARAM, from <abi.h>). */
 typedef tap_packet_status (*tap_packet_cb)(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data
@@ -88,5 +91,27 @@ typedef void (*tvbuff_free_cb_t)(void *);
 
 /* What dissector_table_foreach_handle calls for each handle of a table. */
 typedef void (*DATFunc_handle)(const char *table_name, void *value, void *user_data);
+
+/* A conversation table row's conversation id (a stream index; CONV_ID_UNSET when none). */
+typedef uint32_t conv_id_t;
+
+/* Conversation filters: whether the packet belongs to a conversation of the protocol, and its filter. */
+typedef ws_bool (*is_filter_valid_func)(packet_info *pinfo WS_CONV_FILTER_USER_DATA_PARAM);
+typedef char *(*build_filter_string_func)(packet_info *pinfo WS_CONV_FILTER_USER_DATA_PARAM);
+
+/* Decode As: a value's label for the dialog and the value itself, read from the packet; the list, reset and
+ * change functions of an entry (the library's defaults serve integer tables). */
+typedef void (*build_label_func)(packet_info *pinfo, char *result);
+typedef void *(*build_valid_func)(packet_info *pinfo);
+typedef void (*decode_as_add_to_list_func)(const char *table_name, const char *proto_name, void *value,
+                                           void *user_data);
+typedef void (*decode_as_populate_list_func)(const char *table_name, decode_as_add_to_list_func add_to_list,
+                                             void *ui_element);
+typedef void (*decode_as_free_func)(void *value);
+typedef ws_bool (*decode_as_reset_func)(const char *name, const void *pattern);
+typedef ws_bool (*decode_as_change_func)(const char *name, const void *pattern, const void *handle,
+                                         const char *list_name);
+typedef struct decode_as_value_s decode_as_value_t;
+typedef struct decode_as_s decode_as_t;
 
 #endif
