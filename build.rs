@@ -7,9 +7,9 @@
 //! any supported release without that release's headers. The table is also written out as Rust
 //! (`smcdump::releases`), for the tests.
 //!
-//! `SMCDUMP_LINK_SYSROOT=DIR` links the plugin against the C library of the system at DIR (a Debian chroot)
-//! instead of the build host's: a plugin linked against a newer glibc than the one Wireshark runs on does not load
-//! (`GLIBC_2.34 not found`), so building on Debian 12 for bullseye's Wireshark 3.4 needs it.
+//! `SMCDUMP_LINK_SYSROOT=DIR` links the plugin and smcdump2tcp against the C library of the system at DIR (a
+//! Debian chroot) instead of the build host's: a program linked against a newer glibc than the one it runs on does
+//! not load (`GLIBC_2.34 not found`), so building on Debian 12 for bullseye's Wireshark 3.4 needs it.
 
 use std::env;
 use std::fs;
@@ -78,6 +78,17 @@ fn main() {
     if let Err(e) = fs::write(out_dir.join("releases.rs"), releases_rs(&releases)) {
         fail(&format!("cannot write releases.rs: {e}"));
     }
+    if let Some(root) = env::var_os("SMCDUMP_LINK_SYSROOT").filter(|r| !r.is_empty()) {
+        let dir = out_dir.join("sysroot-libs");
+        if let Err(e) = sysroot_libs(Path::new(&root), &dir) {
+            fail(&format!("SMCDUMP_LINK_SYSROOT={}: {e}", Path::new(&root).display()));
+        }
+        // Searched before the compiler's own folders, so -lc, -lpthread, ... are the system's at `root`; and for
+        // programs (smcdump2tcp) its start files too (-B), whose entry code names the C library's own version.
+        println!("cargo:rustc-link-arg-cdylib=-L{}", dir.display());
+        println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
+        println!("cargo:rustc-link-arg-bins=-B{}", dir.display());
+    }
     // The pure library (no `plugin` feature) needs no Wireshark release, bindings or C shim.
     if env::var_os("CARGO_FEATURE_PLUGIN").is_none() {
         return;
@@ -90,15 +101,6 @@ fn main() {
     println!("cargo:rustc-cfg=ws_abi=\"{abi}\"");
     println!("cargo:rustc-env=SMCDUMP_WS_ABI={abi}");
     let folder = releases.iter().find(|r| r.release == abi).map_or(abi.as_str(), |r| r.headers.as_str());
-
-    if let Some(root) = env::var_os("SMCDUMP_LINK_SYSROOT").filter(|r| !r.is_empty()) {
-        let dir = out_dir.join("sysroot-libs");
-        if let Err(e) = sysroot_libs(Path::new(&root), &dir) {
-            fail(&format!("SMCDUMP_LINK_SYSROOT={}: {e}", Path::new(&root).display()));
-        }
-        // Searched before the compiler's own folders, so -lc, -lpthread, ... are the system's at `root`.
-        println!("cargo:rustc-link-arg-cdylib=-L{}", dir.display());
-    }
 
     let entry = headers.join(folder).join("epan.h");
     // The C shim (src/epan/shim.h): every call into Wireshark that can throw, under a catcher of its exceptions
@@ -306,6 +308,12 @@ fn major_minor(version: &str) -> String {
 /// The C libraries Rust's standard library links (`-lc`, `-lpthread`, ...).
 const STD_LIBS: [&str; 6] = ["c", "m", "pthread", "dl", "rt", "util"];
 
+/// The C library's start files a program is linked with (position-independent or not), and GCC's runtime library
+/// (the unwinder), which Debian ships as the shared object alone (`libgcc_s.so.1`, linked as `-lgcc_s`): the
+/// host's names newer C library symbols than the system at the root has.
+const START_FILES: [&str; 4] = ["Scrt1.o", "crt1.o", "crti.o", "crtn.o"];
+const GCC_RUNTIME: (&str, &str) = ("libgcc_s.so", "libgcc_s.so.1");
+
 /// `path` (absolute, as the system at `root` sees it) resolved inside `root`: symbolic links are followed, and
 /// absolute link targets (Debian's `/lib64/ld-linux-x86-64.so.2 -> /lib/...`) are taken relative to `root`, not
 /// to the build host.
@@ -346,8 +354,8 @@ fn resolve_in(root: &Path, path: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// Writes into `dir` the libraries of [`STD_LIBS`] as found at `root`: a symbolic link to the library, or the
-/// linker script with every absolute path resolved inside `root` (glibc's libc.so is one).
+/// Writes into `dir` the start files, GCC's runtime and the libraries of [`STD_LIBS`] as found at `root`: a symbolic link to the
+/// file, or the linker script with every absolute path resolved inside `root` (glibc's libc.so is one).
 fn sysroot_libs(root: &Path, dir: &Path) -> Result<(), String> {
     let multiarch = Command::new("gcc")
         .arg("-print-multiarch")
@@ -358,6 +366,12 @@ fn sysroot_libs(root: &Path, dir: &Path) -> Result<(), String> {
         .unwrap_or_else(|| "x86_64-linux-gnu".to_string());
     let _ = fs::remove_dir_all(dir);
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let files = START_FILES.iter().map(|&f| (f, f)).chain([GCC_RUNTIME]);
+    for (name, file) in files {
+        let found = resolve_in(root, &Path::new("/usr/lib").join(&multiarch).join(file))?;
+        let dest = dir.join(name);
+        std::os::unix::fs::symlink(&found, &dest).map_err(|e| format!("cannot link {}: {e}", dest.display()))?;
+    }
     for lib in STD_LIBS {
         let name = format!("lib{lib}.so");
         let found = resolve_in(root, &Path::new("/usr/lib").join(&multiarch).join(&name))?;

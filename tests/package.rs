@@ -126,7 +126,8 @@ impl Drop for Aside {
     }
 }
 
-/// The .deb copied where the target's apt can read it (a chroot cannot see the host's files); removed on drop.
+/// A file (a .deb, a capture) copied where the target's programs can read it (a chroot cannot see the host's files):
+/// `inside` names it there; the folder is removed on drop.
 struct Copied {
     outside: PathBuf,
     inside: String,
@@ -251,6 +252,23 @@ fn packages_install_decode_and_purge_on_their_release() {
             for f in ["copyright", "changelog.Debian.gz"] {
                 assert!(files.contains(&format!("{doc}/{f}")), "dpkg -L {name} lacks {doc}/{f}: {files:?}");
             }
+            for f in ["/usr/bin/smcdump2tcp", "/usr/share/man/man1/smcdump2tcp.1.gz"] {
+                assert!(files.contains(&f.to_string()), "Wireshark {}: dpkg -L {name} lacks {f}: {files:?}", t.abi);
+            }
+            // The converter runs on the release's system (linked against its C library) and converts.
+            let o = run_in(t, &["smcdump2tcp", "--version"]);
+            assert_eq!(text(&o).trim(), format!("smcdump2tcp {}", env!("CARGO_PKG_VERSION")), "Wireshark {}", t.abi);
+            let sample = Copied::new(t, &support::pcap("sample.pcap"));
+            let converted = format!("{}-tcp.pcap", sample.inside);
+            let o = run_in(t, &["smcdump2tcp", &sample.inside, &converted]);
+            assert!(o.status.success(), "Wireshark {}: smcdump2tcp failed:\n{}", t.abi, text(&o));
+            assert!(
+                text(&o).contains("; 1 SMC connection as TCP (0 with a synthesized handshake)"),
+                "Wireshark {}: {}",
+                t.abi,
+                text(&o)
+            );
+            drop(sample);
 
             // What an analyst's tshark sees: no plugin in HOME, the global folders on.
             let runner = support::Target { plugin: support::NO_PLUGIN.into(), ..t.clone() };

@@ -251,6 +251,12 @@ fn remember<T>(list: &mut VecDeque<T>, item: T) {
 }
 
 impl Copies {
+    /// The stream position a recent producer cursor of direction `flow` pointed to, when the direction saw it.
+    pub fn position_of(&self, flow: Flow, cursor: (u16, u32)) -> Option<u64> {
+        let d = self.dirs.get(&flow)?;
+        d.cursors.iter().rev().find(|c| c.0 == cursor).map(|c| c.1)
+    }
+
     /// Forgets a connection's directions: its 4-tuple starts a new connection.
     pub fn forget(&mut self, flow: Flow) {
         self.dirs.remove(&flow);

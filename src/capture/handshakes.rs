@@ -54,6 +54,14 @@ impl Handshakes {
         *self = Handshakes::default();
     }
 
+    /// Forgets what the handshake of the connection of `flow` announced (its state is no longer needed).
+    pub fn forget(&mut self, flow: Flow) {
+        for dir in [flow, flow.reverse()] {
+            self.announced.remove(&dir);
+            self.declined.remove(&dir);
+        }
+    }
+
     /// Records CLC message `msg` of frame `num`, sent in direction `dir`. A later handshake on the same 4-tuple
     /// (a reused port pair) replaces the earlier one.
     pub fn observe(&mut self, num: u32, dir: Flow, msg: &ClcMessage) {

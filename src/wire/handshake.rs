@@ -39,11 +39,43 @@ pub fn smc_syn(frame: &[u8]) -> Option<SmcSyn> {
 
 /// A TCP segment of a whole captured frame (Ethernet, SLL or SLL2; IPv4, not a fragment): its flow, header, and
 /// options and payload as captured (the payload cut at the IP total length).
-struct Segment<'a> {
-    flow: Flow,
-    flags: u8,
-    options: &'a [u8],
-    payload: &'a [u8],
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment<'a> {
+    pub flow: Flow,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+    pub options: &'a [u8],
+    pub payload: &'a [u8],
+}
+
+impl Segment<'_> {
+    /// The window scale its options announce (a SYN's), if any.
+    pub fn window_scale(&self) -> Option<u8> {
+        for option in TcpOptions(self.options) {
+            let option = option.ok()?;
+            if option[0] == TCPOPT_WSCALE && option.len() == 3 {
+                return Some(option[2].min(14));
+            }
+        }
+        None
+    }
+
+    /// How far it moves its sender's sequence number: its payload, and one for a SYN or a FIN.
+    pub fn seq_len(&self) -> u32 {
+        let flags = u32::from(self.flags & tcp_flags::SYN != 0) + u32::from(self.flags & tcp_flags::FIN != 0);
+        (self.payload.len() as u32).wrapping_add(flags)
+    }
+}
+
+/// The window scale option's kind.
+const TCPOPT_WSCALE: u8 = 3;
+
+/// The TCP segment of a whole captured frame (Ethernet, SLL or SLL2; IPv4, not a fragment); `None` for any other
+/// frame.
+pub fn tcp_segment_in(frame: &[u8]) -> Option<Segment<'_>> {
+    Link::ALL.iter().find_map(|&link| segment(frame, link))
 }
 
 /// The TCP payload of a whole captured frame (Ethernet, SLL or SLL2; IPv4, not a fragment) and the flow it travels
@@ -69,10 +101,40 @@ fn segment(frame: &[u8], link: Link) -> Option<Segment<'_>> {
     let end = frame.len().min(at + usize::from(ip.total_len));
     Some(Segment {
         flow: Flow::new(Endpoint::new(ip.src, tcp.sport), Endpoint::new(ip.dst, tcp.dport)),
+        seq: tcp.seq,
+        ack: tcp.ack,
         flags: tcp.flags,
+        window: tcp.window,
         options: frame.get(tcp_at + TCP_LEN..tcp_at + offset.max(TCP_LEN)).unwrap_or(&[]),
         payload: frame.get(tcp_at + offset..end).unwrap_or(&[]),
     })
+}
+
+/// The options of a TCP header, each as its bytes (kind, length, data), up to the end-of-options kind; no-ops are
+/// skipped. An option whose length is impossible ends the walk with an error: the header is broken.
+struct TcpOptions<'a>(&'a [u8]);
+
+impl<'a> Iterator for TcpOptions<'a> {
+    type Item = Result<&'a [u8], ()>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match *self.0.first()? {
+                0 => return None,
+                1 => self.0 = &self.0[1..],
+                _ => {
+                    let len = self.0.get(1).map_or(0, |&l| usize::from(l));
+                    if len < 2 || len > self.0.len() {
+                        self.0 = &[];
+                        return Some(Err(()));
+                    }
+                    let (option, rest) = self.0.split_at(len);
+                    self.0 = rest;
+                    return Some(Ok(option));
+                }
+            }
+        }
+    }
 }
 
 fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
@@ -80,21 +142,9 @@ fn smc_syn_at(frame: &[u8], link: Link) -> Option<SmcSyn> {
     if s.flags & tcp_flags::SYN == 0 {
         return None;
     }
-    let mut options = s.options;
     let mut found = false;
-    while let Some(&kind) = options.first() {
-        match kind {
-            0 => break,
-            1 => options = &options[1..],
-            _ => {
-                let len = usize::from(*options.get(1)?);
-                if len < 2 || len > options.len() {
-                    return None;
-                }
-                found |= options[..len] == SMC_OPTION;
-                options = &options[len..];
-            }
-        }
+    for option in TcpOptions(s.options) {
+        found |= option.ok()? == SMC_OPTION;
     }
     found.then_some(SmcSyn { flow: s.flow, ack: s.flags & tcp_flags::ACK != 0 })
 }
@@ -138,6 +188,16 @@ mod tests {
         assert_eq!(smc_syn(&segment(0x02, &broken)), None, "option longer than the header");
         let f = segment(0x02, &OPTS);
         assert_eq!(smc_syn(&f[..f.len() - 3]), None, "options cut short");
+    }
+
+    #[test]
+    fn a_segment_says_its_numbers_and_window_scale() {
+        let opts = [2, 4, 5, 0xB4, 1, 3, 3, 7];
+        let f = segment(0x02, &opts);
+        let s = tcp_segment_in(&f).unwrap();
+        assert_eq!((s.seq, s.ack, s.window, s.window_scale(), s.seq_len()), (1, 0, 0xFAF0, Some(7), 1));
+        let f = segment(0x18, &[]);
+        assert_eq!(tcp_segment_in(&f).map(|s| (s.window_scale(), s.seq_len())), Some((None, 0)));
     }
 
     #[test]
