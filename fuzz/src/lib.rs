@@ -116,7 +116,7 @@ impl<'a> Frames<'a> {
 }
 
 /// A scripted application whose decisions depend only on the bytes it is given (the first byte picks: refuse,
-/// take all, take some and wait for a number of bytes, or for the next data); it notes the stream bytes each
+/// take all, take some and wait for a number of bytes, for the next data, or for the direction's end); it notes the stream bytes each
 /// first-visit call takes, for [`check_frames`] to check that none is taken twice.
 #[derive(Default)]
 pub struct Checker {
@@ -129,14 +129,17 @@ pub struct Checker {
 impl Application for Checker {
     fn dissect(&mut self, h: &Handover<'_>) -> Outcome {
         let b = h.bytes;
-        let outcome = match b.first().map(|x| x % 4) {
+        let outcome = match b.first().map(|x| x % 5) {
             None | Some(0) => Outcome::Refused,
             Some(1) => Outcome::Consumed,
             Some(2) => Outcome::NeedMore {
                 offset: usize::from(*b.get(1).unwrap_or(&0)).min(b.len()),
                 need: Need::Bytes(usize::from(*b.get(2).unwrap_or(&1)).max(1)),
             },
-            _ => Outcome::NeedMore { offset: usize::from(*b.get(1).unwrap_or(&0)).min(b.len()), need: Need::NextData },
+            Some(3) => {
+                Outcome::NeedMore { offset: usize::from(*b.get(1).unwrap_or(&0)).min(b.len()), need: Need::NextData }
+            }
+            _ => Outcome::NeedMore { offset: usize::from(*b.get(1).unwrap_or(&0)).min(b.len()), need: Need::UntilEnd },
         };
         if h.may_ask_more && h.own_at.is_some() {
             self.given.push((h.stream_offset, h.stream_offset + b.len() as u64));

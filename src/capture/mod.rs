@@ -175,7 +175,8 @@ pub fn stream_part(f: &DumpFrame) -> Option<StreamPart> {
         Payload::Raw(span) if span.within(f.captured) => Some(StreamPart::Data(span)),
         Payload::Cdc { cdc, .. } => cdc.conn_state().map(|s| {
             let closed = s.value.has(ConnState::PEER_CONN_CLOSED);
-            StreamPart::Cdc(Closing { closed, aborted: s.value.has(ConnState::PEER_CONN_ABORT) })
+            let done_writing = closed || s.value.has(ConnState::PEER_DONE_WRITING);
+            StreamPart::Cdc(Closing { done_writing, closed, aborted: s.value.has(ConnState::PEER_CONN_ABORT) })
         }),
         Payload::Raw(_) | Payload::Undecoded(_) => None,
     }
@@ -371,9 +372,14 @@ impl Session {
             // Later visits: read back, the application dissection replayed.
             Some(a) => {
                 let fs = part.and_then(|_| self.streams.get(num));
-                if let (Some(fs), Some(StreamPart::Data(span)), true) = (&fs, part, handoff) {
-                    let bytes = input.payload.get(span.range()).unwrap_or(&[]);
-                    replay(app, fs, bytes, span.off, (flow, ports));
+                if let (Some(fs), true) = (&fs, handoff) {
+                    let data = match part {
+                        Some(StreamPart::Data(span)) => {
+                            Some((input.payload.get(span.range()).unwrap_or(&[]), span.off))
+                        }
+                        _ => None,
+                    };
+                    replay(app, fs, data, (flow, ports));
                 }
                 (a, fs, true)
             }
@@ -428,11 +434,20 @@ impl Session {
         }
         let analysis = self.analyzer.analyze(num, frame, &p.facts, hs);
         let placed = Placed::of(&p);
+        let ports = self.ports(flow);
         let fs = stream_part(frame).map(|part| match part {
-            StreamPart::Cdc(closing) => self.streams.cdc(num, flow, closing, placed),
+            StreamPart::Cdc(closing) => {
+                // What waited for the direction's end: nothing more can come, so the dissector may not ask.
+                let mut call = app.map(|app| {
+                    move |buf: &[u8], stream_offset: u64, _own: Option<usize>| {
+                        let h = Handover { flow, bytes: buf, own_at: None, stream_offset, ports, may_ask_more: false };
+                        app.dissect(&h)
+                    }
+                });
+                self.streams.cdc(num, flow, closing, placed, call.as_mut().map(|c| c as &mut Dissect))
+            }
             StreamPart::Data(span) => {
                 self.streams.give_up_after(settings.handoff_tries);
-                let ports = self.ports(flow);
                 let mut call = app.map(|app| {
                     move |buf: &[u8], stream_offset: u64, own: Option<usize>| {
                         let own_at = own.map(|o| span.off + o);
@@ -595,26 +610,25 @@ impl Session {
     }
 }
 
-/// Replays, on a later visit, what the first visit decided for data frame `fs`, whose `bytes` lie at `data_at` in
-/// its UDP payload, travelling in `flow` between `ports`.
+/// Replays, on a later visit, what the first visit decided for frame `fs` (for a data frame, `data`: its bytes
+/// and where they lie in its UDP payload), travelling in `flow` between `ports`.
 fn replay(
     app: &mut dyn Application,
     fs: &FrameStream,
-    bytes: &[u8],
-    data_at: usize,
+    data: Option<(&[u8], usize)>,
     (flow, ports): (Flow, (u16, u16)),
 ) {
-    let (Some(h), Some((start, _))) = (fs.handoff.as_ref().filter(|h| h.taken), fs.data) else { return };
-    let handover = match (&h.reassembled, fs.own_part()) {
-        (Some(r), _) => {
+    let Some(h) = fs.handoff.as_ref().filter(|h| h.taken) else { return };
+    let handover = match (&h.reassembled, fs.own_part(), data.zip(fs.data)) {
+        (Some(r), _, _) => {
             Handover { flow, bytes: &r.bytes, own_at: None, stream_offset: r.start, ports, may_ask_more: false }
         }
-        (None, Some(own)) => {
+        (None, Some(own), Some(((bytes, data_at), (start, _)))) => {
             let (own_at, stream_offset) = (data_at + own.start, start + own.start as u64);
             let own = bytes.get(own).unwrap_or(&[]);
             Handover { flow, bytes: own, own_at: Some(own_at), stream_offset, ports, may_ask_more: false }
         }
-        (None, None) => return,
+        _ => return,
     };
     app.dissect(&handover);
 }
@@ -750,6 +764,55 @@ mod tests {
         let first = s.frame(&input(1, dir, &frames[0]), &settings, &mut app);
         assert!(first.only_continues_a_message());
         assert_eq!(app.calls.len(), 3, "a frame whose bytes only continue a message dissects nothing itself");
+    }
+
+    /// An application that asks for everything up to its direction's end (HTTP's body without a length) whenever
+    /// it may ask, and records every call.
+    #[derive(Default)]
+    struct UntilEnd {
+        calls: Vec<(Option<usize>, u64, Vec<u8>, bool)>,
+    }
+
+    impl Application for UntilEnd {
+        fn dissect(&mut self, h: &Handover<'_>) -> Outcome {
+            self.calls.push((h.own_at, h.stream_offset, h.bytes.to_vec(), h.may_ask_more));
+            match h.may_ask_more {
+                true => Outcome::NeedMore { offset: 0, need: streams::Need::UntilEnd },
+                false => Outcome::Consumed,
+            }
+        }
+    }
+
+    /// The sender's CDC saying it is done writing (TCP's FIN) dissects what waited for the direction's end, on
+    /// the first visit and again on every later one; the data frames it came from point to it.
+    #[test]
+    fn the_cdc_ending_a_direction_dissects_what_waited_for_it() {
+        let dir = flow(A, 40000, B, 80);
+        let l = Layout::default();
+        let done = SmcrCdcRepr {
+            conn_state: ConnState(ConnState::PEER_DONE_WRITING),
+            ..SmcrCdcRepr::new(1, 9, (0, 5), (0, 0))
+        };
+        let frames = [data_frame(&l, 1, 1, b"abc"), data_frame(&l, 1, 1, b"de"), smcr_cdc_frame(&l, 1, &done)];
+        let mut s = Session::default();
+        let settings = Settings::default();
+        let mut app = UntilEnd::default();
+        for (num, f) in (1..).zip(&frames) {
+            s.frame(&input(num, dir, f), &settings, &mut app);
+        }
+        let whole = (None, 0, b"abcde".to_vec(), false);
+        assert_eq!(app.calls, [(Some(16), 0, b"abc".to_vec(), true), whole.clone()]);
+        app.calls.clear();
+        let end = s.frame(&input(3, dir, &frames[2]), &settings, &mut app).stream.unwrap();
+        assert_eq!(app.calls, [whole], "replayed");
+        let r = end.handoff.and_then(|h| h.reassembled).unwrap();
+        assert_eq!(r.parts, [(1, 3), (2, 2)]);
+        app.calls.clear();
+        for (num, f) in (1..).zip(&frames[..2]) {
+            let fs = s.frame(&input(num, dir, f), &settings, &mut app).stream.unwrap();
+            assert_eq!(fs.handoff.and_then(|h| h.rest_in), Some(3), "frame {num}");
+        }
+        assert!(app.calls.is_empty(), "the data frames dissect nothing of their own: {:?}", app.calls);
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! direction, and the frame that completes a message dissects it as one reassembled buffer. What each frame
 //! dissected is recorded ([`Handoff`]), so any later visit, in any order, replays exactly that.
 //!
+//! A dissector may ask for everything up to the direction's end (`DESEGMENT_UNTIL_FIN`, an HTTP body without a
+//! length): the bytes then wait, without further calls, until the sender's CDC says it is done writing (TCP's FIN),
+//! and that CDC frame dissects them as one reassembled buffer, as TCP's FIN segment does.
+//!
 //! After a hole (bytes not captured), the dissection resumes as TCP's does: a message waiting for more data is
 //! dropped, unless its end is known and lies beyond the hole, in which case the bytes up to its end are skipped
 //! and the dissection starts again after them. Bytes that fill an earlier hole (out of order) are dissected on
@@ -50,8 +54,10 @@ pub enum Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
     Bytes(usize),
-    /// `DESEGMENT_ONE_MORE_SEGMENT`, and `DESEGMENT_UNTIL_FIN` (the direction's end is not seen in the dump).
+    /// `DESEGMENT_ONE_MORE_SEGMENT`.
     NextData,
+    /// `DESEGMENT_UNTIL_FIN`: everything up to the direction's end (its sender's CDC saying it is done writing).
+    UntilEnd,
 }
 
 /// Bytes of several frames, dissected as one.
@@ -323,6 +329,8 @@ pub const DEFAULT_TRIES: u32 = 8;
 /// What a CDC says about its connection's end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Closing {
+    /// PeerDoneWriting or PeerConnClosed: the sender writes no more (its direction's end, TCP's FIN).
+    pub done_writing: bool,
     /// PeerConnClosed: the sender closed.
     pub closed: bool,
     /// PeerConnAbort.
@@ -387,16 +395,48 @@ impl Streams {
     }
 
     /// Records CDC frame `num` travelling in `flow` (first visit only), with what it says about the end and where
-    /// it lies among its direction's copies.
-    pub fn cdc(&mut self, num: u32, flow: Flow, closing: Closing, placed: Placed) -> FrameStream {
+    /// it lies among its direction's copies. With `dissect`, a CDC that ends its direction hands what waits for
+    /// that end to the application dissection, as one reassembled buffer.
+    pub fn cdc(
+        &mut self,
+        num: u32,
+        flow: Flow,
+        closing: Closing,
+        placed: Placed,
+        dissect: Option<&mut Dissect>,
+    ) -> FrameStream {
         if let Some(fs) = self.get(num) {
             return fs;
         }
         let (conn, dir) = self.conn(flow, placed.repeat);
-        conn.dirs[usize::from(dir)].closed |= closing.closed;
+        let stream = conn.id;
+        let d = &mut conn.dirs[usize::from(dir)];
+        d.closed |= closing.closed;
         conn.aborted |= closing.aborted;
-        let fs = FrameStream { stream: conn.id, dir, data: None, handoff: None, placed };
+        let waiting = closing.done_writing && d.pending.as_ref().is_some_and(|p| p.need == Need::UntilEnd);
+        let handoff = match (dissect, waiting) {
+            (Some(f), true) => d.pending.take().map(|p| end_of_direction(p, f)),
+            _ => None,
+        };
+        if let Some(r) = handoff.as_ref().and_then(|h| h.reassembled.clone()) {
+            self.continued_in(num, r.parts.iter().map(|&(frame, _)| frame));
+        }
+        let fs = FrameStream { stream, dir, data: None, handoff, placed };
         self.keep(num, fs)
+    }
+
+    /// Marks the earlier data frames `frames` as having their waiting bytes completed in frame `num`.
+    fn continued_in(&mut self, num: u32, frames: impl IntoIterator<Item = u32>) {
+        for n in frames {
+            if let Some(mut h) = self.get(n).and_then(|fs| fs.handoff) {
+                // Now continued in this frame: kept apart (the record's flags changed in place).
+                h.rest_in.get_or_insert(num);
+                if let Some(flags) = self.frames.get_mut(n).and_then(|r| r.first_mut()) {
+                    *flags |= record::APART;
+                }
+                self.apart.entry(n).or_default().handoff = Some(h);
+            }
+        }
     }
 
     /// Records data frame `num` travelling in `flow`, holding `data` whose first byte lies at `start` in the
@@ -440,16 +480,7 @@ impl Streams {
             }
             _ => None,
         };
-        for n in completed {
-            if let Some(mut h) = self.get(n).and_then(|fs| fs.handoff) {
-                // Now continued in this frame: kept apart (the record's flags changed in place).
-                h.rest_in.get_or_insert(num);
-                if let Some(flags) = self.frames.get_mut(n).and_then(|r| r.first_mut()) {
-                    *flags |= record::APART;
-                }
-                self.apart.entry(n).or_default().handoff = Some(h);
-            }
-        }
+        self.continued_in(num, completed);
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
         self.keep(num, FrameStream { stream, dir, data: Some((start, len)), handoff, placed })
     }
@@ -533,8 +564,8 @@ impl ByteStream {
         let before = p.bytes.len();
         p.bytes.extend_from_slice(data);
         p.parts.push((num, data.len()));
-        if matches!(p.need, Need::Bytes(_)) && p.bytes.len() < p.until {
-            // Not enough yet: the whole frame waits too.
+        if p.need == Need::UntilEnd || (matches!(p.need, Need::Bytes(_)) && p.bytes.len() < p.until) {
+            // Not enough yet (or not before the direction's end): the whole frame waits too.
             self.pending = Some(p);
             return Handoff::taken(0);
         }
@@ -548,7 +579,7 @@ impl ByteStream {
             if let Outcome::NeedMore { need, .. } = outcome {
                 p.until = match need {
                     Need::Bytes(n) => p.bytes.len() + n,
-                    Need::NextData => 0,
+                    Need::NextData | Need::UntilEnd => 0,
                 };
                 p.need = need;
             }
@@ -582,9 +613,18 @@ impl ByteStream {
 fn pending(start: u64, bytes: Vec<u8>, parts: Vec<(u32, usize)>, need: Need) -> Pending {
     let until = match need {
         Need::Bytes(n) => bytes.len() + n,
-        Need::NextData => 0,
+        Need::NextData | Need::UntilEnd => 0,
     };
     Pending { start, bytes, parts, need, until }
+}
+
+/// What the CDC ending a direction dissects: `p`, the bytes that waited for that end, given to `dissect` as one
+/// reassembled buffer (nothing more can come: whatever the dissector says, they are done, as a completed message
+/// is in a data frame).
+fn end_of_direction(p: Pending, dissect: &mut Dissect) -> Handoff {
+    dissect(&p.bytes, p.start, None);
+    let reassembled = Reassembled { start: p.start, bytes: p.bytes, parts: p.parts };
+    Handoff { reassembled: Some(Arc::new(reassembled)), ..Handoff::taken(0) }
 }
 
 /// The parts of `parts` that make up its first `n` bytes.
@@ -630,7 +670,11 @@ mod tests {
         }
 
         fn cdc(&mut self, num: u32, flow: Flow, closing: Closing) -> FrameStream {
-            self.s.cdc(num, flow, closing, Placed::default())
+            self.s.cdc(num, flow, closing, Placed::default(), None)
+        }
+
+        fn cdc_dissected(&mut self, num: u32, flow: Flow, closing: Closing, f: &mut Dissect) -> FrameStream {
+            self.s.cdc(num, flow, closing, Placed::default(), Some(f))
         }
 
         fn get(&self, num: u32) -> Option<FrameStream> {
@@ -666,14 +710,55 @@ mod tests {
         assert_eq!(s.cdc(2, S2C, Closing::default()).dir, 1);
         let other = Endpoint::new([10, 0, 0, 3], 40001);
         assert_eq!(s.data(3, Flow::new(other, S), b"y", None).stream, 1);
-        s.cdc(4, C2S, Closing { closed: true, aborted: false });
+        s.cdc(4, C2S, Closing { done_writing: true, closed: true, aborted: false });
         assert_eq!(s.data(5, S2C, b"z", None).stream, 0, "one side closed: still the same connection");
-        s.cdc(6, S2C, Closing { closed: true, aborted: false });
+        s.cdc(6, S2C, Closing { done_writing: true, closed: true, aborted: false });
         let fs = s.data(7, C2S, b"new", None);
         assert_eq!((fs.stream, fs.dir, fs.data), (2, 0, Some((0, 3))), "both closed: a new connection");
-        s.cdc(8, Flow::new(other, S), Closing { closed: false, aborted: true });
+        s.cdc(8, Flow::new(other, S), Closing { aborted: true, ..Closing::default() });
         assert_eq!(s.cdc(9, Flow::new(S, other), Closing::default()).stream, 3, "aborted: a new connection");
         assert_eq!(s.count(), 4);
+    }
+
+    /// A message that runs to its direction's end (an HTTP body without a length) waits, without more calls,
+    /// for the sender's CDC saying it is done writing, which dissects it whole; a CDC of the other direction, or
+    /// one that only moves cursors, does not.
+    #[test]
+    fn a_message_until_the_end_is_dissected_by_the_cdc_that_ends_its_direction() {
+        let mut s = Run::default();
+        let mut calls: Vec<(Vec<u8>, u64, Option<usize>)> = Vec::new();
+        let mut until_end = |buf: &[u8], offset: u64, own: Option<usize>| {
+            calls.push((buf.to_vec(), offset, own));
+            match buf.first() {
+                Some(b'H') => Outcome::NeedMore { offset: 0, need: Need::UntilEnd },
+                _ => Outcome::Consumed,
+            }
+        };
+        s.data(1, C2S, b"GET", Some(&mut until_end));
+        let first = s.data(2, S2C, b"HEAD", Some(&mut until_end));
+        assert_eq!(first.handoff, Some(Handoff::taken(0)));
+        s.data(3, S2C, b"body", Some(&mut until_end));
+        s.cdc_dissected(4, S2C, Closing::default(), &mut until_end);
+        s.cdc_dissected(5, C2S, Closing { done_writing: true, ..Closing::default() }, &mut until_end);
+        let end = s.cdc_dissected(6, S2C, Closing { done_writing: true, ..Closing::default() }, &mut until_end);
+        let h = end.handoff.unwrap();
+        let r = h.reassembled.clone().unwrap();
+        assert_eq!((r.start, &r.bytes[..], &r.parts[..]), (0, &b"HEADbody"[..], &[(2, 4), (3, 4)][..]));
+        assert!(h.taken && h.own == 0 && (end.dir, end.data) == (1, None));
+        for n in [2, 3] {
+            assert_eq!(s.get(n).and_then(|fs| fs.handoff).and_then(|h| h.rest_in), Some(6), "frame {n}");
+        }
+        assert_eq!(s.get(6).and_then(|fs| fs.handoff), Some(h), "kept for later visits");
+        // Nothing waits any more: a copy of the closing CDC dissects nothing.
+        let copy = s.cdc_dissected(7, S2C, Closing { done_writing: true, ..Closing::default() }, &mut until_end);
+        assert_eq!(copy.handoff, None);
+        let calls: Vec<_> =
+            calls.iter().map(|(b, at, own)| (String::from_utf8_lossy(b).into_owned(), *at, *own)).collect();
+        assert_eq!(
+            calls,
+            [("GET".into(), 0, Some(0)), ("HEAD".into(), 0, Some(0)), ("HEADbody".into(), 0, None)],
+            "one call for the whole message, at the end"
+        );
     }
 
     #[test]

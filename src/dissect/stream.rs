@@ -18,7 +18,7 @@ pub fn stream_items<W: TreeWriter>(w: &mut W, root: W::Node, fs: &FrameStream, d
             w.add(root, hf, here, Value::Uint64(v));
         }
     }
-    let (Some(h), Some(data)) = (&fs.handoff, data) else { return };
+    let Some(h) = &fs.handoff else { return };
     if h.gave_up {
         let msg = "No dissector took this direction's data in smcdump.handoff_tries frames in a row: its later \
                    frames show as data (0 tries every frame)";
@@ -35,8 +35,9 @@ pub fn stream_items<W: TreeWriter>(w: &mut W, root: W::Node, fs: &FrameStream, d
         }
         w.add(tree, Hf::ReassembledLength, here, Value::Uint(len));
     }
-    // The new bytes not dissected in this frame: the rest of a message a hole broke, and the start of a message
-    // completed later.
+    // The new bytes of a data frame not dissected in it: the rest of a message a hole broke, and the start of a
+    // message completed later.
+    let Some(data) = data else { return };
     let (from, n) = (fs.placed.new.0 as usize, fs.placed.new.1 as usize);
     if h.taken && h.skipped > 0 {
         w.add(root, Hf::SegmentData, Span::new(data.off + from, h.skipped.min(n)), Value::None);

@@ -230,7 +230,11 @@ impl Application for WsApplication {
             (false, _) => Outcome::Refused,
             (true, 0) => Outcome::Consumed,
             (true, n) => {
-                let need = if n >= sys::DESEGMENT_UNTIL_FIN { Need::NextData } else { Need::Bytes(n as usize) };
+                let need = match n {
+                    sys::DESEGMENT_UNTIL_FIN => Need::UntilEnd,
+                    n if n >= sys::DESEGMENT_UNTIL_FIN => Need::NextData,
+                    n => Need::Bytes(n as usize),
+                };
                 Outcome::NeedMore { offset: usize::try_from(call.desegment_offset).unwrap_or(0), need }
             }
         }

@@ -47,10 +47,15 @@ pub struct App {
 fn http() -> App {
     let mut writes = Vec::new();
     for i in 0..12 {
-        let req = format!("GET /item/{i} HTTP/1.1\r\nHost: smc.example\r\nUser-Agent: messy\r\n\r\n");
+        // The last response runs to the connection's end (no length): HTTP asks TCP for everything up to the
+        // server's FIN, and smcdump for everything up to the server's CDC saying it is done writing.
+        let last = i == 11;
+        let close = if last { "Connection: close\r\n" } else { "" };
+        let req = format!("GET /item/{i} HTTP/1.1\r\nHost: smc.example\r\nUser-Agent: messy\r\n{close}\r\n");
         writes.push((true, req.into_bytes()));
         let body: Vec<u8> = format!("item {i} ").bytes().cycle().take(600 + 700 * (i % 4)).collect();
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n", body.len());
+        let length = if last { String::new() } else { format!("Content-Length: {}\r\n", body.len()) };
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n{length}{close}\r\n");
         writes.push((false, [head.into_bytes(), body].concat()));
     }
     App { proto: "http", server_port: 80, client_port: 40080, writes }
