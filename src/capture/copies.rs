@@ -30,6 +30,9 @@
 //! 4. A device's first frame of a direction another device dumped already finds its place by rule 3's equality,
 //!    else at the start of the direction's latest producer advance (where a receiver dumps from), else at the end.
 //!
+//! A direction keeps four copies (two hosts' sender's and receiver's); a further device's copy takes the last one's
+//! place under a new id.
+//!
 //! Stream positions only move on, within each copy and for the stream: each position is new once. A copy whose
 //! cursor says it dumped more than it announced stays after what it dumped (and, with no other copy as far, at
 //! the end of the stream).
@@ -100,6 +103,8 @@ impl DataSeen {
 /// One copy of a direction.
 #[derive(Clone, Debug)]
 struct Copy {
+    /// Its id in the direction (`smcdump.stream.copy`): never reused, so positions only move on within each.
+    id: CopyId,
     device: Option<[u8; 6]>,
     /// Its previous CDC.
     last_cdc: Option<PrevCdc>,
@@ -118,8 +123,9 @@ struct Copy {
 }
 
 impl Copy {
-    fn new(device: Option<[u8; 6]>, anchor: u64) -> Self {
+    fn new(id: CopyId, device: Option<[u8; 6]>, anchor: u64) -> Self {
         Copy {
+            id,
             device,
             last_cdc: None,
             looks_sent: None,
@@ -141,6 +147,8 @@ impl Copy {
 #[derive(Debug, Default)]
 struct Direction {
     copies: Vec<Copy>,
+    /// How many copy ids were given (the next one).
+    ids: CopyId,
     /// One past the furthest byte any copy dumped (or a hole declared).
     high: u64,
     /// Devices that dump both ends of this direction (loopback).
@@ -312,11 +320,23 @@ impl Direction {
         self.of_device(device).max_by_key(|(i, c)| (c.next(), std::cmp::Reverse(*i))).map(|(i, _)| i)
     }
 
-    /// A new copy of `device` starting at `anchor`; the last one when there is no room for more.
+    /// A new copy of `device` starting at `anchor`. A direction keeps [`MAX_COPIES`] (two hosts' sender's and
+    /// receiver's); more devices than that (garbage, or captures of more hosts merged) make the last copy give
+    /// its place to the new one, under a new id, so that positions still only move on within each copy. Once the
+    /// ids run out, the last copy takes the frame as it is.
     fn add(&mut self, device: Option<[u8; 6]>, anchor: u64) -> usize {
-        if self.copies.len() < MAX_COPIES {
-            self.copies.push(Copy::new(device, anchor));
+        let fresh = Copy::new(self.ids, device, anchor);
+        let full = self.copies.len() >= MAX_COPIES;
+        match self.copies.last_mut() {
+            Some(last) if full => {
+                if self.ids == CopyId::MAX {
+                    return MAX_COPIES - 1;
+                }
+                *last = fresh;
+            }
+            _ => self.copies.push(fresh),
         }
+        self.ids += 1;
         self.copies.len() - 1
     }
 
@@ -405,7 +425,15 @@ impl Direction {
             facts.since -= last.len as u64;
             let (start, new) = (Some(last.start), (last.len as u32, 0));
             let copy_of = Some(last.frame);
-            return Placement { copy: i as CopyId, start, new, repeat: true, copy_of, facts, ..Placement::default() };
+            return Placement {
+                copy: self.copies[i].id,
+                start,
+                new,
+                repeat: true,
+                copy_of,
+                facts,
+                ..Placement::default()
+            };
         }
         let start = self.copies[i].next();
         self.settle(i, num, start, data, h)
@@ -421,7 +449,7 @@ impl Direction {
         let c = &mut self.copies[i];
         c.since += len;
         c.last_data = Some(seen);
-        let mut p = Placement { copy: i as CopyId, start: Some(start), facts, ..Placement::default() };
+        let mut p = Placement { copy: self.copies[i].id, start: Some(start), facts, ..Placement::default() };
         if start >= self.high {
             if start > self.high {
                 p.hole = self.hole(self.high, start);
@@ -479,7 +507,7 @@ impl Direction {
                 // A duplicate: analysed as the frame it repeats.
                 let facts = c.before_last;
                 let facts = CopyFacts { ring_from_wrap: c.ring_from_wrap, ..facts };
-                return Placement { copy: i as CopyId, facts, ..Placement::default() };
+                return Placement { copy: self.copies[i].id, facts, ..Placement::default() };
             }
             if self.of_device(device).count() < MAX_COPIES {
                 let anchor = c.anchor;
@@ -565,7 +593,7 @@ impl Direction {
         if anchor > self.high && self.copies.iter().all(|c| c.anchor >= anchor) {
             hole = self.hole(self.high, anchor);
         }
-        Placement { copy: i as CopyId, hole, facts, ..Placement::default() }
+        Placement { copy: self.copies[i].id, hole, facts, ..Placement::default() }
     }
 }
 
@@ -763,6 +791,34 @@ mod tests {
         assert_eq!(p[3].copy_of, Some(3));
         assert_eq!(summary(&p)[4], (Some((3, 0)), 0, None));
         assert!(p.iter().all(|p| p.hole.is_none()));
+    }
+
+    /// More dump devices on one direction than it keeps copies for (garbage, or more hosts merged): each new one
+    /// takes the last copy's place under a new id, so no copy's positions go back.
+    #[test]
+    fn a_device_beyond_the_copies_kept_gets_a_new_copy_id() {
+        let dev = |n: u8| Some([2, 0, 0, 0, 0, n]);
+        let mut frames = vec![(dev(1), data(b"hello")), (dev(1), cdc(1, (0, 5))), (dev(1), data(b"world"))];
+        frames.extend((2..=6).map(|n| (dev(n), data(b"hello"))));
+        frames.push((dev(5), data(b"world")));
+        let s = summary(&place(&frames, None));
+        assert_eq!(
+            s,
+            [
+                (Some((0, 0)), 0, None),
+                (None, 0, None),
+                (Some((5, 0)), 0, None),
+                (Some((0, 5)), 1, Some(1)),
+                (Some((0, 5)), 2, Some(1)),
+                (Some((0, 5)), 3, Some(1)),
+                // The fourth copy, and the fifth in its place.
+                (Some((0, 5)), 4, Some(1)),
+                (Some((0, 5)), 5, Some(1)),
+                // The device whose copy gave way starts a new one, where the bytes it repeats lie.
+                (Some((5, 5)), 6, Some(3)),
+            ],
+            "{s:?}"
+        );
     }
 
     #[test]
