@@ -177,7 +177,7 @@ unsafe extern "C" fn register_protoinfo() {
             let module = sys::expert_register_protocol(proto);
             sys::expert_register_field_array(module, ei.as_mut_ptr(), ei.len() as c_int);
 
-            prefs::register(proto);
+            prefs::register(proto, state::preferences_changed);
             application::register(proto);
             super::stats::register(proto);
             sys::register_init_routine(Some(state::reset));

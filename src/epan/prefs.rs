@@ -83,15 +83,15 @@ pub fn follow_conversations() -> bool {
     abi::pref_bool_value(FOLLOW_CONVERSATIONS.get())
 }
 
-/// Registers the preferences under the `smcdump` module.
+/// Registers the preferences under the `smcdump` module; Wireshark calls `changed` when one of them is applied.
 ///
 /// # Safety
 /// Must be called once, from the protocol registration callback, with the id `proto_register_protocol` returned.
-pub unsafe fn register(proto: c_int) {
+pub unsafe fn register(proto: c_int, changed: unsafe extern "C" fn()) {
     // SAFETY (whole body): the caller guarantees registration time; every pointer passed is to static storage or
     // a static NUL-terminated string that outlives Wireshark's use of it.
     // A changed preference may change the layout frames are parsed with.
-    let module = sys::prefs_register_protocol(proto, Some(super::state::preferences_changed));
+    let module = sys::prefs_register_protocol(proto, Some(changed));
     let header_desc = format!(
         "Length of the SMC dump header, reserved bytes included ({MIN_HEADER_LEN}-{MAX_HEADER_LEN}; inferred \
          from kernel source, 12 is the other candidate). Out-of-range values mean {DEFAULT_HEADER_LEN}.\0"
