@@ -295,23 +295,7 @@ impl Session {
             "QT_QPA_PLATFORM=xcb".to_string(),
             "WIRESHARK_ABORT_ON_DISSECTOR_BUG=1".to_string(),
         ];
-        let mut cmd = match (self.root(), support::is_root()) {
-            (Some(root), _) => {
-                let mut c = Command::new("chroot");
-                c.arg("--userspec=65534:65534").arg(root).args(["env", "-i"]);
-                c
-            }
-            (None, true) => {
-                let mut c = Command::new("setpriv");
-                c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i"]);
-                c
-            }
-            (None, false) => {
-                let mut c = Command::new("env");
-                c.arg("-i");
-                c
-            }
-        };
+        let mut cmd = support::as_nobody(self.root());
         let capture_inner = self.inner.join(capture);
         cmd.args(&env)
             .arg("wireshark")

@@ -135,25 +135,7 @@ impl Learner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
-    use crate::wire::emit::{data_frame, smcd_cdc_frame, smcr_cdc_frame};
-    use crate::wire::ByteOrder;
-
-    fn layout(header_len: usize, type_raw: u8, type_cdc: u8) -> Layout {
-        Layout { header_len, type_raw, type_cdc, ..Layout::default() }
-    }
-
-    fn smcr(l: &Layout) -> Vec<u8> {
-        smcr_cdc_frame(l, 1, &SmcrCdcRepr::new(1, 2, (0, 3), (0, 4)))
-    }
-
-    fn smcd(l: &Layout) -> Vec<u8> {
-        smcd_cdc_frame(l, 1, &SmcdCdcRepr::sent((0, 3), (0, 4)), ByteOrder::Little)
-    }
-
-    fn raw(l: &Layout, n: usize) -> Vec<u8> {
-        data_frame(l, 1, 1, &vec![0xFE; n])
-    }
+    use crate::wire::learn::tests::{layout, raw, smcd, smcr};
 
     #[test]
     fn the_layout_most_frames_imply_wins_from_its_second_frame() {

@@ -48,25 +48,26 @@ pub fn identify(payload: &[u8], reported: usize) -> Option<Evidence> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::cdc::{SmcdCdcRepr, SmcrCdcRepr};
     use crate::wire::emit::{data_frame, smcd_cdc_frame, smcr_cdc_frame};
     use crate::wire::{ByteOrder, Layout};
 
-    fn layout(header_len: usize, type_raw: u8, type_cdc: u8) -> Layout {
+    // Frames of a given layout, shared with the tests of `capture::layout`, which learns from them.
+    pub(crate) fn layout(header_len: usize, type_raw: u8, type_cdc: u8) -> Layout {
         Layout { header_len, type_raw, type_cdc, ..Layout::default() }
     }
 
-    fn smcr(l: &Layout) -> Vec<u8> {
+    pub(crate) fn smcr(l: &Layout) -> Vec<u8> {
         smcr_cdc_frame(l, 1, &SmcrCdcRepr::new(1, 2, (0, 3), (0, 4)))
     }
 
-    fn smcd(l: &Layout) -> Vec<u8> {
+    pub(crate) fn smcd(l: &Layout) -> Vec<u8> {
         smcd_cdc_frame(l, 1, &SmcdCdcRepr::sent((0, 3), (0, 4)), ByteOrder::Little)
     }
 
-    fn raw(l: &Layout, n: usize) -> Vec<u8> {
+    pub(crate) fn raw(l: &Layout, n: usize) -> Vec<u8> {
         data_frame(l, 1, 1, &vec![0xFE; n])
     }
 

@@ -73,6 +73,26 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// `env -i`, run as the unprivileged user (uid 65534) when root — inside `chroot` when given — so that Wireshark
+/// reads the personal plugin folder of the HOME the caller passes (it ignores it as root).
+pub fn as_nobody(chroot: Option<&Path>) -> Command {
+    let mut c = match (chroot, is_root()) {
+        (Some(root), _) => {
+            let mut c = Command::new("chroot");
+            c.arg("--userspec=65534:65534").arg(root).arg("env");
+            c
+        }
+        (None, true) => {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "env"]);
+            c
+        }
+        (None, false) => Command::new("env"),
+    };
+    c.arg("-i");
+    c
+}
+
 /// Whether every check must run: `SMCDUMP_REQUIRE_ALL_ABIS=1`, which scripts/test sets as root (and so CI).
 pub fn all_required() -> bool {
     std::env::var("SMCDUMP_REQUIRE_ALL_ABIS").is_ok_and(|v| v == "1")
@@ -296,23 +316,7 @@ impl Target {
             // otherwise load too, and tshark would complain that the plugin was found twice.
             env.push(format!("WIRESHARK_PLUGIN_DIR={home}/no-global-plugins"));
         }
-        let mut cmd = match (&self.chroot, is_root()) {
-            (Some(root), _) => {
-                let mut c = Command::new("chroot");
-                c.arg("--userspec=65534:65534").arg(root).arg("env").arg("-i");
-                c
-            }
-            (None, true) => {
-                let mut c = Command::new("setpriv");
-                c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i"]);
-                c
-            }
-            (None, false) => {
-                let mut c = Command::new("env");
-                c.arg("-i");
-                c
-            }
-        };
+        let mut cmd = as_nobody(self.chroot.as_deref());
         if is_root() {
             chown_tree(&host);
         }
